@@ -1,0 +1,1 @@
+"""Thin eval runner: writes run logs; knows nothing of the database."""

@@ -1,0 +1,114 @@
+"""`warehouse` command line: a thin click layer over the library.
+
+Commands live in one module per concern (ingest, look, runner, keep, lake, ...); each module
+exposes `register(group)`. Errors are translated here, once: a WarehouseError prints one line on
+stderr and exits with its code; `--debug` shows the traceback.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from typing import Any
+
+import click
+
+from warehouse.errors import ExitCode, WarehouseError
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+# What a user does, in the order --help lists it.
+SECTIONS = {
+    "load": "Load logs into the warehouse",
+    "look": "Look at results",
+    "launch": "Launch eval runs",
+    "keep": "Keep, export and archive",
+}
+
+# Modules under warehouse.cli that define commands (each has register(group)).
+COMMAND_MODULES = ("ingest_cmd", "look_cmd")
+
+
+class SectionedGroup(click.Group):
+    """A group whose help lists commands under the task they serve."""
+
+    sections: dict[str, str]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.command_section: dict[str, str] = {}
+
+    def add_to_section(self, section: str, command: click.Command) -> None:
+        if section not in SECTIONS:
+            raise ValueError(f"unknown section {section}")
+        self.add_command(command)
+        assert command.name is not None
+        self.command_section[command.name] = section
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        for section, title in SECTIONS.items():
+            rows = []
+            for name in sorted(self.list_commands(ctx)):
+                if self.command_section.get(name, "keep") != section:
+                    continue
+                command = self.get_command(ctx, name)
+                if command is not None and not command.hidden:
+                    rows.append((name, command.get_short_help_str(limit=70)))
+            if rows:
+                with formatter.section(title):
+                    formatter.write_dl(rows)
+
+
+@click.group(cls=SectionedGroup, context_settings=CONTEXT_SETTINGS)
+@click.option("--debug", is_flag=True, help="Show full tracebacks on errors.")
+@click.version_option(package_name="runs-warehouse")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """runs-warehouse: one DuckDB database of all your LLM-eval run logs.
+
+    \b
+    Start here:
+      warehouse demo                 # offline: runs, ingests, ranks, reports
+      warehouse ingest runs/         # load your logs into runs/runs.duckdb
+      warehouse query "select * from model_ranking" -t
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+
+
+def _load_commands() -> None:
+    for name in COMMAND_MODULES:
+        module = importlib.import_module(f"warehouse.cli.{name}")
+        module.register(cli)
+
+
+_load_commands()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the CLI and translate library errors once."""
+    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    try:
+        cli.main(args=argv, prog_name="warehouse", standalone_mode=False)
+    except WarehouseError as e:
+        if debug or os.environ.get("WAREHOUSE_RAISE"):
+            raise
+        click.echo(f"error: {e}", err=True)
+        sys.exit(int(e.exit_code))
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as e:
+        e.show()
+        sys.exit(e.exit_code)
+    except click.exceptions.Exit as e:
+        sys.exit(e.exit_code)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+    except Exception as e:  # a bug: say so in one line unless --debug
+        if debug or os.environ.get("WAREHOUSE_RAISE"):
+            raise
+        click.echo(f"internal error: {type(e).__name__}: {e} (rerun with --debug)", err=True)
+        sys.exit(int(ExitCode.FAILURE))

@@ -1,0 +1,170 @@
+"""warehouse.toml: where things live, path rules for model/provider/student/τ, and prices.
+
+Looked up in this order: an explicit path, $WAREHOUSE_CONFIG, ./warehouse.toml. Missing is fine
+(built-in defaults); present but invalid is a ConfigError naming the file and the problem.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from warehouse.errors import ConfigError
+
+DEFAULT_RUNS = "runs"
+DEFAULT_DB = "runs/runs.duckdb"
+ATTRIBUTES = ("provider", "model", "student", "tau", "stage")
+
+
+@dataclass(frozen=True)
+class PathRule:
+    """One named rule: a regex searched in the path relative to the runs dir.
+
+    Named groups (provider, model, student, tau, stage) and constant `set` values give
+    attributes; `model_style` says how a file-name slug maps back to a model id.
+    """
+
+    name: str
+    pattern: str
+    set: dict[str, str] = field(default_factory=dict)
+    model_style: str = "as_is"  # as_is | underscore_slash_dot | first_underscore_slash
+
+
+@dataclass(frozen=True)
+class Price:
+    input_per_mtok: float
+    output_per_mtok: float
+
+
+@dataclass(frozen=True)
+class Config:
+    source: str | None = None
+    runs_dir: str = DEFAULT_RUNS
+    db: str = DEFAULT_DB
+    path_rules: tuple[PathRule, ...] = ()
+    prices: dict[str, Price] = field(default_factory=dict)
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+def find_config_file(explicit: str | None = None) -> Path | None:
+    if explicit:
+        path = Path(explicit)
+        if not path.is_file():
+            raise ConfigError(f"config file {explicit} not found: pass an existing warehouse.toml")
+        return path
+    env = os.environ.get("WAREHOUSE_CONFIG")
+    if env:
+        path = Path(env)
+        if not path.is_file():
+            raise ConfigError(f"$WAREHOUSE_CONFIG points to {env}, which does not exist")
+        return path
+    local = Path("warehouse.toml")
+    return local if local.is_file() else None
+
+
+def load_config(explicit: str | None = None) -> Config:
+    path = find_config_file(explicit)
+    if path is None:
+        return Config(path_rules=builtin_rules())
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{path}: invalid TOML ({e}); fix the file or move it away") from e
+    return parse_config(data, str(path))
+
+
+def parse_config(data: dict[str, Any], source: str = "<memory>") -> Config:
+    paths = _table(data, "paths", source)
+    user_rules = tuple(_rule(r, source) for r in _list(data, "path_rules", source))
+    use_builtin = bool(data.get("builtin_path_rules", True))
+    rules = user_rules + (builtin_rules() if use_builtin else ())
+    prices = {name: _price(name, p, source) for name, p in _table(data, "prices", source).items()}
+    return Config(
+        source=source,
+        runs_dir=str(paths.get("runs", DEFAULT_RUNS)),
+        db=str(paths.get("db", DEFAULT_DB)),
+        path_rules=rules,
+        prices=prices,
+        raw=data,
+    )
+
+
+def _table(data: dict[str, Any], key: str, source: str) -> dict[str, Any]:
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        raise ConfigError(f"{source}: [{key}] must be a table")
+    return value
+
+
+def _list(data: dict[str, Any], key: str, source: str) -> list[dict[str, Any]]:
+    value = data.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise ConfigError(f"{source}: [[{key}]] must be an array of tables")
+    return value
+
+
+def _rule(raw: dict[str, Any], source: str) -> PathRule:
+    import re
+
+    name, pattern = raw.get("name"), raw.get("pattern")
+    if not isinstance(name, str) or not isinstance(pattern, str):
+        raise ConfigError(f"{source}: every [[path_rules]] needs a string name and pattern")
+    try:
+        re.compile(pattern)
+    except re.error as e:
+        raise ConfigError(f"{source}: path rule {name!r} has a bad regex: {e}") from e
+    consts = {k: str(v) for k, v in raw.get("set", {}).items()}
+    unknown = set(consts) - set(ATTRIBUTES)
+    if unknown:
+        raise ConfigError(f"{source}: path rule {name!r} sets unknown attributes {sorted(unknown)}")
+    return PathRule(name, pattern, consts, str(raw.get("model_style", "as_is")))
+
+
+def _price(name: str, raw: Any, source: str) -> Price:
+    try:
+        return Price(float(raw["input_per_mtok"]), float(raw["output_per_mtok"]))
+    except (TypeError, KeyError, ValueError) as e:
+        raise ConfigError(
+            f"{source}: [prices.{name!r}] needs numeric input_per_mtok and output_per_mtok"
+        ) from e
+
+
+_P = r"(?P<provider>deepinfra|openai|together|openrouter|anthropic|ollama|vllm|local)"
+
+
+def builtin_rules() -> tuple[PathRule, ...]:
+    """Rules for the naming conventions of the old launch scripts (LOGFORMAT D.1-D.7)."""
+    sg = "underscore_slash_dot"
+    return (
+        PathRule("scattergun", r"scattergun_phase2/(?P<stage>[^/]+)/(?P<model>.+?)_seed\d+_N\d+\.",
+                 {"provider": "deepinfra", "student": "stateful-llm", "tau": "0.35"}, sg),
+        PathRule("guardrailed", r"guardrailed/(?P<model>[^/]+?_[^/]+?)_state\d+\.",
+                 {"provider": "deepinfra", "student": "stateful-llm", "tau": "0.35"}, sg),
+        PathRule("guardrailed_misc", r"guardrailed/",
+                 {"provider": "deepinfra", "student": "stateful-llm", "tau": "0.35"}),
+        PathRule("compare", rf"compare/{_P}_(?P<model>[^/]+)/",
+                 {"student": "llm", "tau": "0.40"}),
+        PathRule("minisuite", rf"exp/{_P}_(?P<model>.+?)_sc\d+_b\d+\.",
+                 {"student": "stateful-llm", "tau": "0.25"}),
+        PathRule("fc_batch_tau35", r"fc_sc3_v2_batch\d+_tau35\.",
+                 {"provider": "deepinfra", "model": "deepseek-ai/DeepSeek-R1", "student": "llm",
+                  "tau": "0.35"}),
+        PathRule("fc_batch", r"fc_sc3_v2_batch\d+\.",
+                 {"provider": "deepinfra", "model": "deepseek-ai/DeepSeek-R1", "student": "llm",
+                  "tau": "0.40"}),
+        PathRule("strict_41", r"strict/openai_41_",
+                 {"provider": "openai", "model": "gpt-4.1", "student": "stateful-llm",
+                  "tau": "0.25"}),
+        PathRule("strict_mixtral", r"strict/mixtral_",
+                 {"provider": "deepinfra", "model": "mistralai/Mixtral-8x7B-Instruct-v0.1",
+                  "student": "stateful-llm", "tau": "0.30"}),
+        PathRule("oracle_name", r"(^|/)oracle_", {"student": "oracle", "model": "oracle"}),
+        PathRule("smoke", r"smoke/(?P<model>[^/]+?)_N\d+\.", {}, "first_underscore_slash"),
+        PathRule("window", rf"window/{_P}_(?P<model>[^/]+?)_N\d+\.", {}),
+        PathRule("tau_in_name", r"tau0?(?P<tau>\d{2,3})(?=[_.])", {}),
+        PathRule("mixtral_name", r"(^|/)mixtral_",
+                 {"provider": "deepinfra", "model": "mistralai/Mixtral-8x7B-Instruct-v0.1"}),
+    )

@@ -1,0 +1,229 @@
+"""The one connection layer: every process opens the database through here.
+
+Layout for `--db runs/runs.duckdb` (RELIABILITY-NOTES §1):
+  runs/runs.duckdb          the *published* snapshot. Readers (shell, notebooks, CLI) open it
+                            read-only; ingest replaces it by atomic rename, never writes it.
+  runs/.runs.duckdb.live    the writer's private file; only the process holding the lock opens it.
+  runs/.runs.duckdb.lock    flock() advisory lock naming the holder (pid, command).
+
+So readers never block ingest, ingest never breaks readers (an open reader keeps its old inode),
+and each reader sees one consistent committed state. The writer never open()s a database file
+itself: copies run in a `cp` subprocess, so DuckDB's POSIX lock is never dropped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, TYPE_CHECKING
+
+from warehouse.errors import DataError, LockedError, UsageError
+
+if TYPE_CHECKING:
+    import duckdb
+
+STORAGE_VERSION = "v1.5.0"
+MIN_FREE_BYTES = 64 * 2**20
+
+
+@dataclass(frozen=True)
+class DbPaths:
+    published: Path
+
+    @property
+    def live(self) -> Path:
+        return self.published.with_name(f".{self.published.name}.live")
+
+    @property
+    def lock(self) -> Path:
+        return self.published.with_name(f".{self.published.name}.lock")
+
+    def tmp(self) -> Path:
+        return self.published.with_name(f".{self.published.name}.tmp-{os.getpid()}")
+
+
+def paths_for(db: str | os.PathLike[str]) -> DbPaths:
+    return DbPaths(Path(db))
+
+
+def _duckdb() -> object:
+    import duckdb
+
+    return duckdb
+
+
+def connect_file(path: Path, *, read_only: bool, locked_down: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open a DuckDB file with the project's settings (storage v1.5, no network autoload)."""
+    import duckdb
+
+    config: dict[str, str | bool] = {
+        "autoinstall_known_extensions": False,
+        "autoload_known_extensions": False,
+    }
+    if not read_only:
+        config["storage_compatibility_version"] = STORAGE_VERSION
+    if locked_down:
+        config["enable_external_access"] = False
+        config["lock_configuration"] = True
+    try:
+        return duckdb.connect(str(path), read_only=read_only, config=config)
+    except duckdb.IOException as e:
+        if "lock" in str(e).lower():
+            raise LockedError(f"{path} is locked by another process: {_first_line(e)}") from e
+        raise DataError(f"cannot open {path}: {_first_line(e)}") from e
+
+
+def _first_line(e: BaseException) -> str:
+    return str(e).splitlines()[0] if str(e) else type(e).__name__
+
+
+# ---------------------------------------------------------------- writer side
+
+
+@contextlib.contextmanager
+def writer_lock(paths: DbPaths, command: str) -> Iterator[None]:
+    """Hold the advisory lock for the whole write; fail fast naming the holder."""
+    paths.lock.parent.mkdir(parents=True, exist_ok=True)
+    handle: IO[str] = open(paths.lock, "a+", encoding="utf-8")  # the lock file, never the DB
+    try:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise LockedError(
+                f"{paths.published} is being written by {holder}; wait for it to finish"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()} ({command})")
+        handle.flush()
+        yield
+    finally:
+        handle.close()  # releases the flock
+
+
+def sweep_stale(paths: DbPaths) -> list[Path]:
+    """Remove temp files left by killed writers (call with the writer lock held)."""
+    removed = []
+    for stale in paths.published.parent.glob(f".{paths.published.name}.tmp-*"):
+        stale.unlink(missing_ok=True)
+        removed.append(stale)
+    stale_wal = paths.published.with_name(paths.published.name + ".wal")
+    if stale_wal.exists():  # someone opened the snapshot read-write: its WAL would poison opens
+        stale_wal.unlink()
+        removed.append(stale_wal)
+    return removed
+
+
+def check_free_space(directory: Path, needed: int) -> None:
+    free = shutil.disk_usage(directory).free
+    if free < needed + MIN_FREE_BYTES:
+        raise DataError(
+            f"not enough disk space in {directory}: {free // 2**20} MB free, "
+            f"about {(needed + MIN_FREE_BYTES) // 2**20} MB needed; free some space and retry"
+        )
+
+
+def _copy_file(src: Path, dst: Path) -> None:
+    """Copy in a subprocess, so this process never opens (and un-locks) a DuckDB file."""
+    result = subprocess.run(["cp", "--sparse=always", str(src), str(dst)], capture_output=True, text=True)
+    if result.returncode != 0:
+        raise DataError(f"copying {src} to {dst} failed: {result.stderr.strip()}")
+
+
+def _fsync_path(path: Path) -> None:
+    subprocess.run(["sync", str(path)], check=False)
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def seed_live(paths: DbPaths) -> None:
+    """Start the private file from the published snapshot (first write on a copied DB)."""
+    if paths.live.exists() or not paths.published.exists():
+        return
+    tmp = paths.tmp()
+    _copy_file(paths.published, tmp)
+    os.replace(tmp, paths.live)
+
+
+def publish(paths: DbPaths) -> float:
+    """Atomically replace the published snapshot with the (closed) live file. Returns seconds."""
+    start = time.perf_counter()
+    check_free_space(paths.published.parent, paths.live.stat().st_size)
+    tmp = paths.tmp()
+    try:
+        _copy_file(paths.live, tmp)
+        _fsync_path(tmp)
+        os.replace(tmp, paths.published)
+        _fsync_dir(paths.published.parent)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return time.perf_counter() - start
+
+
+@contextlib.contextmanager
+def open_writer(db: str | os.PathLike[str], command: str = "warehouse") -> Iterator[duckdb.DuckDBPyConnection]:
+    """The only way to write: lock, open the private file, and publish on success."""
+    paths = paths_for(db)
+    if paths.published.is_dir():
+        raise UsageError(f"--db {paths.published} is a directory; give a file path such as runs/runs.duckdb")
+    paths.published.parent.mkdir(parents=True, exist_ok=True)
+    with writer_lock(paths, command):
+        sweep_stale(paths)
+        seed_live(paths)
+        con = connect_file(paths.live, read_only=False)
+        try:
+            from warehouse.migrate import migrate
+
+            migrate(con)
+            yield con
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()
+        publish(paths)
+
+
+# ---------------------------------------------------------------- reader side
+
+
+def open_reader(
+    db: str | os.PathLike[str], *, locked_down: bool = False, check_schema: bool = True,
+    retries: int = 20,
+) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the published snapshot (retries briefly on a lock)."""
+    path = Path(db)
+    if not path.exists():
+        raise UsageError(f"no database at {path}: run 'warehouse ingest' first (or pass --db)")
+    delay = 0.02
+    for attempt in range(retries):
+        try:
+            con = connect_file(path, read_only=True, locked_down=locked_down)
+            break
+        except LockedError:
+            if attempt == retries - 1:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
+    if check_schema:
+        from warehouse.migrate import check_version
+
+        try:
+            check_version(con, str(path))
+        except BaseException:
+            con.close()
+            raise
+    return con

@@ -1,0 +1,69 @@
+"""Typed errors. Library code raises these; the CLI turns them into one line and an exit code."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Documented process exit codes of the `warehouse` command."""
+
+    OK = 0
+    FAILURE = 1  # unexpected internal error (a bug: run with --debug and report it)
+    USAGE = 2  # bad option, bad path, bad config (click uses 2 for usage errors too)
+    QUERY = 3  # SQL error in a user query, unknown view or column
+    SCHEMA = 4  # database schema too old / too new
+    LOCKED = 5  # another process holds the database
+    ENDPOINT = 6  # model endpoint unreachable or refusing
+    DATA = 7  # input data unusable (corrupt archive, missing file, no space)
+
+
+class WarehouseError(Exception):
+    """Base of every error a user can cause. The message says what to do."""
+
+    exit_code: ExitCode = ExitCode.FAILURE
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or (self.__doc__ or self.__class__.__name__).strip())
+
+
+class UsageError(WarehouseError):
+    """Bad argument, path or option."""
+
+    exit_code = ExitCode.USAGE
+
+
+class ConfigError(WarehouseError):
+    """warehouse.toml (or a plan file) is invalid."""
+
+    exit_code = ExitCode.USAGE
+
+
+class QueryError(WarehouseError):
+    """A query failed: bad SQL, unknown view or column."""
+
+    exit_code = ExitCode.QUERY
+
+
+class SchemaVersionError(WarehouseError):
+    """The database schema does not match this code."""
+
+    exit_code = ExitCode.SCHEMA
+
+
+class LockedError(WarehouseError):
+    """Another process holds the database for writing."""
+
+    exit_code = ExitCode.LOCKED
+
+
+class EndpointError(WarehouseError):
+    """A model endpoint failed (message is redacted)."""
+
+    exit_code = ExitCode.ENDPOINT
+
+
+class DataError(WarehouseError):
+    """Input data is unusable: corrupt archive, missing file, disk full."""
+
+    exit_code = ExitCode.DATA
