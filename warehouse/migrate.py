@@ -65,8 +65,8 @@ def code_version() -> int:
 
 def _ensure_table(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
-        "CREATE TABLE IF NOT EXISTS _migrations (id INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
-        " checksum VARCHAR NOT NULL, applied_at TIMESTAMP DEFAULT current_timestamp)"
+        "CREATE TABLE IF NOT EXISTS _migrations (id INTEGER NOT NULL, name VARCHAR NOT NULL,"
+        " checksum VARCHAR NOT NULL, applied_at TIMESTAMP)"
     )
 
 
@@ -95,7 +95,7 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[Migration]:
         try:
             con.execute(migration.sql)
             con.execute(
-                "INSERT INTO _migrations (id, name, checksum) VALUES (?, ?, ?)",
+                "INSERT INTO _migrations (id, name, checksum, applied_at) VALUES (?, ?, ?, now())",
                 [migration.number, migration.name, migration.checksum],
             )
             con.execute("COMMIT")

@@ -1,13 +1,14 @@
 -- 0001_core_tables: raw storage of every log line, the file manifest, quarantine, schema drift,
 -- and the ingest log. Views (later migrations) read only these tables.
 
-CREATE SEQUENCE IF NOT EXISTS file_id_seq START 1;
+-- No PRIMARY KEY / UNIQUE constraints anywhere: DuckLake has none, so uniqueness is kept by the
+-- single writer (embedded) or the claim table (lake). Ids are random / time-based, not sequences.
 
 -- One row per log file ever seen. `path` is where its bytes are now (a file path, or
 -- archive://<archive>/<member> after archiving); `relpath` is relative to the runs directory.
 CREATE TABLE files (
-    file_id         INTEGER PRIMARY KEY DEFAULT nextval('file_id_seq'),
-    path            VARCHAR NOT NULL UNIQUE,
+    file_id         BIGINT NOT NULL,    -- random 62-bit id, stable across moves/archiving
+    path            VARCHAR NOT NULL,   -- unique among rows
     relpath         VARCHAR NOT NULL,
     root            VARCHAR,            -- absolute runs directory it was found under
     kind            VARCHAR NOT NULL,   -- jsonl | recovered | gz
@@ -43,7 +44,7 @@ CREATE TABLE files (
 -- (lossless); `extra` holds any top-level key not in `rec` (see schema_drift). The other
 -- columns are typed copies the views use, materialized at ingest.
 CREATE TABLE records (
-    file_id         INTEGER NOT NULL,
+    file_id         BIGINT NOT NULL,
     line_no         BIGINT NOT NULL,
     load_id         BIGINT NOT NULL,
     kind            VARCHAR NOT NULL,   -- header | step | run_end | other
@@ -121,7 +122,7 @@ CREATE TABLE records (
 -- Lines that are not a JSON object: torn, non-JSON, invalid UTF-8, NaN/Infinity, duplicate keys,
 -- scalars. Kept byte for byte; never dropped.
 CREATE TABLE quarantine (
-    file_id     INTEGER NOT NULL,
+    file_id     BIGINT NOT NULL,
     line_no     BIGINT NOT NULL,
     byte_offset BIGINT NOT NULL,
     load_id     BIGINT NOT NULL,
@@ -134,16 +135,15 @@ CREATE TABLE quarantine (
 CREATE TABLE schema_drift (
     key             VARCHAR NOT NULL,
     kind            VARCHAR NOT NULL,
-    first_file_id   INTEGER,
+    first_file_id   BIGINT,
     first_line_no   BIGINT,
     first_load_id   BIGINT,
-    n_lines         BIGINT NOT NULL,
-    PRIMARY KEY (key, kind)
+    n_lines         BIGINT NOT NULL
 );
 
 -- One row per ingest that committed (the row commits with the data it describes).
 CREATE TABLE ingest_log (
-    load_id          BIGINT PRIMARY KEY,
+    load_id          BIGINT NOT NULL,   -- microseconds since the epoch at start
     started_at       TIMESTAMP NOT NULL,
     finished_at      TIMESTAMP NOT NULL,
     seconds          DOUBLE NOT NULL,
@@ -161,4 +161,4 @@ CREATE TABLE ingest_log (
     version          VARCHAR
 );
 
-CREATE TABLE settings (key VARCHAR PRIMARY KEY, value VARCHAR);
+CREATE TABLE settings (key VARCHAR NOT NULL, value VARCHAR);
