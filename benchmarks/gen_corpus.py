@@ -1,0 +1,324 @@
+#!/usr/bin/env python3
+"""Deterministic corpus generator for ingest benchmarks (stdlib only).
+
+Writes JSONL run logs shaped like the ICL simulator's (LOGFORMAT A.4 header with all 58 dials of
+A.5, A.7 MCQ steps of roughly 1-5 KB with task/options, presented_stem, answer with
+votes/citations/witness, evaluation with evidence_report and citations_evidence, fact cards,
+usage blocks, duration_ms, sometimes tool_outputs, messages and guardrail_alerts), laid out like
+the old launch scripts (LOGFORMAT D): scattergun_phase2/<stage>/<model>_seed<S>_N<steps>.jsonl,
+sweepNNN/exp/deepinfra_<model>_sc3_b8.jsonl, guardrailed/<model>_stateNNN.jsonl,
+compare/<provider>_<model>/batch_<i>.jsonl, a few informal names, a few old-era (A.10) files and
+a few schema_version 2 files written by our runner (docs/CONTRIBUTING.md).
+
+Same --seed and sizing options give byte-identical files whatever --jobs is: each file's content
+comes only from (seed, file index). Ground truth (line counts per kind, defects injected) goes to
+<out>/_catalog/gen_manifest.json (ingest skips _catalog/).
+
+Presets (put big corpora under /tmp/bench, never in the repo):
+  --preset 100mb   ~162 files x 160 steps      (~100 MB)
+  --preset 1gb     ~1,620 files x 160 steps    (~1 GB, ~270k steps; ~45 s with --jobs 2)
+  --preset many    20,000 files x 5 steps      (~415 MB, ~21 KB/file)
+  --preset 5gb     ~8,100 files x 160 steps    (~5 GB; needs 5 GB of disk and ~4 min on 2 cores)
+
+Examples:
+  python3 benchmarks/gen_corpus.py /tmp/bench/c1g --preset 1gb --jobs 2
+  python3 benchmarks/gen_corpus.py /tmp/bench/dirty --files 300 --steps 20 --dirty-frac 0.3 --seed 7
+  python3 benchmarks/gen_corpus.py /tmp/bench/c200 --size-mb 200 --steps 160
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import random
+import shutil
+import sys
+import time
+from collections import Counter
+from multiprocessing import Pool
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from corpus_shapes import RunSpec, header_record, run_end_record, step_record  # noqa: E402
+
+PRESETS: dict[str, dict[str, int]] = {
+    "100mb": {"size_mb": 100, "steps": 160},
+    "1gb": {"size_mb": 1000, "steps": 160},
+    "many": {"files": 20000, "steps": 5},
+    "5gb": {"size_mb": 5000, "steps": 160},
+}
+# Calibrated on seed 0: mean bytes of a step line, the share of extra steps from aborted runs
+# that were re-run into the same file, and the per-file header bytes.
+AVG_STEP_BYTES = 3700
+RERUN_FACTOR = 1.04
+AVG_FILE_OVERHEAD = 2400
+MANIFEST = Path("_catalog") / "gen_manifest.json"
+
+SCATTERGUN_MODELS = (
+    "deepseek-ai/DeepSeek-V3.1", "openai/gpt-oss-120b", "Qwen/Qwen3-235B-A22B-Instruct-2507",
+    "meta-llama/Llama-4-Scout-17B-16E-Instruct", "Qwen/Qwen3-Next-80B-A3B-Instruct",
+    "Qwen/Qwen3-30B-A3B", "openai/gpt-oss-20b", "deepseek-ai/DeepSeek-V3-0324", "Qwen/Qwen3-32B",
+    "Qwen/Qwen3-14B", "mistralai/Mistral-Small-3.2-24B-Instruct-2506", "deepseek-ai/DeepSeek-R1-0528",
+    "moonshotai/Kimi-K2-Instruct-0905",
+)
+GUARDRAILED_MODELS = (
+    "mistralai/Mixtral-8x7B-Instruct-v0.1", "mistralai/Mixtral-8x22B-Instruct-v0.1",
+    "deepseek-ai/DeepSeek-V3.1", "moonshotai/Kimi-K2-Instruct-0905",
+)
+COMPARE_MODELS = (
+    ("deepinfra", "deepseek-ai/DeepSeek-R1"), ("deepinfra", "mistralai/Mixtral-8x7B-Instruct-v0.1"),
+    ("openai", "gpt-4.1"),
+)
+STAGES = {"breadth": (4, 2, 8, 0, True), "depth": (6, 3, 10, 1, True), "long": (8, 4, 12, 1, True)}
+MIXTRAL = "mistralai/Mixtral-8x7B-Instruct-v0.1"
+
+
+def slug_us(model: str) -> str:
+    """Scattergun / guardrailed file-name escaping: '/' and '.' become '_'."""
+    return model.replace("/", "_").replace(".", "_")
+
+
+def slug_dash(model: str) -> str:
+    """sweep_minisuite / run_models escaping: '/' becomes '-'."""
+    return model.replace("/", "-")
+
+
+def plan_file(i: int, steps: int, rng: random.Random) -> tuple[str, RunSpec]:
+    """Relative path and run settings of file i (the family decides both)."""
+    roll = rng.random()
+    spec = RunSpec(steps=steps)
+    if roll < 0.33:
+        stage = ("breadth", "depth", "long")[i % 3]
+        model = SCATTERGUN_MODELS[(i // 3) % len(SCATTERGUN_MODELS)]
+        best_of, scx, budget, boosts, idk = STAGES[stage]
+        spec.update(model=model, provider="deepinfra", best_of=best_of, sc_extract=scx, budget=budget,
+                    boosts=boosts, q_min=2, idk=idk, sc=3, rerank="evidence",
+                    tools=["tfidf_retriever", "option_retriever"], guardrails="abs", anon_seed=4242420 + i)
+        return f"scattergun_phase2/{stage}/{slug_us(model)}_seed{4242420 + i}_N{steps}.jsonl", spec
+    if roll < 0.58:
+        model = GUARDRAILED_MODELS[i % len(GUARDRAILED_MODELS)]
+        spec.update(model=model, provider="deepinfra", best_of=8, sc_extract=3, budget=12, q_min=2,
+                    sc=3, rerank="evidence", tools=["tfidf_retriever", "option_retriever"],
+                    guardrails="rel", anon_seed=424240 + i)
+        return f"guardrailed/{slug_us(model)}_state{i + 1:03d}.jsonl", spec
+    if roll < 0.73:
+        combo = i % 8
+        provider, model = (("deepinfra", MIXTRAL), ("openai", "default"))[combo % 2]
+        sc, budget = (1, 3)[(combo // 2) % 2], (6, 8)[combo // 4]
+        spec.update(model=model, provider=provider, sc=sc, budget=budget, idk=True, target_conf=0.6,
+                    tools=["tfidf_retriever"], anon_seed=424242)
+        return f"sweep{i:05d}/exp/{provider}_{slug_dash(model)}_sc{sc}_b{budget}.jsonl", spec
+    if roll < 0.86:
+        provider, model = COMPARE_MODELS[i % 3]
+        spec.update(model=model, provider=provider, sc=3, sc_extract=3, budget=10, student="llm",
+                    tools=["tfidf_retriever"])
+        return f"compare/{provider}_{slug_dash(model)}/batch_{i}.jsonl", spec
+    if roll < 0.91:
+        plan = ("nightly", "ablation-cards", "tau-sweep")[i % 3]
+        model = SCATTERGUN_MODELS[i % len(SCATTERGUN_MODELS)]
+        spec.update(model=model, provider="deepinfra", sc=3, budget=10, schema_version=2,
+                    tools=["tfidf_retriever", "option_retriever"], plan=plan, anon_seed=900000 + i)
+        return f"plans/{plan}/deepinfra_{slug_us(model)}_seed{900000 + i}.jsonl", spec
+    if roll < 0.97:
+        name, extra = (
+            (f"strict/oracle_strict_q1_v{i}", {"student": "oracle", "model": "oracle", "sc": 7}),
+            (f"holdout/mixtral_postcutoff_t060_rag_on_{i}", {"model": MIXTRAL, "idk": True, "target_conf": 0.6}),
+            (f"live/deepseek_r1_maxdial_N{steps}_{i}", {"model": "deepseek-ai/DeepSeek-R1", "sc": 5}),
+            (f"fc_sc3_v2_batch{i}", {"model": "deepseek-ai/DeepSeek-R1", "sc": 3, "student": "llm"}),
+        )[i % 4]
+        spec.update(provider="deepinfra", tools=["tfidf_retriever"], budget=10, **extra)
+        return f"{name}.jsonl", spec
+    era = ("v0", "v1")[i % 2]
+    spec.update(era=era, model=MIXTRAL, provider="deepinfra", student="llm")
+    return f"legacy/2025-09-02/{era}_live_{i}.jsonl", spec
+
+
+def build_file(i: int, seed: int, steps: int, dirty_frac: float) -> tuple[str, bytes, Counter[str]]:
+    """The path and bytes of file i plus its ground-truth counts."""
+    rng = random.Random(f"{seed}:{i}")
+    relpath, spec = plan_file(i, steps, rng)
+    spec.finalize(rng)
+    lines: list[tuple[str, bytes]] = []  # (kind, line bytes incl. newline)
+    ts = 1757000000 + (seed % 1000) * 86400 + i * 977
+    defect = _pick_defect(rng, dirty_frac, spec.era != "v0" and steps >= 2)
+    runs = _run_plan(rng, steps, two_runs=defect == "glued")
+    for r, n_steps in enumerate(runs):
+        run_id = _uuid(rng) if spec.era != "v0" else None
+        if spec.era != "v0":
+            header = _dump(header_record(spec, run_id, ts, rng)) + b"\n"
+            if r > 0 and defect == "glued":
+                # A killed writer left a partial line; the re-run's header was glued onto it.
+                _, prev = lines.pop()
+                header = prev[: len(prev) // 2] + header
+                lines.append(("bad", header))
+            else:
+                lines.append(("header", header))
+        cards: list[dict[str, Any]] = []
+        for s in range(n_steps):
+            ts += rng.randint(20, 180)
+            rec, cards = step_record(spec, run_id, s, ts, cards, rng)
+            lines.append(("step", _dump(rec) + b"\n"))
+        if spec.schema_version == 2 and n_steps == spec.steps:
+            lines.append(("run_end", _dump(run_end_record(run_id, ts + 1, n_steps)) + b"\n"))
+    if defect == "garbage" and len(lines) > 2:
+        at = rng.randint(1, len(lines) - 1)
+        bad = rng.choice((b"Traceback (most recent call last):\n",
+                          b'{"run_id": "x", "step": 3, "duration_ms": NaN}\n',
+                          b'{"step": 4, "task": "\xff\xfe bad utf-8"}\n',
+                          b"[1, 2, 3]\n"))
+        lines[at:at] = [("bad", bad), ("blank", b"\n")]
+    if defect == "torn" and lines:
+        _, last = lines.pop()
+        lines.append(("torn", last[: rng.randint(1, max(1, len(last) - 2))]))
+    kinds = Counter(kind for kind, _ in lines)
+    stats: Counter[str] = Counter(
+        files=1, headers=kinds["header"], steps=kinds["step"], run_ends=kinds["run_end"],
+        bad_lines=kinds["bad"], blank_lines=kinds["blank"], torn_tails=kinds["torn"],
+        glued=sum(1 for kind, data in lines if kind == "bad" and b"run_header" in data),
+        runs=len(runs),
+        valid_lines=kinds["header"] + kinds["step"] + kinds["run_end"],
+        complete_lines=len(lines) - kinds["torn"])
+    return relpath, b"".join(data for _, data in lines), stats
+
+
+def _run_plan(rng: random.Random, steps: int, two_runs: bool = False) -> list[int]:
+    """Steps per run in one file: usually one complete run, sometimes an aborted run first."""
+    roll = 0.05 if two_runs else rng.random()
+    if roll < 0.02:
+        return [0, steps]  # header-only run (step 0 raised), then a re-run
+    if roll < 0.10 and steps >= 2:
+        return [rng.randint(1, steps - 1), steps]
+    return [steps]
+
+
+def _pick_defect(rng: random.Random, dirty_frac: float, can_glue: bool) -> str | None:
+    if dirty_frac <= 0 or rng.random() >= dirty_frac:
+        return None
+    kinds = ["torn", "garbage"] + (["glued"] if can_glue else [])
+    return rng.choice(kinds)
+
+
+def _uuid(rng: random.Random) -> str:
+    h = f"{rng.getrandbits(128):032x}"
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) % 4]}{h[17:20]}-{h[20:32]}"
+
+
+def _dump(obj: dict[str, Any]) -> bytes:
+    return json.dumps(obj, ensure_ascii=False).encode("utf-8")
+
+
+def _side_files(i: int, relpath: str) -> list[tuple[str, bytes]]:
+    """Non-log files that sit in real runs/ trees (ingest must skip them)."""
+    if relpath.startswith("compare/") and i < 3:
+        base = relpath.rsplit("/", 1)[0]
+        return [(f"{base}/batch_{i}.stderr", b"progress: step 1/5\n"),
+                (f"{base}/aggregate.json", b'{"files": 1}\n')]
+    if relpath.startswith("guardrailed/") and i < 8:
+        return [("guardrailed/failures.txt", b"model=x seed=1\n")]
+    return []
+
+
+def _work(args: tuple[str, list[int], int, int, float]) -> Counter[str]:
+    out, indices, seed, steps, dirty = args
+    total: Counter[str] = Counter()
+    root = Path(out)
+    for i in indices:
+        relpath, data, stats = build_file(i, seed, steps, dirty)
+        path = root / relpath
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        for side, content in _side_files(i, relpath):
+            (root / side).write_bytes(content)
+        stats["bytes"] = len(data)
+        total.update(stats)
+    return total
+
+
+def files_for_size(size_mb: float, steps: int) -> int:
+    per_file = steps * AVG_STEP_BYTES * RERUN_FACTOR + AVG_FILE_OVERHEAD
+    return max(1, math.ceil(size_mb * 1e6 / per_file))
+
+
+def resolve(preset: str | None, files: int | None = None, steps: int | None = None,
+            size_mb: float | None = None) -> tuple[int, int]:
+    """(files, steps) from a preset and/or explicit options (explicit options win)."""
+    base = PRESETS.get(preset or "", {})
+    steps = steps or base.get("steps", 160)
+    size = size_mb or base.get("size_mb")
+    if files:
+        return files, steps
+    if size:
+        return files_for_size(size, steps), steps
+    return base.get("files", 0), steps
+
+
+def generate(out: Path, files: int, steps: int, seed: int = 0, jobs: int = 1,
+             dirty_frac: float = 0.0, preset: str | None = None) -> dict[str, Any]:
+    """Write the corpus (replacing `out`) and return its manifest."""
+    start = time.perf_counter()
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    chunk = max(1, min(500, files // max(1, jobs * 8)))
+    tasks = [(str(out), list(range(a, min(files, a + chunk))), seed, steps, dirty_frac)
+             for a in range(0, files, chunk)]
+    total: Counter[str] = Counter()
+    if jobs > 1:
+        with Pool(jobs) as pool:
+            for part in pool.imap_unordered(_work, tasks):
+                total.update(part)
+    else:
+        for task in tasks:
+            total.update(_work(task))
+    manifest = {
+        "generator": "benchmarks/gen_corpus.py", "preset": preset, "files": files, "steps": steps,
+        "seed": seed, "dirty_frac": dirty_frac,
+        "counts": {k: total.get(k, 0) for k in (
+            "files", "bytes", "runs", "headers", "steps", "run_ends", "valid_lines", "bad_lines",
+            "blank_lines", "torn_tails", "glued", "complete_lines")},
+        "seconds": round(time.perf_counter() - start, 2),
+    }
+    (out / MANIFEST).parent.mkdir(parents=True, exist_ok=True)
+    (out / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n")
+    return manifest
+
+
+def read_manifest(out: Path) -> dict[str, Any] | None:
+    try:
+        data: dict[str, Any] = json.loads((out / MANIFEST).read_text())
+        return data
+    except (OSError, ValueError):
+        return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter,
+                                 epilog=__doc__.split("\n\n", 1)[1])
+    ap.add_argument("out", type=Path, help="output directory (replaced)")
+    ap.add_argument("--preset", choices=sorted(PRESETS))
+    ap.add_argument("--files", type=int, help="number of log files")
+    ap.add_argument("--steps", type=int, help="steps per run (the file name's N)")
+    ap.add_argument("--size-mb", type=float, help="target size: derives --files from --steps")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--dirty-frac", type=float, default=0.0,
+                    help="fraction of files with one defect: torn tail, glued torn line + header, "
+                         "or a mid-file garbage line followed by a blank line")
+    args = ap.parse_args(argv)
+    files, steps = resolve(args.preset, args.files, args.steps, args.size_mb)
+    if files <= 0:
+        ap.error("give --preset, --files or --size-mb")
+    m = generate(args.out, files, steps, args.seed, args.jobs, args.dirty_frac, args.preset)
+    c = m["counts"]
+    print(f"wrote {c['files']} files, {c['bytes'] / 1e6:.1f} MB, {c['runs']} runs, {c['steps']} steps, "
+          f"{c['bad_lines']} bad lines, {c['torn_tails']} torn tails in {m['seconds']} s -> {args.out}",
+          file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
