@@ -1,0 +1,113 @@
+"""Keep section: export, report, archive, restore."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from warehouse.config import load_config
+
+
+def _say(message: str) -> None:
+    click.echo(message, err=True)
+
+
+def _db(db: str | None) -> str:
+    return db or load_config().db
+
+
+def _runs(runs_dir: str | None) -> Path:
+    return Path(runs_dir or load_config().runs_dir)
+
+
+DB_OPTION = click.option("--db", type=click.Path(dir_okay=False), default=None,
+                         help="Database file (default: runs/runs.duckdb or warehouse.toml).")
+
+
+@click.command("archive")
+@click.option("--runs-dir", type=click.Path(file_okay=False), default=None,
+              help="Runs directory whose logs to archive (default: runs).")
+@click.option("--out-dir", type=click.Path(file_okay=False), default=None,
+              help="Where archives go (default: <runs-dir>/_archive).")
+@click.option("--min-age-minutes", type=click.FloatRange(min=0), default=10.0, show_default=True,
+              help="Only files not modified for this long.")
+@click.option("--dry-run", is_flag=True, help="List what would be archived or skipped, and why.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@DB_OPTION
+def archive_command(runs_dir: str | None, out_dir: str | None, min_age_minutes: float,
+                    dry_run: bool, as_json: bool, db: str | None) -> None:
+    """Move old, fully ingested raw logs into a verified tar.gz.
+
+    Only files whose every line is in the database, unchanged since, and older than
+    --min-age-minutes are taken. The archive (MANIFEST.json first, plus a sidecar
+    manifest with the whole-archive sha256) is re-read end to end and every original is
+    re-hashed before any original is deleted; any mismatch deletes nothing. Rows stay
+    queryable; their files.path becomes archive://<archive>/<member>.
+
+    \b
+    Example:
+      warehouse archive --min-age-minutes 10 --dry-run
+      warehouse archive --min-age-minutes 10
+    """
+    from warehouse.archive import run_archive
+
+    runs = _runs(runs_dir)
+    out = Path(out_dir) if out_dir else runs / "_archive"
+    result = run_archive(_db(db), runs, out, min_age_minutes, dry_run, _say)
+    decisions = result.plan.decisions
+    if as_json:
+        click.echo(json.dumps({
+            "dry_run": dry_run, "archive": str(result.archive) if result.archive else None,
+            "archive_sha256": result.archive_sha256, "archive_bytes": result.archive_bytes,
+            "files": [d.__dict__ for d in decisions], "reconciled": result.reconciled,
+            "seconds": round(result.seconds, 3)}))
+        return
+    for d in decisions:
+        click.echo("\t".join([d.action if not dry_run or d.action == "skip" else "would-archive",
+                              d.name, str(d.size), d.reason]).rstrip("\t"))
+    archived = [d for d in decisions if d.action == "archive"]
+    if result.archive:
+        _say(f"archived {len(archived)} file(s) into {result.archive} ({result.archive_bytes} bytes,"
+             f" sha256 {result.archive_sha256}) in {result.seconds:.2f}s; originals deleted")
+    elif dry_run:
+        _say(f"dry run: would archive {len(archived)} file(s), "
+             f"{sum(d.size for d in archived)} bytes; skip {len(decisions) - len(archived)}")
+    else:
+        _say("nothing to archive")
+
+
+@click.command("restore")
+@click.argument("archive", type=click.Path(dir_okay=False))
+@click.argument("members", nargs=-1)
+@click.option("--to", "target", type=click.Path(file_okay=False), required=True,
+              help="Directory to restore into (files are never overwritten).")
+def restore_command(archive: str, members: tuple[str, ...], target: str) -> None:
+    """Restore archived raw logs, byte-identical (sha256-checked).
+
+    MEMBER is a path inside the archive (as in its manifest) or an archive:// URI from
+    files.path; none means all. Refuses, before writing anything, an archive with any
+    member that is not a plain regular file or would land outside --to. Restoring into
+    the runs directory makes the next ingest see the files again: prefer another directory.
+
+    \b
+    Example:
+      warehouse restore runs/_archive/logs_20250101T000000Z_a1b2c3.tar.gz \\
+          exp/run1.jsonl --to /tmp/restored
+    """
+    from warehouse.restore import restore
+
+    path = Path(archive)
+    if not path.exists() and not path.is_absolute():
+        candidate = Path(load_config().runs_dir) / "_archive" / archive
+        path = candidate if candidate.exists() else path
+    done = restore(path, list(members), Path(target))
+    for item in done:
+        click.echo(f"{item.path}\t{item.size}\t{item.sha256}")
+    _say(f"restored {len(done)} file(s) into {target}, each sha256-verified")
+
+
+def register(group: click.Group) -> None:
+    for command in (archive_command, restore_command):
+        group.add_to_section("keep", command)  # type: ignore[attr-defined]
