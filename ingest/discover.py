@@ -1,0 +1,158 @@
+"""Find log files under a runs directory and decide, per file, how much work it needs.
+
+Unchanged files cost one stat. A grown file whose ingested prefix still hashes the same is read
+from its ingested offset; anything else (truncated, rewritten, a changed .gz) is re-read whole.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+SKIP_DIRS = frozenset({"_aggregated", "_archive", "_catalog"})
+OWN_SUFFIXES = (".duckdb", ".duckdb.wal")  # the warehouse itself may live in runs/
+HEAD_BYTES = 64 * 1024
+TAIL_BYTES = 4 * 1024
+
+Kind = Literal["jsonl", "recovered", "gz"]
+Action = Literal["new", "grown", "rewritten", "unchanged", "relinked"]
+
+
+@dataclass(frozen=True)
+class Found:
+    path: str  # absolute
+    relpath: str  # relative to the runs dir, forward slashes
+    kind: Kind
+    size: int
+    mtime_ns: int
+    inode: int
+
+
+@dataclass(frozen=True)
+class Known:
+    """The manifest's view of a file (a row of `files`)."""
+
+    file_id: int
+    path: str
+    relpath: str
+    status: str
+    size: int
+    mtime_ns: int
+    inode: int
+    head_sha256: str | None
+    tail_sha256: str | None
+    ingested_bytes: int
+    ingested_lines: int
+    run_key_at_end: str | None
+    legacy_key: str | None
+
+
+@dataclass(frozen=True)
+class Planned:
+    found: Found
+    action: Action
+    known: Known | None
+    start: int  # byte offset to read from
+    start_line: int  # lines already ingested before `start`
+
+
+def log_kind(name: str) -> Kind | None:
+    if name.endswith(".jsonl"):
+        return "jsonl"
+    if name.endswith(".jsonl.recovered"):
+        return "recovered"
+    if name.endswith(".jsonl.gz"):
+        return "gz"
+    return None
+
+
+def discover(runs_dir: Path) -> tuple[list[Found], list[str]]:
+    """Log files under runs_dir (sorted) and the relative paths of skipped non-log files."""
+    root = runs_dir.resolve()
+    found: list[Found] = []
+    skipped: list[str] = []
+    stack = [root]
+    while stack:
+        directory = stack.pop()
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                if entry.name.startswith("."):
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    if entry.name not in SKIP_DIRS:
+                        stack.append(Path(entry.path))
+                    continue
+                if not entry.is_file(follow_symlinks=False):
+                    continue
+                rel = Path(entry.path).relative_to(root).as_posix()
+                kind = log_kind(entry.name)
+                if kind is None:
+                    if not entry.name.endswith(OWN_SUFFIXES):
+                        skipped.append(rel)
+                    continue
+                st = entry.stat(follow_symlinks=False)
+                found.append(Found(entry.path, rel, kind, st.st_size, st.st_mtime_ns, st.st_ino))
+    found.sort(key=lambda f: f.relpath)
+    skipped.sort()
+    return found, skipped
+
+
+def sha256_range(path: str, start: int, end: int) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        fh.seek(start)
+        remaining = end - start
+        while remaining > 0:
+            chunk = fh.read(min(remaining, 1 << 20))
+            if not chunk:
+                break
+            digest.update(chunk)
+            remaining -= len(chunk)
+    return digest.hexdigest()
+
+
+def fingerprints(path: str, ingested: int) -> tuple[str, str]:
+    """(head, tail) hashes of the ingested prefix [0, ingested)."""
+    head = sha256_range(path, 0, min(ingested, HEAD_BYTES))
+    tail = sha256_range(path, max(0, ingested - TAIL_BYTES), ingested)
+    return head, tail
+
+
+def _prefix_unchanged(found: Found, known: Known) -> bool:
+    if found.size < known.ingested_bytes or found.kind == "gz":
+        return False
+    if known.ingested_bytes == 0:
+        return True
+    head, tail = fingerprints(found.path, known.ingested_bytes)
+    return head == known.head_sha256 and tail == known.tail_sha256
+
+
+def plan(found: list[Found], known: dict[str, Known],
+         archived: dict[str, list[Known]]) -> tuple[list[Planned], list[Known]]:
+    """Decide the action per found file; also return manifest rows whose file disappeared."""
+    plans: list[Planned] = []
+    for f in found:
+        k = known.get(f.path)
+        if k is None:
+            plans.append(_plan_new(f, archived.get(f.relpath, [])))
+        elif (f.size, f.mtime_ns, f.inode) == (k.size, k.mtime_ns, k.inode):
+            action: Action = "relinked" if k.status != "present" else "unchanged"
+            plans.append(Planned(f, action, k, k.ingested_bytes, k.ingested_lines))
+        elif _prefix_unchanged(f, k):
+            plans.append(Planned(f, "grown", k, k.ingested_bytes, k.ingested_lines))
+        else:
+            plans.append(Planned(f, "rewritten", k, 0, 0))
+    present = {f.path for f in found}
+    missing = [k for k in known.values() if k.status == "present" and k.path not in present]
+    return plans, missing
+
+
+def _plan_new(f: Found, archived: list[Known]) -> Planned:
+    """A new path; if it is a restored copy of an archived file, re-link instead of re-reading."""
+    for k in archived:
+        if f.size == k.ingested_bytes and _prefix_unchanged(f, k):
+            return Planned(f, "relinked", k, k.ingested_bytes, k.ingested_lines)
+    return Planned(f, "new", None, 0, 0)

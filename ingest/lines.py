@@ -1,0 +1,220 @@
+"""Read log bytes as lines: every line ends up good, quarantined or counted blank.
+
+`prescan` checks a whole file cheaply (no JSON parsing) to decide whether DuckDB's own reader can
+take it; `read_file` is the exact path: it validates each line with orjson, splits a torn line that
+has the next record glued onto it, and holds back a trailing line without newline (a run still
+writing) so it is read once complete.
+"""
+
+from __future__ import annotations
+
+import codecs
+import gzip
+import hashlib
+import re
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+import orjson
+
+from ingest.records import KNOWN, classify
+
+CHUNK = 16 * 2**20
+GLUE_TRIES = 8
+GLUE_MAX_LINE = 2**20
+# Anything DuckDB's reader would treat differently from the exact path: blank lines, NaN or
+# Infinity literals, surrogate escapes, raw control characters or tabs, a BOM.
+_SUSPECT = re.compile(rb"\n[ \t\r]*\n|NaN|Infinity|\\u[dD][89abAB]|[\x00-\x09\x0b\x0c\x0e-\x1f]")
+
+
+def legacy_key(first_line: bytes) -> str:
+    """Stable synthetic run key for steps that precede any header (old header-less logs)."""
+    return "legacy-" + hashlib.sha256(first_line.rstrip(b"\r\n")).hexdigest()[:20]
+
+
+@dataclass
+class Prescan:
+    eligible: bool
+    lines: int
+    first_line: bytes
+
+
+def prescan(path: str, size: int) -> Prescan:
+    """Whole-file check for the fast path: complete, clean, valid UTF-8. No parsing."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    lines, carry, first, last = 0, b"", b"", b""
+    with open(path, "rb") as fh:
+        while chunk := fh.read(CHUNK):
+            if not first:
+                first = chunk[: chunk.find(b"\n") + 1 or len(chunk)]
+                if chunk.startswith((b"\xef\xbb\xbf", b"\n", b"\r\n")):
+                    return Prescan(False, 0, first)
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError:
+                return Prescan(False, 0, first)
+            if _SUSPECT.search(carry + chunk):
+                return Prescan(False, 0, first)
+            lines += chunk.count(b"\n")
+            carry, last = chunk[-8:], chunk[-1:]
+    return Prescan(last == b"\n" and lines > 0, lines, first)
+
+
+@dataclass
+class Sink:
+    """Accumulates rows for one flush to DuckDB."""
+
+    file_ids: list[int] = field(default_factory=list)
+    line_nos: list[int] = field(default_factory=list)
+    raws: list[str] = field(default_factory=list)
+    extras: list[str | None] = field(default_factory=list)
+    bytes: int = 0
+    bad: list[tuple[int, int, int, str, bytes]] = field(default_factory=list)
+    drift: dict[tuple[str, str], list[int]] = field(default_factory=dict)
+
+    def good(self, file_id: int, line_no: int, raw: bytes, obj: dict[str, object]) -> None:
+        self.file_ids.append(file_id)
+        self.line_nos.append(line_no)
+        self.raws.append(raw.decode("utf-8"))
+        self.bytes += len(raw)
+        unknown = [k for k in obj if k not in KNOWN]
+        if not unknown:
+            self.extras.append(None)
+            return
+        self.extras.append(orjson.dumps({k: obj[k] for k in unknown}).decode())
+        kind = classify(obj)
+        for key in unknown:
+            entry = self.drift.setdefault((key, kind), [0, file_id, line_no])
+            entry[0] += 1
+
+    def quarantine(self, file_id: int, line_no: int, offset: int, error: str, raw: bytes) -> None:
+        self.bad.append((file_id, line_no, offset, error, raw))
+        self.bytes += len(raw)
+
+    def clear_rows(self) -> None:
+        self.file_ids, self.line_nos, self.raws, self.extras = [], [], [], []
+        self.bad = []
+        self.bytes = 0
+
+
+@dataclass
+class FileRead:
+    end: int  # offset just past the last complete line
+    lines: int  # absolute count of complete lines up to `end`
+    pending: int  # bytes after the last newline, not ingested yet
+    good: int = 0
+    bad: int = 0
+    blank: int = 0
+    first_line: bytes = b""
+
+
+def _split(stream: BinaryIO, start: int) -> Iterator[tuple[int, bytes]]:
+    """(offset, line) for each complete line; the trailing partial line is yielded with offset -1
+    as (-1 - offset) marker: callers read `.pending` from the last item when offset < 0."""
+    offset, carry = start, b""
+    while chunk := stream.read(CHUNK):
+        data = carry + chunk
+        pos = 0
+        while (nl := data.find(b"\n", pos)) >= 0:
+            yield offset, data[pos:nl]
+            offset += nl + 1 - pos
+            pos = nl + 1
+        carry = data[pos:]
+    if carry:
+        yield -1 - offset, carry
+
+
+def _parse(line: bytes) -> tuple[dict[str, object] | None, str]:
+    try:
+        obj = orjson.loads(line)
+    except orjson.JSONDecodeError as e:
+        return None, str(e)
+    if not isinstance(obj, dict):
+        return None, f"not a JSON object (a {type(obj).__name__})"
+    return obj, ""
+
+
+def _glued(line: bytes) -> tuple[int, dict[str, object]] | None:
+    """A torn line with the next record glued on: return (cut, record) for the valid suffix."""
+    if len(line) > GLUE_MAX_LINE:
+        return None
+    pos = 0
+    for _ in range(GLUE_TRIES):
+        pos = line.find(b'{"', pos + 1)
+        if pos < 0:
+            return None
+        obj, _err = _parse(line[pos:])
+        if obj is not None:
+            return pos, obj
+    return None
+
+
+def _take(sink: Sink, read: FileRead, file_id: int, line_no: int, offset: int, line: bytes) -> None:
+    if not line.strip():
+        read.blank += 1
+        return
+    obj, error = _parse(line)
+    if obj is not None:
+        sink.good(file_id, line_no, line, obj)
+        read.good += 1
+        return
+    glued = _glued(line)
+    if glued is None:
+        sink.quarantine(file_id, line_no, offset, error, line)
+        read.bad += 1
+        return
+    cut, obj = glued
+    sink.quarantine(file_id, line_no, offset, f"torn line (next record glued at byte {cut}): {error}",
+                    line[:cut])
+    sink.good(file_id, line_no, line[cut:], obj)
+    read.bad += 1
+    read.good += 1
+
+
+def read_stream(stream: BinaryIO, file_id: int, start: int, start_line: int, sink: Sink,
+                complete_tail: bool) -> Iterator[FileRead]:
+    """Feed every complete line after `start` into the sink; yields progress after each chunk
+    worth of lines (so the caller can flush), the final FileRead last."""
+    read = FileRead(end=start, lines=start_line, pending=0)
+    for offset, line in _split(stream, start):
+        if offset < 0:
+            if complete_tail:  # a finished .gz: its last line needs no newline
+                _take(sink, read, file_id, read.lines + 1, -1 - offset, line)
+                read.lines += 1
+                read.end = -1 - offset + len(line)
+            else:
+                read.pending = len(line)
+            break
+        if not read.first_line and read.lines == 0:
+            read.first_line = line
+        read.lines += 1
+        _take(sink, read, file_id, read.lines, offset, line)
+        read.end = offset + len(line) + 1
+        if sink.bytes >= CHUNK * 2:
+            yield read
+    yield read
+
+
+def first_line(path: str, kind: str) -> bytes:
+    """The first line of a file (for its legacy run key), read in small pieces."""
+    with open_log(path, kind, 0) as fh:
+        head = b""
+        while b"\n" not in head and len(head) < 64 * 2**20:
+            piece = fh.read(65536)
+            if not piece:
+                break
+            head += piece
+    return head.split(b"\n", 1)[0]
+
+
+def open_log(path: str, kind: str, start: int) -> BinaryIO:
+    if kind == "gz":
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    fh = open(path, "rb")
+    fh.seek(start)
+    return fh
+
+
+GZIP_ERRORS = (EOFError, gzip.BadGzipFile, zlib.error, OSError)

@@ -1,0 +1,212 @@
+"""Load planned files into DuckDB: fast path (DuckDB's reader) and exact path (line reader).
+
+Everything an ingest writes — rows, quarantine, drift, manifest, ingest_log — commits in ONE
+transaction. Fast-path batches are validated before it starts (a failed statement would abort the
+transaction); if DuckDB's reader still disagrees, the whole ingest is rolled back and redone on
+the exact path.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+
+from ingest.discover import Planned
+from ingest.lines import GZIP_ERRORS, Sink, open_log, read_stream
+from ingest.records import KNOWN, PROJECT_SQL, READ_JSON_COLUMNS, REC_PACK, REC_STRUCTURE
+
+if TYPE_CHECKING:
+    import duckdb
+
+FAST_MIN_BYTES = 256 * 1024
+FAST_BATCH_BYTES = 256 * 2**20
+FAST_BATCH_FILES = 400
+MAX_OBJECT = 256 * 2**20
+
+
+class FastPathMismatch(Exception):
+    """DuckDB's reader and the prescan disagree about a file: redo on the exact path."""
+
+
+@dataclass
+class FileOutcome:
+    """What an ingest learned about one file (becomes its manifest row)."""
+
+    plan: Planned
+    file_id: int
+    end: int
+    lines: int
+    pending: int
+    good: int = 0
+    bad: int = 0
+    blank: int = 0
+    legacy: str | None = None  # synthetic run key for steps before any header
+    seed_key: str | None = None  # run key that lines before the first header attach to
+    run_key_at_end: str | None = None
+
+
+Progress = Callable[[str], None]
+
+
+def insert_staged(con: duckdb.DuckDBPyConnection, staged_sql: str, params: dict[str, object]) -> None:
+    con.execute(f"INSERT INTO records WITH staged AS ({staged_sql}), {PROJECT_SQL}", params)
+
+
+# ------------------------------------------------------------------ fast path
+
+
+def validate_fast(con: duckdb.DuckDBPyConnection, paths: list[str]) -> set[str]:
+    """Paths DuckDB can load as-is: every line an object with known, unique top-level keys.
+
+    Runs outside the ingest transaction; a reader error rejects the whole batch."""
+    try:
+        rows = con.execute(
+            """
+            SELECT filename,
+                   bool_and(json_type(json) = 'OBJECT') AS objects,
+                   bool_and(len(json_keys(json)) = len(list_distinct(json_keys(json)))) AS unique_keys,
+                   list_distinct(flatten(list(json_keys(json)))) AS keys
+            FROM read_json_objects($paths, format = 'newline_delimited', filename = true,
+                                   maximum_object_size = $max)
+            GROUP BY filename
+            """,
+            {"paths": paths, "max": MAX_OBJECT},
+        ).fetchall()
+    except Exception:  # noqa: BLE001 - any reader complaint sends the batch to the exact path
+        return set()
+    return {name for name, objects, unique, keys in rows
+            if objects and unique and KNOWN.issuperset(keys)}
+
+
+def load_fast_batch(con: duckdb.DuckDBPyConnection, outcomes: list[FileOutcome], load_id: int) -> None:
+    starts, first = [], 1
+    for o in outcomes:
+        starts.append(first)
+        first += o.lines
+    batch = pa.table({
+        "path": [o.plan.found.path for o in outcomes],
+        "file_id": pa.array([o.file_id for o in outcomes], pa.int64()),
+        "ord_start": pa.array(starts, pa.int64()),
+        "seed_key": [o.seed_key for o in outcomes],
+    })
+    con.register("fast_batch", batch)
+    try:
+        staged = f"""
+            SELECT b.file_id, r.ordinality - b.ord_start + 1 AS line_no, {REC_PACK} AS rec,
+                   NULL::JSON AS extra, b.seed_key
+            FROM read_json($paths, format = 'newline_delimited', filename = true,
+                           maximum_object_size = $max, columns = {READ_JSON_COLUMNS})
+                 WITH ORDINALITY AS r
+            JOIN fast_batch AS b ON r.filename = b.path
+        """
+        insert_staged(con, staged, {"paths": list(batch["path"].to_pylist()), "max": MAX_OBJECT,
+                                    "load_id": load_id})
+        counts = dict(con.execute(
+            "SELECT file_id, count(*) FROM records WHERE load_id = ? AND file_id IN "
+            "(SELECT file_id FROM fast_batch) GROUP BY file_id", [load_id]).fetchall())
+    finally:
+        con.unregister("fast_batch")
+    for o in outcomes:
+        if counts.get(o.file_id, 0) != o.lines:
+            raise FastPathMismatch(o.plan.found.path)
+        o.good = o.lines
+
+
+# ------------------------------------------------------------------ exact path
+
+
+def flush(con: duckdb.DuckDBPyConnection, sink: Sink, seeds: dict[int, str], load_id: int) -> None:
+    """Write the sink's good lines and quarantined lines, then empty it."""
+    if sink.raws:
+        table = pa.table({
+            "file_id": pa.array(sink.file_ids, pa.int64()),
+            "line_no": pa.array(sink.line_nos, pa.int64()),
+            "raw": pa.array(sink.raws, pa.large_string()),
+            "extra": pa.array(sink.extras, pa.large_string()),
+        })
+        seed_table = pa.table({"file_id": pa.array(list(seeds), pa.int64()),
+                               "seed_key": list(seeds.values())})
+        con.register("exact_batch", table)
+        con.register("exact_seeds", seed_table)
+        try:
+            _quarantine_duplicate_keys(con, load_id)
+            staged = f"""
+                SELECT e.file_id, e.line_no, json_transform(e.raw, '{REC_STRUCTURE}') AS rec,
+                       e.extra::JSON AS extra, s.seed_key
+                FROM exact_batch AS e JOIN exact_seeds AS s USING (file_id)
+                WHERE len(json_keys(e.raw)) = len(list_distinct(json_keys(e.raw)))
+            """
+            insert_staged(con, staged, {"load_id": load_id})
+        finally:
+            con.unregister("exact_batch")
+            con.unregister("exact_seeds")
+    if sink.bad:
+        _insert_quarantine(con, sink.bad, load_id)
+    sink.clear_rows()
+
+
+def _quarantine_duplicate_keys(con: duckdb.DuckDBPyConnection, load_id: int) -> None:
+    """orjson keeps the last of duplicate keys, json_transform the first: neither is lossless,
+    so such lines go to quarantine whole (byte offset unknown here: -1)."""
+    con.execute(
+        """
+        INSERT INTO quarantine
+        SELECT file_id, line_no, -1, $load_id, 'duplicate top-level key', encode(raw), raw
+        FROM exact_batch WHERE len(json_keys(raw)) <> len(list_distinct(json_keys(raw)))
+        """,
+        {"load_id": load_id},
+    )
+
+
+def _insert_quarantine(con: duckdb.DuckDBPyConnection, bad: list[tuple[int, int, int, str, bytes]],
+                       load_id: int) -> None:
+    table = pa.table({
+        "file_id": pa.array([b[0] for b in bad], pa.int64()),
+        "line_no": pa.array([b[1] for b in bad], pa.int64()),
+        "byte_offset": pa.array([b[2] for b in bad], pa.int64()),
+        "error": [b[3] for b in bad],
+        "raw": pa.array([b[4] for b in bad], pa.large_binary()),
+        "raw_text": [b[4].decode("utf-8", "replace") for b in bad],
+    })
+    con.register("bad_lines", table)
+    try:
+        con.execute(
+            "INSERT INTO quarantine SELECT file_id, line_no, byte_offset, $load_id, error, raw,"
+            " raw_text FROM bad_lines", {"load_id": load_id})
+    finally:
+        con.unregister("bad_lines")
+
+
+def load_exact(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, sink: Sink, load_id: int,
+               seeds: dict[int, str]) -> None:
+    """Read one file from its start offset through the line reader."""
+    plan = outcome.plan
+    found = plan.found
+    seeds[outcome.file_id] = outcome.seed_key or outcome.legacy or ""
+    stream = open_log(found.path, found.kind, plan.start)
+    read = None
+    try:
+        for read in read_stream(stream, outcome.file_id, plan.start, plan.start_line, sink,
+                                complete_tail=found.kind == "gz"):
+            if sink.bytes >= 32 * 2**20:
+                flush(con, sink, seeds, load_id)
+    except GZIP_ERRORS as e:
+        line_no = (read.lines if read else plan.start_line) + 1
+        sink.quarantine(outcome.file_id, line_no, read.end if read else 0,
+                        f"gzip stream truncated or corrupt: {e}", b"")
+        outcome.bad += 1
+    finally:
+        stream.close()
+    if read is not None:
+        outcome.end, outcome.lines, outcome.pending = read.end, read.lines, read.pending
+        outcome.good += read.good
+        outcome.bad += read.bad
+        outcome.blank += read.blank
+
+
+def now_load_id() -> int:
+    return time.time_ns() // 1000

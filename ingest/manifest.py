@@ -1,0 +1,148 @@
+"""The `files` table: read it into plans, write back what an ingest learned."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+
+from ingest.discover import Known, fingerprints
+from ingest.load import FileOutcome
+from ingest.pathrules import derive
+from warehouse.config import PathRule
+
+if TYPE_CHECKING:
+    import duckdb
+
+_KNOWN_COLS = ("file_id, path, relpath, status, size, mtime_ns, inode, head_sha256, tail_sha256,"
+               " ingested_bytes, ingested_lines, run_key_at_end, legacy_key")
+RULES_KEY = "path_rules_digest"
+
+
+def read_manifest(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, Known], dict[str, list[Known]]]:
+    """(present/missing files by path, archived files by relpath)."""
+    rows = con.execute(f"SELECT {_KNOWN_COLS} FROM files").fetchall()
+    by_path: dict[str, Known] = {}
+    archived: dict[str, list[Known]] = {}
+    for row in rows:
+        known = Known(*row)
+        if known.status == "archived":
+            archived.setdefault(known.relpath, []).append(known)
+        else:
+            by_path[known.path] = known
+    return by_path, archived
+
+
+def new_file_id() -> int:
+    return secrets.randbits(62)
+
+
+def rules_digest(rules: tuple[PathRule, ...]) -> str:
+    text = json.dumps([(r.name, r.pattern, sorted(r.set.items()), r.model_style) for r in rules])
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def derived_columns(relpath: str, rules: tuple[PathRule, ...]) -> dict[str, object]:
+    derived = derive(relpath, rules)
+    tau = derived.values.get("tau")
+    return {
+        "provider": derived.values.get("provider"),
+        "model": derived.values.get("model"),
+        "student": derived.values.get("student"),
+        "tau": float(tau) if tau else None,
+        "stage": derived.values.get("stage"),
+        "derivation": json.dumps(derived.rules) if derived.rules else None,
+    }
+
+
+_SCHEMA = pa.schema([
+    ("file_id", pa.int64()), ("path", pa.string()), ("relpath", pa.string()),
+    ("root", pa.string()), ("kind", pa.string()), ("reset", pa.bool_()),
+    ("size", pa.int64()), ("mtime_ns", pa.int64()), ("inode", pa.int64()),
+    ("head_sha256", pa.string()), ("tail_sha256", pa.string()),
+    ("ingested_bytes", pa.int64()), ("ingested_lines", pa.int64()), ("pending_bytes", pa.int64()),
+    ("good_lines", pa.int64()), ("bad_lines", pa.int64()), ("blank_lines", pa.int64()),
+    ("run_key_at_end", pa.string()), ("legacy_key", pa.string()),
+    ("provider", pa.string()), ("model", pa.string()), ("student", pa.string()),
+    ("tau", pa.float64()), ("stage", pa.string()), ("derivation", pa.string()),
+])
+
+_SET = """path = m.path, relpath = m.relpath, root = m.root, kind = m.kind, status = 'present',
+    size = m.size, mtime_ns = m.mtime_ns, inode = m.inode, head_sha256 = m.head_sha256,
+    tail_sha256 = m.tail_sha256, ingested_bytes = m.ingested_bytes,
+    ingested_lines = m.ingested_lines, pending_bytes = m.pending_bytes,
+    good_lines = CASE WHEN m.reset THEN 0 ELSE files.good_lines END + m.good_lines,
+    bad_lines = CASE WHEN m.reset THEN 0 ELSE files.bad_lines END + m.bad_lines,
+    blank_lines = CASE WHEN m.reset THEN 0 ELSE files.blank_lines END + m.blank_lines,
+    content_sha256 = CASE WHEN m.reset THEN NULL ELSE files.content_sha256 END,
+    run_key_at_end = m.run_key_at_end, legacy_key = coalesce(m.legacy_key, files.legacy_key),
+    provider = m.provider, model = m.model, student = m.student, tau = m.tau, stage = m.stage,
+    derivation = m.derivation::JSON, last_load_id = $load_id, last_ingested = now()::TIMESTAMP,
+    missing_since = NULL"""
+
+
+def write_outcomes(con: duckdb.DuckDBPyConnection, outcomes: list[FileOutcome], load_id: int,
+                   root: str, rules: tuple[PathRule, ...]) -> None:
+    """Update rows of files seen before, insert rows for new ones."""
+    if not outcomes:
+        return
+    table = pa.Table.from_pylist([_row(o, root, rules) for o in outcomes], schema=_SCHEMA)
+    con.register("manifest_rows", table)
+    try:
+        con.execute(f"UPDATE files SET {_SET} FROM manifest_rows AS m WHERE files.file_id = m.file_id",
+                    {"load_id": load_id})
+        con.execute(
+            """INSERT INTO files BY NAME
+               SELECT m.* EXCLUDE (reset, derivation), m.derivation::JSON AS derivation,
+                      'present' AS status, $load_id AS first_load_id, $load_id AS last_load_id,
+                      now()::TIMESTAMP AS first_seen, now()::TIMESTAMP AS last_ingested
+               FROM manifest_rows AS m
+               WHERE m.file_id NOT IN (SELECT file_id FROM files)""", {"load_id": load_id})
+    finally:
+        con.unregister("manifest_rows")
+
+
+def _row(o: FileOutcome, root: str, rules: tuple[PathRule, ...]) -> dict[str, object]:
+    f = o.plan.found
+    head, tail = fingerprints(f.path, f.size if f.kind == "gz" else o.end)
+    return {
+        "file_id": o.file_id, "path": f.path, "relpath": f.relpath, "root": root,
+        "kind": f.kind, "reset": o.plan.action == "rewritten",
+        "size": f.size, "mtime_ns": f.mtime_ns, "inode": f.inode,
+        "head_sha256": head, "tail_sha256": tail,
+        "ingested_bytes": o.end, "ingested_lines": o.lines, "pending_bytes": o.pending,
+        "good_lines": o.good, "bad_lines": o.bad, "blank_lines": o.blank,
+        "run_key_at_end": o.run_key_at_end, "legacy_key": o.legacy,
+        **derived_columns(f.relpath, rules),
+    }
+
+
+def mark_missing(con: duckdb.DuckDBPyConnection, file_ids: list[int]) -> None:
+    if file_ids:
+        con.execute("UPDATE files SET status = 'missing', missing_since = now()::TIMESTAMP"
+                    " WHERE list_contains($ids, file_id)", {"ids": file_ids})
+
+
+def refresh_attributes(con: duckdb.DuckDBPyConnection, rules: tuple[PathRule, ...]) -> bool:
+    """Re-derive path attributes of every file when the rules changed. True if it did."""
+    digest = rules_digest(rules)
+    row = con.execute("SELECT value FROM settings WHERE key = ?", [RULES_KEY]).fetchone()
+    if row and row[0] == digest:
+        return False
+    files = con.execute("SELECT file_id, relpath FROM files").fetchall()
+    if files:
+        rows = [{"file_id": fid, **derived_columns(rel, rules)} for fid, rel in files]
+        con.register("attr_rows", pa.Table.from_pylist(rows))
+        try:
+            con.execute("""UPDATE files SET provider = a.provider, model = a.model,
+                           student = a.student, tau = a.tau, stage = a.stage,
+                           derivation = a.derivation::JSON
+                           FROM attr_rows AS a WHERE files.file_id = a.file_id""")
+        finally:
+            con.unregister("attr_rows")
+    con.execute("DELETE FROM settings WHERE key = ?", [RULES_KEY])
+    con.execute("INSERT INTO settings VALUES (?, ?)", [RULES_KEY, digest])
+    return True

@@ -1,0 +1,148 @@
+"""What a log line becomes: the lossless `rec` struct and the typed columns the views need.
+
+Both load paths (DuckDB's reader for big clean files, the Python line reader for everything
+else) produce a relation `(file_id, line_no, rec, extra, seed_key)` and share one SQL projection,
+`PROJECT_SQL`, so a line is typed identically whichever path read it.
+"""
+
+from __future__ import annotations
+
+import orjson
+
+# Every top-level key of LOGFORMAT A.4/A.7/A.8 plus the runner's schema_version-2 keys, in the
+# order of the `records.rec` struct in sql/migrations/0001_core_tables.sql.
+KNOWN_KEYS: tuple[str, ...] = (
+    "run_header", "run_end", "schema_version", "run_id", "step", "ts",
+    "config", "anonymization", "guardrails", "student", "coverage_tau",
+    "runner", "plan", "status", "reason", "steps_logged",
+    "task", "presented_stem", "answer", "evaluation", "tool_outputs",
+    "tools_used", "alias", "alias_evidence", "fact_cards_before",
+    "fact_cards_after", "card_validation", "evidence_telemetry", "duration_ms",
+    "student_usage", "tutor_usage", "messages", "guardrail_alerts",
+    "card_metrics", "grading", "saq_drafts", "calls",
+)
+KNOWN = frozenset(KNOWN_KEYS)
+
+# json_transform structure turning a raw line into `rec` (every value kept as JSON text).
+REC_STRUCTURE = orjson.dumps({k: "JSON" for k in KNOWN_KEYS}).decode()
+# read_json columns= map giving the same columns straight from files.
+READ_JSON_COLUMNS = "{" + ", ".join(f"'{k}': 'JSON'" for k in KNOWN_KEYS) + "}"
+REC_PACK = "struct_pack(" + ", ".join(f'"{k}" := "{k}"' for k in KNOWN_KEYS) + ")"
+
+_EVAL = orjson.dumps({
+    "correct": "BOOLEAN", "abstained": "BOOLEAN", "abstain_reason": "VARCHAR",
+    "calibrated_score": "DOUBLE", "chosen_index": "INTEGER", "correct_index": "INTEGER",
+    "citations_evidence": {"coverage": "DOUBLE", "witness_pass": "BOOLEAN",
+                           "credited": "BOOLEAN", "reasons": ["VARCHAR"]},
+    "evidence_report": {"coverage": "DOUBLE"},
+}).decode()
+_TASK = orjson.dumps({"type": "VARCHAR", "stem": "VARCHAR", "options": ["VARCHAR"],
+                      "correct_index": "INTEGER"}).decode()
+_ANSWER = orjson.dumps({"chosen_index": "INTEGER", "votes": ["JSON"],
+                        "citations": ["JSON"]}).decode()
+_USAGE = orjson.dumps({"calls": "INTEGER", "prompt_tokens": "BIGINT",
+                       "completion_tokens": "BIGINT", "total_tokens": "BIGINT",
+                       "request_ms_sum": "DOUBLE"}).decode()
+_ALIAS = orjson.dumps({"phase": "VARCHAR"}).decode()
+_ALIAS_EV = orjson.dumps({"coverage": "DOUBLE", "witness_pass": "BOOLEAN",
+                          "credited": "BOOLEAN"}).decode()
+_GRADING = orjson.dumps({"score": "DOUBLE", "correct": "BOOLEAN"}).decode()
+_CONFIG = orjson.dumps({"task": "VARCHAR", "num_steps": "INTEGER", "num_options": "INTEGER",
+                        "difficulty": "VARCHAR", "domain": "VARCHAR",
+                        "skill_id": "VARCHAR"}).decode()
+_STUDENT = orjson.dumps({"type": "VARCHAR", "provider": "VARCHAR", "model": "VARCHAR"}).decode()
+
+
+def _norm(expr: str) -> str:
+    return f"lower(regexp_replace(trim({expr}), '\\s+', ' ', 'g'))"
+
+
+_ITEM_ID = (
+    "CASE WHEN tk.stem IS NOT NULL THEN md5(" + _norm("tk.stem") + " || chr(30) || "
+    "coalesce(array_to_string(list_transform(tk.options, o -> " + _norm("o") + "), chr(31)), ''))"
+    " END"
+)
+
+# Typed projection of a CTE `staged`(file_id, line_no, rec, extra, seed_key); the caller writes
+# `WITH staged AS (...), <PROJECT_SQL>`.
+# $load_id is bound by the caller. Column order = records table order.
+PROJECT_SQL = f"""
+t AS (
+    SELECT
+        s.file_id, s.line_no, s.rec, s.extra, s.seed_key,
+        CASE WHEN s.rec.run_header::VARCHAR = 'true' THEN 'header'
+             WHEN s.rec.run_end::VARCHAR = 'true' THEN 'run_end'
+             WHEN s.rec.step IS NOT NULL AND s.rec.step::VARCHAR <> 'null' THEN 'step'
+             ELSE 'other' END AS kind,
+        s.rec.run_id ->> '$' AS run_id_text,
+        json_transform(s.rec.evaluation, '{_EVAL}') AS ev,
+        json_transform(s.rec.task, '{_TASK}') AS tk,
+        json_transform(s.rec.answer, '{_ANSWER}') AS an,
+        json_transform(s.rec.student_usage, '{_USAGE}') AS su,
+        json_transform(s.rec.tutor_usage, '{_USAGE}') AS tu,
+        json_transform(s.rec.alias, '{_ALIAS}') AS al,
+        json_transform(s.rec.alias_evidence, '{_ALIAS_EV}') AS ae,
+        json_transform(s.rec.grading, '{_GRADING}') AS gr,
+        json_transform(s.rec.config, '{_CONFIG}') AS cf,
+        json_transform(s.rec.student, '{_STUDENT}') AS st
+    FROM staged AS s
+), k AS (
+    SELECT *,
+        CASE WHEN kind = 'header'
+             THEN coalesce(run_id_text, 'synthetic-' || md5(seed_key || ':' || line_no::VARCHAR))
+        END AS header_key
+    FROM t
+)
+SELECT
+    file_id, line_no, $load_id AS load_id, kind,
+    coalesce(
+        last_value(header_key IGNORE NULLS) OVER (
+            PARTITION BY file_id ORDER BY line_no
+            ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW),
+        seed_key) AS run_key,
+    rec, extra,
+    run_id_text AS run_id,
+    TRY_CAST(rec.step::VARCHAR AS BIGINT) AS step,
+    TRY_CAST(rec.ts::VARCHAR AS DOUBLE) AS ts,
+    TRY_CAST(rec.schema_version::VARCHAR AS INTEGER) AS schema_version,
+    cf.task, cf.num_steps, cf.num_options, cf.difficulty, cf.domain, cf.skill_id,
+    rec.config -> '$.dials' AS dials,
+    TRY_CAST(rec.anonymization ->> '$.seed' AS BIGINT) AS anon_seed,
+    st.type, st.provider, st.model,
+    TRY_CAST(rec.coverage_tau::VARCHAR AS DOUBLE) AS hdr_tau,
+    rec.status ->> '$' AS end_status,
+    rec.reason ->> '$' AS end_reason,
+    tk.type AS task_type,
+    {_ITEM_ID} AS item_id,
+    len(tk.options) AS n_options,
+    coalesce(tk.correct_index, ev.correct_index) AS correct_index,
+    coalesce(ev.chosen_index, an.chosen_index) AS chosen_index,
+    ev.correct,
+    coalesce(ev.abstained, CASE WHEN ev.correct IS NOT NULL
+                                THEN coalesce(ev.chosen_index, an.chosen_index) IS NULL END),
+    ev.abstain_reason, ev.calibrated_score,
+    ev.citations_evidence.coverage, ev.citations_evidence.witness_pass,
+    ev.citations_evidence.credited, ev.citations_evidence.reasons,
+    ev.evidence_report.coverage AS er_coverage,
+    al.phase, ae.coverage, ae.witness_pass, ae.credited,
+    gr.score, gr.correct,
+    len(an.votes) AS votes_n,
+    len(an.citations) AS citations_n,
+    NULL::INTEGER AS cards_n,
+    NULL::INTEGER AS messages_n,
+    TRY_CAST(rec.duration_ms::VARCHAR AS DOUBLE) AS duration_ms,
+    su.calls, su.prompt_tokens, su.completion_tokens, su.total_tokens, su.request_ms_sum,
+    tu.calls, tu.prompt_tokens, tu.completion_tokens, tu.total_tokens, tu.request_ms_sum
+FROM k
+"""
+
+
+def classify(obj: dict[str, object]) -> str:
+    """Kind of a parsed record, the same rule as PROJECT_SQL's."""
+    if obj.get("run_header") is True:
+        return "header"
+    if obj.get("run_end") is True:
+        return "run_end"
+    if obj.get("step") is not None:
+        return "step"
+    return "other"

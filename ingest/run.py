@@ -1,0 +1,259 @@
+"""One ingest: discover, plan, load everything in one transaction, record it, publish."""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ingest.discover import Known, Planned, discover, plan
+from ingest.lines import Sink, first_line, legacy_key, prescan
+from ingest.load import (
+    FAST_BATCH_BYTES, FAST_BATCH_FILES, FAST_MIN_BYTES, FastPathMismatch, FileOutcome, flush,
+    load_exact, load_fast_batch, now_load_id, validate_fast,
+)
+from ingest.manifest import (
+    mark_missing, new_file_id, read_manifest, refresh_attributes, write_outcomes,
+)
+from warehouse import __version__
+from warehouse.config import Config, load_config
+from warehouse.db import check_free_space, open_writer
+from warehouse.errors import UsageError
+
+if TYPE_CHECKING:
+    import duckdb
+
+
+@dataclass
+class IngestSummary:
+    runs_dir: str
+    db: str
+    load_id: int | None = None
+    files_new: int = 0
+    files_grown: int = 0
+    files_rewritten: int = 0
+    files_unchanged: int = 0
+    files_missing: int = 0
+    files_relinked: int = 0
+    files_fast_path: int = 0
+    files_skipped: int = 0
+    lines_good: int = 0
+    lines_quarantined: int = 0
+    lines_blank: int = 0
+    bytes_read: int = 0
+    seconds: float = 0.0
+    skipped_examples: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+    def line(self) -> str:
+        return (f"files: {self.files_new} new, {self.files_grown} grown, {self.files_rewritten} "
+                f"rewritten, {self.files_unchanged} unchanged, {self.files_missing} missing; "
+                f"lines: {self.lines_good} loaded, {self.lines_quarantined} quarantined, "
+                f"{self.lines_blank} blank; {self.bytes_read / 2**20:.1f} MB in {self.seconds:.2f} s")
+
+
+class Reporter:
+    """Progress on stderr for long ingests (silent when disabled or quick)."""
+
+    def __init__(self, enabled: bool, total_bytes: int) -> None:
+        self.enabled, self.total, self.done = enabled, max(total_bytes, 1), 0
+        self.start = self.last = time.monotonic()
+
+    def advance(self, nbytes: int) -> None:
+        self.done += nbytes
+        now = time.monotonic()
+        if self.enabled and now - self.last >= 2.0:
+            self.last = now
+            rate = self.done / 2**20 / max(now - self.start, 1e-9)
+            print(f"ingest: {100 * self.done / self.total:5.1f}%  {self.done / 2**20:.0f} MB"
+                  f"  {rate:.0f} MB/s", file=sys.stderr, flush=True)
+
+
+def ingest_runs(runs_dir: str, db: str, *, config: Config | None = None,
+                progress: bool = False, fast: bool = True) -> IngestSummary:
+    """Bring every new, grown or rewritten log under runs_dir into db (a no-op if none)."""
+    root = Path(runs_dir)
+    if not root.is_dir():
+        raise UsageError(f"runs directory {runs_dir} does not exist: pass the folder holding your logs")
+    config = config or load_config()
+    started = time.perf_counter()
+    summary = IngestSummary(runs_dir=str(root.resolve()), db=str(db))
+    with open_writer(db, "warehouse ingest") as con:
+        _ingest(con, root, config, summary, progress, fast)
+    summary.seconds = round(time.perf_counter() - started, 3)
+    return summary
+
+
+def _ingest(con: duckdb.DuckDBPyConnection, root: Path, config: Config, summary: IngestSummary,
+            progress: bool, fast: bool) -> None:
+    found, skipped = discover(root)
+    summary.files_skipped, summary.skipped_examples = len(skipped), skipped[:5]
+    known, archived = read_manifest(con)
+    plans, missing = plan(found, known, archived)
+    _count_actions(plans, summary)
+    summary.files_missing = len(missing)
+    work = [p for p in plans if p.action in ("new", "grown", "rewritten", "relinked")]
+    if not work and not missing and not _rules_stale(con, config):
+        return  # nothing to do: no transaction, nothing to publish
+    check_free_space(Path(summary.db).resolve().parent,
+                     sum(p.found.size - p.start for p in work))
+    outcomes = [_outcome(p) for p in work]
+    fast_groups = _fast_groups(con, outcomes) if fast else []
+    try:
+        _transaction(con, root, config, summary, outcomes, fast_groups, missing, progress)
+    except FastPathMismatch:
+        _reset(outcomes, summary)
+        _transaction(con, root, config, summary, outcomes, [], missing, progress)
+
+
+def _rules_stale(con: duckdb.DuckDBPyConnection, config: Config) -> bool:
+    from ingest.manifest import RULES_KEY, rules_digest
+
+    row = con.execute("SELECT value FROM settings WHERE key = ?", [RULES_KEY]).fetchone()
+    return not row or row[0] != rules_digest(config.path_rules)
+
+
+def _count_actions(plans: list[Planned], summary: IngestSummary) -> None:
+    for p in plans:
+        name = f"files_{p.action}"
+        setattr(summary, name, getattr(summary, name) + 1)
+
+
+def _outcome(p: Planned) -> FileOutcome:
+    file_id = p.known.file_id if p.known is not None else new_file_id()
+    o = FileOutcome(plan=p, file_id=file_id, end=p.start, lines=p.start_line, pending=0)
+    if p.action == "relinked":
+        assert p.known is not None
+        o.end, o.seed_key, o.legacy = p.known.ingested_bytes, p.known.run_key_at_end, p.known.legacy_key
+        return o
+    if p.start == 0:
+        o.legacy = legacy_key(first_line(p.found.path, p.found.kind))
+        o.seed_key = o.legacy
+    else:
+        assert p.known is not None
+        o.seed_key = p.known.run_key_at_end or p.known.legacy_key
+    return o
+
+
+def _fast_groups(con: duckdb.DuckDBPyConnection, outcomes: list[FileOutcome]) -> list[list[FileOutcome]]:
+    """Batches of big, complete, clean new/rewritten files that DuckDB's reader can load."""
+    candidates = []
+    for o in outcomes:
+        f = o.plan.found
+        if o.plan.start or f.kind == "gz" or f.size < FAST_MIN_BYTES:
+            continue
+        scan = prescan(f.path, f.size)
+        if scan.eligible:
+            o.lines, o.end = scan.lines, f.size
+            candidates.append(o)
+    groups: list[list[FileOutcome]] = []
+    current: list[FileOutcome] = []
+    size = 0
+    for o in candidates:
+        if current and (size + o.plan.found.size > FAST_BATCH_BYTES or len(current) >= FAST_BATCH_FILES):
+            groups.append(current)
+            current, size = [], 0
+        current.append(o)
+        size += o.plan.found.size
+    if current:
+        groups.append(current)
+    validated = []
+    for group in groups:
+        ok = validate_fast(con, [o.plan.found.path for o in group])
+        chosen = [o for o in group if o.plan.found.path in ok]
+        for o in group:
+            if o.plan.found.path not in ok:
+                o.lines, o.end = o.plan.start_line, o.plan.start
+        if chosen:
+            validated.append(chosen)
+    return validated
+
+
+def _reset(outcomes: list[FileOutcome], summary: IngestSummary) -> None:
+    for o in outcomes:
+        o.end, o.lines, o.pending, o.good, o.bad, o.blank = o.plan.start, o.plan.start_line, 0, 0, 0, 0
+    summary.files_fast_path = summary.lines_good = summary.lines_quarantined = 0
+    summary.lines_blank = summary.bytes_read = 0
+
+
+def _transaction(con: duckdb.DuckDBPyConnection, root: Path, config: Config,
+                 summary: IngestSummary, outcomes: list[FileOutcome],
+                 fast_groups: list[list[FileOutcome]], missing: list[Known], progress: bool) -> None:
+    started_at = datetime.now(timezone.utc).replace(tzinfo=None)
+    load_id = now_load_id()
+    reporter = Reporter(progress, sum(o.plan.found.size - o.plan.start for o in outcomes))
+    fast_ids = {o.file_id for g in fast_groups for o in g}
+    con.execute("BEGIN")
+    try:
+        _delete_rewritten(con, outcomes)
+        for group in fast_groups:
+            load_fast_batch(con, group, load_id)
+            reporter.advance(sum(o.plan.found.size for o in group))
+        sink, seeds = Sink(), {}
+        for o in outcomes:
+            if o.file_id in fast_ids or o.plan.action == "relinked":
+                continue
+            load_exact(con, o, sink, load_id, seeds)
+            reporter.advance(o.plan.found.size - o.plan.start)
+        flush(con, sink, seeds, load_id)
+        _record_drift(con, sink, load_id)
+        _set_run_keys_at_end(con, outcomes, load_id)
+        write_outcomes(con, outcomes, load_id, str(root.resolve()), config.path_rules)
+        mark_missing(con, [k.file_id for k in missing])
+        refresh_attributes(con, config.path_rules)
+        _summarise(summary, outcomes, load_id, len(fast_ids))
+        _log(con, summary, started_at, load_id)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def _delete_rewritten(con: duckdb.DuckDBPyConnection, outcomes: list[FileOutcome]) -> None:
+    ids = [o.file_id for o in outcomes if o.plan.action == "rewritten"]
+    if ids:
+        con.execute("DELETE FROM records WHERE list_contains($ids, file_id)", {"ids": ids})
+        con.execute("DELETE FROM quarantine WHERE list_contains($ids, file_id)", {"ids": ids})
+
+
+def _record_drift(con: duckdb.DuckDBPyConnection, sink: Sink, load_id: int) -> None:
+    for (key, kind), (count, file_id, line_no) in sink.drift.items():
+        updated = con.execute(
+            "UPDATE schema_drift SET n_lines = n_lines + ? WHERE key = ? AND kind = ? RETURNING 1",
+            [count, key, kind]).fetchall()
+        if not updated:
+            con.execute("INSERT INTO schema_drift VALUES (?, ?, ?, ?, ?, ?)",
+                        [key, kind, file_id, line_no, load_id, count])
+
+
+def _set_run_keys_at_end(con: duckdb.DuckDBPyConnection, outcomes: list[FileOutcome],
+                         load_id: int) -> None:
+    last = dict(con.execute(
+        "SELECT file_id, arg_max(run_key, line_no) FROM records WHERE load_id = ? GROUP BY file_id",
+        [load_id]).fetchall())
+    for o in outcomes:
+        o.run_key_at_end = last.get(o.file_id, o.seed_key)
+
+
+def _summarise(summary: IngestSummary, outcomes: list[FileOutcome], load_id: int, fast: int) -> None:
+    summary.load_id, summary.files_fast_path = load_id, fast
+    for o in outcomes:
+        summary.lines_good += o.good
+        summary.lines_quarantined += o.bad
+        summary.lines_blank += o.blank
+        summary.bytes_read += o.end - o.plan.start
+
+
+def _log(con: duckdb.DuckDBPyConnection, s: IngestSummary, started_at: datetime, load_id: int) -> None:
+    finished = datetime.now(timezone.utc).replace(tzinfo=None)
+    con.execute(
+        "INSERT INTO ingest_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [load_id, started_at, finished, (finished - started_at).total_seconds(), s.runs_dir,
+         s.files_new, s.files_grown, s.files_rewritten, s.files_unchanged, s.files_missing,
+         s.files_fast_path, s.lines_good, s.lines_quarantined, s.lines_blank, s.bytes_read,
+         __version__])

@@ -1,0 +1,81 @@
+"""`warehouse ingest` and `warehouse migrate`: the commands that write the database."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from warehouse.cli.options import config_option, db_option
+
+
+@click.command("ingest")
+@click.argument("runs_dir", required=False, metavar="[RUNS_DIR]")
+@db_option
+@config_option
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress or summary on stderr.")
+@click.option("--exact-only", is_flag=True, hidden=True,
+              help="Read every file with the exact line reader (no DuckDB fast path).")
+def ingest_command(runs_dir: str | None, db: str | None, config_path: str | None, as_json: bool,
+                   quiet: bool, exact_only: bool) -> None:
+    """Load new, grown and rewritten run logs into the database (a no-op when nothing changed).
+
+    Reads *.jsonl, *.jsonl.recovered and *.jsonl.gz under RUNS_DIR (default: runs/), skipping
+    _aggregated/, _archive/ and _catalog/. Bad lines go to the `quarantine` table, a line still
+    being written is picked up once complete, and the whole ingest commits at once.
+
+    \b
+    Example:
+      warehouse ingest runs/ --db runs/runs.duckdb
+      warehouse ingest --json | jq .lines_good
+    """
+    from ingest import ingest_runs
+    from warehouse.config import load_config
+
+    config = load_config(config_path)
+    summary = ingest_runs(runs_dir or config.runs_dir, db or config.db, config=config,
+                          progress=not quiet, fast=not exact_only)
+    if as_json:
+        click.echo(json.dumps(summary.as_dict()))
+    if not quiet:
+        if summary.files_skipped:
+            click.echo(f"skipped {summary.files_skipped} non-log file(s), e.g. "
+                       f"{', '.join(summary.skipped_examples[:3])}", err=True)
+        click.echo(f"ingest: {summary.line()}", err=True)
+
+
+@click.command("migrate")
+@db_option
+@config_option
+@click.option("--list", "list_only", is_flag=True, help="List applied and pending migrations only.")
+def migrate_command(db: str | None, config_path: str | None, list_only: bool) -> None:
+    """Upgrade the database schema and views to this version of runs-warehouse.
+
+    \b
+    Example:
+      warehouse migrate --list
+      warehouse migrate --db runs/runs.duckdb
+    """
+    from warehouse.cli.options import resolve_db
+    from warehouse.db import open_reader, open_writer
+    from warehouse.migrate import applied, available
+
+    path = resolve_db(db, config_path)
+    if list_only:
+        con = open_reader(path, check_schema=False)
+        try:
+            done = set(applied(con))
+        finally:
+            con.close()
+        for m in available():
+            click.echo(f"{m.number:04d}_{m.name}\t{'applied' if m.number in done else 'pending'}")
+        return
+    with open_writer(path, "warehouse migrate"):
+        pass
+    click.echo(f"{path}: schema up to date", err=True)
+
+
+def register(group: click.Group) -> None:
+    group.add_to_section("load", ingest_command)  # type: ignore[attr-defined]
+    group.add_to_section("keep", migrate_command)  # type: ignore[attr-defined]

@@ -1,0 +1,106 @@
+"""`warehouse status` and `warehouse query`: read-only looks at the published database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import click
+
+from warehouse.cli.options import config_option, db_option, output_options, resolve_db
+
+
+@click.command("query")
+@click.argument("sql")
+@db_option
+@config_option
+@output_options
+@click.option("--allow-external", is_flag=True,
+              help="Allow file and network access from SQL (off: read_text, COPY, ATTACH fail).")
+def query_command(sql: str, db: str | None, config_path: str | None, fmt: str,
+                  allow_external: bool) -> None:
+    """Run a read-only SQL query against the published database.
+
+    The connection is read-only and, unless --allow-external, cannot read or write files.
+
+    \b
+    Example:
+      warehouse query "select model, credited, credited_low, credited_high from model_ranking"
+      warehouse query "select count(*) from steps" --csv > n.csv
+    """
+    from warehouse.db import open_reader
+    from warehouse.errors import QueryError
+    from warehouse.output import write_rows
+
+    import duckdb
+
+    con = open_reader(resolve_db(db, config_path), locked_down=not allow_external)
+    try:
+        try:
+            result = con.execute(sql)
+        except duckdb.Error as e:
+            raise QueryError(f"query failed: {str(e).splitlines()[0]}") from e
+        if result.description is None:
+            return
+        columns = [d[0] for d in result.description]
+        write_rows(columns, _batches(result), fmt)
+    finally:
+        con.close()
+
+
+def _batches(result: Any) -> Iterator[list[tuple[Any, ...]]]:
+    while batch := result.fetchmany(10_000):
+        yield batch
+
+
+@click.command("status")
+@db_option
+@config_option
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+def status_command(db: str | None, config_path: str | None, as_json: bool) -> None:
+    """Say what is in the database: files, runs, steps, quarantine, last ingest.
+
+    \b
+    Example:
+      warehouse status
+      warehouse status --json
+    """
+    import json
+
+    from warehouse.db import open_reader
+
+    path = resolve_db(db, config_path)
+    con = open_reader(path)
+    try:
+        facts = _status(con)
+    finally:
+        con.close()
+    facts = {"db": path, **facts}
+    if as_json:
+        click.echo(json.dumps(facts, default=str))
+        return
+    for key, value in facts.items():
+        click.echo(f"{key:20} {value}")
+
+
+def _status(con: Any) -> dict[str, Any]:
+    one = lambda sql: con.execute(sql).fetchone()[0]  # noqa: E731
+    last = con.execute("SELECT finished_at, seconds, lines_good, lines_quarantined FROM ingest_log"
+                       " ORDER BY load_id DESC LIMIT 1").fetchone()
+    return {
+        "files": one("SELECT count(*) FROM files WHERE status = 'present'"),
+        "files_missing": one("SELECT count(*) FROM files WHERE status = 'missing'"),
+        "files_archived": one("SELECT count(*) FROM files WHERE status = 'archived'"),
+        "runs": one("SELECT count(DISTINCT run_key) FROM records"),
+        "step_records": one("SELECT count(*) FROM records WHERE kind = 'step'"),
+        "quarantined_lines": one("SELECT count(*) FROM quarantine"),
+        "new_keys_seen": one("SELECT count(*) FROM schema_drift"),
+        "ingests": one("SELECT count(*) FROM ingest_log"),
+        "last_ingest": f"{last[0]} ({last[1]:.2f} s, {last[2]} lines, {last[3]} quarantined)"
+        if last else "never",
+    }
+
+
+def register(group: click.Group) -> None:
+    group.add_to_section("look", query_command)  # type: ignore[attr-defined]
+    group.add_to_section("look", status_command)  # type: ignore[attr-defined]
