@@ -1,0 +1,182 @@
+"""The one evaluator: correctness, coverage, witness, the credit check and the IDK gate.
+
+Definitions (LOGFORMAT B.5-B.8, T = runner.text.tokens):
+  cited cards  = cards whose id is cited (all cards when nothing is cited) with a valid quote
+  coverage     = |T(gold option) ∩ T(cited quotes)| / |T(gold option)|
+  witness      = the option i maximising |T(option i) ∩ T(cited cards linked to i)| (all cited
+                 quotes when none is linked); first index on ties; none when every score is 0
+  credited     = correct ∧ reasons == [], which for an answered step means: citations given,
+                 one of them linked to the chosen option, snippet provenance (tools on),
+                 coverage ≥ τ and witness == gold.
+The IDK gate never looks at the gold answer: it checks the evidence for the *chosen* option.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from runner.cards import SKILL_TAG, Card, CardSet
+from runner.text import norm, quote_ok, token_set
+
+
+@dataclass(frozen=True)
+class Evidence:
+    coverage: float
+    witness_idx: int | None
+    witness_pass: bool
+    cited: list[Card]
+
+
+def normalise_citations(raw: Any) -> list[str]:
+    """Card ids as strings, in order, without repeats (ints and {"id": ...} objects accepted)."""
+    out: list[str] = []
+    for item in raw if isinstance(raw, list) else []:
+        value = item.get("id") if isinstance(item, dict) else item
+        if isinstance(value, bool) or value is None:
+            continue
+        text = f"f{value}" if isinstance(value, int) else str(value).strip()
+        if text and text not in out:
+            out.append(text)
+    return out
+
+
+def cited_cards(cards: list[Card], citations: list[str]) -> list[Card]:
+    pool = [c for c in cards if c.id in set(citations)] if citations else list(cards)
+    return [c for c in pool if quote_ok(c.quote) and SKILL_TAG in c.tags]
+
+
+def coverage_of(option: str, cited: list[Card]) -> float:
+    target = token_set(option)
+    if not target:
+        return 0.0
+    have: set[str] = set()
+    for card in cited:
+        have |= token_set(card.quote)
+    return round(len(target & have) / len(target), 6)
+
+
+def witness_of(options: tuple[str, ...], cited: list[Card]) -> int | None:
+    linked = [c for c in cited if c.option_index is not None and 0 <= c.option_index < len(options)]
+    scores = []
+    for i, option in enumerate(options):
+        pool = [c for c in linked if c.option_index == i] if linked else cited
+        words: set[str] = set()
+        for card in pool:
+            words |= token_set(card.quote)
+        scores.append(len(token_set(option) & words))
+    best = max(scores, default=0)
+    return scores.index(best) if best > 0 else None
+
+
+def evidence(options: tuple[str, ...], gold: int, cards: list[Card], citations: list[str]) -> Evidence:
+    cited = cited_cards(cards, citations)
+    witness = witness_of(options, cited)
+    return Evidence(coverage_of(options[gold], cited), witness, witness == gold, cited)
+
+
+def _linked_to(cited: list[Card], choice: int | None) -> bool:
+    return choice is not None and any(c.option_index == choice for c in cited)
+
+
+def _provenance_ok(cited: list[Card], snippets: list[str]) -> bool:
+    texts = [norm(s) for s in snippets]
+    return any(norm(c.quote) in t for c in cited for t in texts)
+
+
+def credit_check(
+    options: tuple[str, ...], gold: int, choice: int | None, cards: CardSet, citations: list[str],
+    tau: float, snippets: list[str] | None = None,
+) -> dict[str, Any]:
+    """evaluation.citations_evidence: {coverage, witness_pass, credited, reasons} (B.7)."""
+    ev = evidence(options, gold, cards.cards, citations)
+    reasons = []
+    if not citations:
+        reasons.append("no_citations")
+    elif not ev.cited:
+        reasons.append("tag_or_quote_filter")
+    if choice is not None and not _linked_to(ev.cited, choice):
+        reasons.append("no_option_quote_for_choice")
+    if snippets and not _provenance_ok(ev.cited, snippets):
+        reasons.append("no_snippet_quote")
+    if ev.coverage < tau:
+        reasons.append("coverage_below_tau")
+    if not ev.witness_pass:
+        reasons.append("witness_mismatch")
+    blocking = [r for r in reasons if r != "tag_or_quote_filter"]
+    credited = choice is not None and choice == gold and not blocking
+    return {"coverage": ev.coverage, "witness_pass": ev.witness_pass, "credited": credited,
+            "reasons": reasons}
+
+
+def gate_reason(
+    options: tuple[str, ...], choice: int | None, cards: CardSet, citations: list[str], tau: float,
+) -> str | None:
+    """Why the evidence for the chosen option fails (None when it holds). No gold involved."""
+    if choice is None:
+        return "no_option_quote_for_choice"
+    if not citations:
+        return "no_citations"
+    cited = cited_cards(cards.cards, citations)
+    if not _linked_to(cited, choice):
+        return "no_option_quote_for_choice"
+    if coverage_of(options[choice], cited) < tau:
+        return "coverage_below_tau"
+    if cards.pro_ids.get(choice) not in citations:
+        return "required_card_not_cited"
+    return None
+
+
+def evidence_report(
+    options: tuple[str, ...], gold: int, choice: int | None, cards: CardSet, citations: list[str],
+    tau: float,
+) -> dict[str, Any]:
+    """evaluation.evidence_report on the raw citations and the voted choice (B.8)."""
+    ev = evidence(options, gold, cards.cards, citations)
+    reason = gate_reason(options, choice, cards, citations, tau)
+    answered = choice is not None
+    metrics = {"num_cited_cards": len(ev.cited), "coverage": ev.coverage,
+               "witness_idx": ev.witness_idx, "witness_pass": ev.witness_pass}
+    return {
+        "post_pass": reason is None, "abstain_reason": reason, "coverage": ev.coverage,
+        "witness_idx": ev.witness_idx, "witness_pass": ev.witness_pass,
+        "has_option_quote_chosen": _linked_to(ev.cited, choice) if answered else None,
+        "required_ok_chosen": (cards.pro_ids.get(choice) in citations) if answered else None,
+        "cited_ids": list(citations), "metrics": metrics,
+    }
+
+
+def calibrated_score(correct: bool, abstained: bool, t: float) -> float:
+    """1 if correct, 0 if abstained, -t/(1-t) if wrong."""
+    if abstained:
+        return 0.0
+    return 1.0 if correct else round(-t / (1.0 - t), 6)
+
+
+def order_citations(citations: list[str], choice: int | None, cards: CardSet) -> list[str]:
+    """PRO card of the choice first, then other cards of that option, then the rest.
+
+    Only reorders what the student cited: nothing is added, so credit measures real attribution.
+    """
+    by_id = cards.by_id()
+    pro = cards.pro_ids.get(choice) if choice is not None else None
+
+    def rank(cid: str) -> int:
+        card = by_id.get(cid)
+        if cid == pro:
+            return 0
+        return 1 if card is not None and card.option_index == choice else 2
+
+    return sorted(citations, key=rank)
+
+
+def witness_block(citations: list[str], choice: int | None, cards: CardSet) -> dict[str, Any] | None:
+    """answer.witness: the cited card for the choice and the cited rule (context) card."""
+    by_id = cards.by_id()
+    cited = [by_id[c] for c in citations if c in by_id]
+    if choice is None or not cited:
+        return None
+    pick = next((c for c in cited if c.option_index == choice), cited[0])
+    rule = next((c for c in cited if c.scope == "context"), pick)
+    return {"rule": {"card_id": rule.id, "quote": rule.quote},
+            "choice": {"card_id": pick.id, "quote": pick.quote}}

@@ -1,0 +1,133 @@
+"""Run-log files: append-only JSONL, one record per line, flushed per record, locked while written.
+
+A file may hold several runs (one header each). `inspect_log` reads the last run back so a sweep
+can skip a complete log, resume an incomplete one, or start a fresh run after it. A torn last
+line (a writer killed mid-record) is cut off before anything is appended: those bytes never
+ended with a newline, so no reader has taken them as a record.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from warehouse.errors import DataError, UsageError
+
+SCHEMA_VERSION = 2
+
+
+@dataclass
+class RunState:
+    """What the last run in a log file got to."""
+
+    status: str  # missing | empty | complete | incomplete | aborted
+    run_id: str | None = None
+    header: dict[str, Any] | None = None
+    steps: list[int] = field(default_factory=list)
+    last_step: dict[str, Any] | None = None
+    end: dict[str, Any] | None = None
+    torn_bytes: int = 0
+    runs_in_file: int = 0
+
+    @property
+    def next_step(self) -> int:
+        return max(self.steps) + 1 if self.steps else 0
+
+    @property
+    def planned(self) -> int | None:
+        config = (self.header or {}).get("config") or {}
+        steps = config.get("num_steps")
+        return steps if isinstance(steps, int) else None
+
+
+def inspect_log(path: str | Path) -> RunState:
+    p = Path(path)
+    if not p.exists():
+        return RunState("missing")
+    data = p.read_bytes()
+    cut = data.rfind(b"\n") + 1
+    state = RunState("empty", torn_bytes=len(data) - cut)
+    for line in data[:cut].splitlines():
+        record = _parse(line)
+        if record is not None:
+            _absorb(state, record)
+    if state.header is not None:
+        state.status = _status(state)
+    return state
+
+
+def _parse(line: bytes) -> dict[str, Any] | None:
+    try:
+        value = json.loads(line)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _absorb(state: RunState, record: dict[str, Any]) -> None:
+    if record.get("run_header") is True:
+        state.runs_in_file += 1
+        state.header, state.run_id = record, record.get("run_id")
+        state.steps, state.last_step, state.end = [], None, None
+    elif record.get("run_end") is True and record.get("run_id") == state.run_id:
+        state.end = record
+    elif isinstance(record.get("step"), int) and record.get("run_id") == state.run_id:
+        state.steps.append(record["step"])
+        state.last_step = record
+
+
+def _status(state: RunState) -> str:
+    if state.end is not None and state.end.get("status") == "complete":
+        return "complete"
+    if state.end is not None and state.end.get("status") == "aborted" and state.next_step < (state.planned or 0):
+        return "aborted"
+    return "incomplete"
+
+
+class LogWriter:
+    """Append records to one log; holds an exclusive flock so two writers never share a file."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        if self.path.is_dir():
+            raise UsageError(f"--log {path} is a directory; give a .jsonl file path")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._fh: IO[bytes] = open(self.path, "ab")
+        try:
+            fcntl.flock(self._fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._fh.close()
+            raise UsageError(f"{path} is being written by another run; wait for it (warehouse wait)") from None
+
+    def cut_torn_tail(self) -> int:
+        """Drop bytes after the last newline (call with the lock held, before appending)."""
+        data = self.path.read_bytes()
+        keep = data.rfind(b"\n") + 1
+        if keep == len(data):
+            return 0
+        os.truncate(self.path, keep)
+        return len(data) - keep
+
+    def write(self, record: dict[str, Any]) -> None:
+        line = json.dumps(record, ensure_ascii=False, allow_nan=False) + "\n"
+        try:
+            self._fh.write(line.encode("utf-8"))
+            self._fh.flush()  # a killed process loses at most the record being written
+        except OSError as e:
+            raise DataError(f"cannot write {self.path}: {e.strerror}; free space and resume") from e
+
+    def close(self) -> None:
+        if not self._fh.closed:
+            self._fh.flush()
+            os.fsync(self._fh.fileno())
+            self._fh.close()
+
+    def __enter__(self) -> LogWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

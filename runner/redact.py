@@ -1,0 +1,46 @@
+"""Keep secrets out of logs and messages (RELIABILITY-NOTES §6).
+
+Every text that may reach a log, the database or an error message passes through a Redactor:
+it removes the exact configured key values, then anything shaped like a key or a credential.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+MASK = "[REDACTED]"
+_PATTERNS = (
+    re.compile(r"sk-[A-Za-z0-9_\-]{10,}"),
+    re.compile(r"Bearer\s+\S+", re.IGNORECASE),
+    re.compile(r"api[_-]?key\s*[=:]\s*\S+", re.IGNORECASE),
+    re.compile(r"(authorization['\"]?\s*[:=]\s*['\"]?)[^'\"\s,}]+", re.IGNORECASE),
+)
+
+
+class Redactor:
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        # Longest first, so a key that contains another is removed whole.
+        self.secrets = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
+
+    def add(self, secret: str | None) -> None:
+        if secret and len(secret) >= 4 and secret not in self.secrets:
+            self.secrets = sorted([*self.secrets, secret], key=len, reverse=True)
+
+    def __call__(self, text: object) -> str:
+        out = str(text)
+        for secret in self.secrets:
+            out = out.replace(secret, MASK)
+        for pattern in _PATTERNS:
+            out = pattern.sub(_mask_match, out)
+        return out
+
+
+def _mask_match(match: re.Match[str]) -> str:
+    if match.re.groups:  # keep the "authorization: " prefix, mask the value
+        return match.group(1) + MASK
+    return MASK
+
+
+def redact(text: object, secrets: Iterable[str] = ()) -> str:
+    return Redactor(secrets)(text)

@@ -1,0 +1,225 @@
+"""One run: header, N steps, closing record, into one log file; resumable after a crash.
+
+Log contract (docs/CONTRIBUTING.md, schema_version 2): the header and step shapes of the old
+simulator (LOGFORMAT A.4/A.7) plus student/provider/model, coverage τ, runner version, git
+commit, argv, plan, per-call latency/tokens, and a closing `run_end` record. If a run is resumed,
+new steps continue the same run_id and a later `run_end` supersedes an earlier "aborted" one.
+"""
+
+from __future__ import annotations
+
+import functools
+import subprocess
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from runner.dials import Dials
+from runner.endpoint import Deadline, Endpoint, EndpointConfig
+from runner.items import ItemSource, TaskFile, TemplateTutor
+from runner.logfile import SCHEMA_VERSION, LogWriter, RunState, inspect_log
+from runner.redact import Redactor
+from runner.step import StepSettings, run_step
+from runner.students import OFFLINE, Student
+from warehouse.errors import EndpointError, UsageError
+
+Mode = Literal["new", "resume", "append"]
+STUDENTS = ("llm", *OFFLINE)
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    student: str
+    model: str
+    steps: int
+    log: Path
+    seed: int = 424242
+    dials: Dials = field(default_factory=Dials)
+    provider: str | None = None
+    coverage_tau: float = 0.4
+    num_options: int = 5
+    difficulty: str = "medium"
+    domain: str = "general"
+    task_file: str | None = None
+    endpoint: EndpointConfig | None = None
+    deadline_s: float | None = None
+    plan: dict[str, Any] | None = None
+    argv: tuple[str, ...] = ()
+
+    def provider_name(self) -> str:
+        if self.student != "llm":
+            return "offline"
+        return self.provider or (self.endpoint.provider if self.endpoint else "openai")
+
+
+@dataclass
+class RunResult:
+    log: Path
+    status: str  # complete | aborted | skipped
+    run_id: str | None = None
+    steps_logged: int = 0
+    new_steps: int = 0
+    correct: int = 0
+    credited: int = 0
+    reason: str | None = None
+
+
+Progress = Callable[[RunSpec, int], None]
+
+
+def execute(
+    spec: RunSpec, mode: Mode = "new", *, stop: threading.Event | None = None,
+    progress: Progress | None = None,
+) -> RunResult:
+    """Run (or resume) one run into spec.log. Raises EndpointError after logging the abort."""
+    _check_spec(spec)
+    redactor = Redactor()
+    with LogWriter(spec.log) as writer:
+        state = inspect_log(spec.log)
+        if mode == "resume" and state.status == "complete":
+            return RunResult(spec.log, "skipped", state.run_id, len(state.steps))
+        if mode == "new" and state.status not in ("missing", "empty"):
+            raise UsageError(f"{spec.log} already holds a run: pass --resume to continue it or --append")
+        deadline = Deadline(spec.deadline_s)
+        student = make_student(spec, redactor, deadline)
+        writer.cut_torn_tail()
+        resume = mode == "resume" and state.status in ("incomplete", "aborted")
+        if resume:
+            _check_same_run(spec, state)
+        return _loop(spec, writer, student, state if resume else None, redactor, deadline, stop, progress)
+
+
+def _check_spec(spec: RunSpec) -> None:
+    if spec.student not in STUDENTS:
+        raise UsageError(f"unknown student {spec.student!r}: use one of {', '.join(STUDENTS)}")
+    if spec.steps < 1:
+        raise UsageError("--steps must be at least 1")
+    if not 0.0 <= spec.coverage_tau <= 1.0:
+        raise UsageError("--tau must be between 0 and 1")
+
+
+def _check_same_run(spec: RunSpec, state: RunState) -> None:
+    header = state.header or {}
+    student = header.get("student") or {}
+    if state.planned != spec.steps or student.get("model") != spec.model:
+        raise UsageError(
+            f"{spec.log} holds an incomplete run of {student.get('model')} with {state.planned} steps, "
+            f"not {spec.model} with {spec.steps}: move the file away or redo it"
+        )
+
+
+def make_student(spec: RunSpec, redactor: Redactor, deadline: Deadline) -> Student:
+    if spec.student != "llm":
+        student: Student = OFFLINE[spec.student]()
+        return student
+    from runner.endpoint import resolve_endpoint
+    from runner.llm import LLMStudent
+
+    cfg = spec.endpoint or resolve_endpoint(spec.provider or "openai")
+    d = spec.dials
+    return LLMStudent(Endpoint(cfg, redactor, deadline), spec.model, idk=d.idk_enabled,
+                      instruction_header=d.instruction_header, top_p=d.top_p)
+
+
+def item_source(spec: RunSpec) -> ItemSource:
+    if spec.task_file:
+        return TaskFile(spec.task_file)
+    return TemplateTutor(spec.seed, spec.num_options)
+
+
+def _loop(
+    spec: RunSpec, writer: LogWriter, student: Student, state: RunState | None, redactor: Redactor,
+    deadline: Deadline, stop: threading.Event | None, progress: Progress | None,
+) -> RunResult:
+    source = item_source(spec)
+    if state is None:
+        run_id, first, before = str(uuid.uuid4()), 0, {"cards": []}
+        writer.write(header(spec, run_id, source, redactor))
+    else:
+        assert state.run_id is not None
+        run_id, first = state.run_id, state.next_step
+        before = (state.last_step or {}).get("fact_cards_after") or {"cards": []}
+    result = RunResult(spec.log, "complete", run_id, steps_logged=first)
+    settings = StepSettings(spec.dials, spec.coverage_tau, spec.seed)
+    try:
+        for step in range(first, spec.steps):
+            if stop is not None and stop.is_set():
+                return _abort(writer, result, "interrupted")
+            if deadline.expired():
+                return _abort(writer, result, "deadline reached")
+            record = run_step(student, source.item(step), step, run_id, before, settings)
+            writer.write(record)
+            _count(result, record)
+            before = record["fact_cards_after"]
+            if progress:
+                progress(spec, step + 1)
+    except EndpointError as e:
+        _abort(writer, result, redactor(e))
+        raise EndpointError(f"{spec.log}: {redactor(e)}") from None
+    except KeyboardInterrupt:
+        _abort(writer, result, "interrupted")
+        raise
+    writer.write(run_end(run_id, "complete", None, result.steps_logged))
+    return result
+
+
+def _count(result: RunResult, record: dict[str, Any]) -> None:
+    result.steps_logged += 1
+    result.new_steps += 1
+    evaluation = record["evaluation"]
+    result.correct += bool(evaluation.get("correct"))
+    result.credited += bool((evaluation.get("citations_evidence") or {}).get("credited"))
+
+
+def _abort(writer: LogWriter, result: RunResult, reason: str) -> RunResult:
+    writer.write(run_end(result.run_id or "", "aborted", reason, result.steps_logged))
+    result.status, result.reason = "aborted", reason
+    return result
+
+
+def header(spec: RunSpec, run_id: str, source: ItemSource, redactor: Redactor) -> dict[str, Any]:
+    anonymized = spec.task_file is None
+    return {
+        "run_header": True, "schema_version": SCHEMA_VERSION, "run_id": run_id, "ts": int(time.time()),
+        "config": {"skill_id": None, "task": "mcq", "num_steps": spec.steps,
+                   "num_options": spec.num_options, "difficulty": spec.difficulty,
+                   "domain": spec.domain, "dials": spec.dials.as_dict()},
+        "anonymization": {"seed": spec.seed, "vocab_size": source.vocab_size} if anonymized else None,
+        "guardrails": None,
+        "student": {"type": spec.student, "provider": spec.provider_name(), "model": spec.model},
+        "coverage_tau": spec.coverage_tau,
+        "runner": {"name": "runs-warehouse", "version": runner_version(), "git_commit": git_commit(),
+                   "argv": [redactor(a) for a in spec.argv]},
+        "plan": spec.plan,
+    }
+
+
+def run_end(run_id: str, status: str, reason: str | None, steps_logged: int) -> dict[str, Any]:
+    return {"run_end": True, "schema_version": SCHEMA_VERSION, "run_id": run_id,
+            "ts": int(time.time()), "status": status, "reason": reason, "steps_logged": steps_logged}
+
+
+@functools.lru_cache(maxsize=1)
+def runner_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("runs-warehouse")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+@functools.lru_cache(maxsize=1)
+def git_commit() -> str | None:
+    here = Path(__file__).resolve().parent
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True,
+                             text=True, timeout=5, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    commit = out.stdout.strip()
+    return commit if out.returncode == 0 and len(commit) == 40 else None
