@@ -178,6 +178,12 @@ def publish(paths: DbPaths) -> float:
 @contextlib.contextmanager
 def open_writer(db: str | os.PathLike[str], command: str = "warehouse") -> Iterator[duckdb.DuckDBPyConnection]:
     """The only way to write: lock, open the private file, and publish on success."""
+    if str(db).startswith("ducklake:"):  # DuckLake backend (warehouse/lake.py): no publishing
+        from warehouse import lake
+
+        with lake.open_writer(str(db), command) as lake_con:
+            yield lake_con
+        return
     paths = paths_for(db)
     if paths.published.is_dir():
         raise UsageError(f"--db {paths.published} is a directory; give a file path such as runs/runs.duckdb")
@@ -205,6 +211,10 @@ def open_reader(
     retries: int = 20,
 ) -> duckdb.DuckDBPyConnection:
     """A read-only connection to the published snapshot (retries briefly on a lock)."""
+    if str(db).startswith("ducklake:"):  # DuckLake backend (warehouse/lake.py)
+        from warehouse import lake
+
+        return lake.open_reader(str(db), locked_down=locked_down, check_schema=check_schema)
     path = Path(db)
     if not path.exists():
         raise UsageError(f"no database at {path}: run 'warehouse ingest' first (or pass --db)")

@@ -1,0 +1,334 @@
+"""The DuckLake backend: `--db ducklake:postgres:<libpq conninfo>` (SCALE-NOTES §1, §3).
+
+A lake is a PostgreSQL catalog plus Parquet files under a data path (a shared folder or
+`s3://bucket/prefix/`). Every connection is an in-memory DuckDB that loads the ducklake, postgres
+and httpfs extensions from the pinned PyPI wheels (`pip install 'runs-warehouse[lake]'`; network
+autoinstall stays off), attaches the lake as `lake` and `USE`s it, so every `.sql` file of the
+project runs unchanged.
+
+Differences from the embedded file (warehouse/db.py):
+- no snapshot publishing: DuckLake commits are snapshots, readers see each committed state;
+- connecting never migrates: `warehouse lake migrate` applies migrations once, from one place,
+  under a PostgreSQL advisory lock (concurrent DDL conflicts in DuckLake, SCALE-NOTES §1.4);
+- `CALL set_option` is never used (it crashes once a view exists, SCALE-NOTES §1.9); inlining is
+  set per connection with the ATTACH option DATA_INLINING_ROW_LIMIT instead.
+
+Settings come from the `[lake]` table of warehouse.toml (data_path, s3_endpoint, s3_region,
+s3_url_style, s3_use_ssl, s3_key_id, s3_secret, data_inlining_row_limit, claim_lease_seconds);
+S3 keys may instead come from $WAREHOUSE_S3_KEY_ID / $WAREHOUSE_S3_SECRET or the AWS variables.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import fcntl
+import importlib.util
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from warehouse.errors import ConfigError, DataError, SchemaVersionError, UsageError
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from warehouse.config import Config
+
+PREFIX = "ducklake:"
+PG_PREFIX = "ducklake:postgres:"
+ALIAS = "lake"
+# Our name -> the name DuckDB registers (postgres loads as postgres_scanner).
+EXTENSIONS = {"ducklake": "ducklake", "postgres": "postgres_scanner", "httpfs": "httpfs"}
+EXTRA_HINT = "pip install 'runs-warehouse[lake]'"
+MIGRATE_LOCK_KEY = 0x7275_6E73_6C61_6B65  # "runslake": pg_advisory_lock key for migrations
+
+
+def is_lake_url(db: str | os.PathLike[str]) -> bool:
+    return str(db).startswith(PREFIX)
+
+
+@dataclass(frozen=True)
+class S3Settings:
+    endpoint: str | None = None
+    region: str | None = None
+    url_style: str | None = None
+    use_ssl: bool | None = None
+    key_id: str | None = None
+    secret: str | None = None
+
+
+@dataclass(frozen=True)
+class LakeSettings:
+    url: str
+    data_path: str | None = None
+    s3: S3Settings | None = None
+    inlining_row_limit: int | None = None
+    claim_lease_seconds: float = 3600.0
+    extension_dir: Path | None = None
+
+    @property
+    def conninfo(self) -> str:
+        """The libpq connection string of the catalog database (for the claim table)."""
+        return self.url[len(PG_PREFIX):]
+
+    def describe(self) -> str:
+        """The URL without a password, for messages."""
+        import re
+
+        return re.sub(r"password=\S+", "password=***", self.url)
+
+
+def settings_for(url: str, config: Config | None = None, *, data_path: str | None = None) -> LakeSettings:
+    """Lake settings for a `ducklake:` URL, completed from warehouse.toml's [lake] table."""
+    if not url.startswith(PG_PREFIX):
+        raise UsageError(
+            f"unsupported lake URL {url.split(' ')[0]!r}: use ducklake:postgres:dbname=... host=... "
+            "(concurrent writers and file claims need a PostgreSQL catalog)"
+        )
+    if config is None:
+        from warehouse.config import load_config
+
+        config = load_config()
+    raw = config.raw.get("lake", {})
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{config.source}: [lake] must be a table")
+    path = data_path or os.environ.get("WAREHOUSE_LAKE_DATA_PATH") or _opt_str(raw, "data_path", config)
+    return LakeSettings(
+        url=url,
+        data_path=path,
+        s3=_s3_settings(raw, config, path),
+        inlining_row_limit=_opt_int(raw, "data_inlining_row_limit", config),
+        claim_lease_seconds=float(_opt_int(raw, "claim_lease_seconds", config) or 3600),
+        extension_dir=Path(os.environ["WAREHOUSE_EXTENSION_DIR"])
+        if os.environ.get("WAREHOUSE_EXTENSION_DIR") else None,
+    )
+
+
+def _opt_str(raw: dict[str, Any], key: str, config: Config) -> str | None:
+    value = raw.get(key)
+    if value is not None and not isinstance(value, str):
+        raise ConfigError(f"{config.source}: [lake] {key} must be a string")
+    return value
+
+
+def _opt_int(raw: dict[str, Any], key: str, config: Config) -> int | None:
+    value = raw.get(key)
+    if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+        raise ConfigError(f"{config.source}: [lake] {key} must be a non-negative integer")
+    return value
+
+
+def _s3_settings(raw: dict[str, Any], config: Config, data_path: str | None) -> S3Settings | None:
+    keys = ("s3_endpoint", "s3_region", "s3_url_style", "s3_key_id", "s3_secret")
+    values = {k: _opt_str(raw, k, config) for k in keys}
+    use_ssl = raw.get("s3_use_ssl")
+    if use_ssl is not None and not isinstance(use_ssl, bool):
+        raise ConfigError(f"{config.source}: [lake] s3_use_ssl must be true or false")
+    key_id = values["s3_key_id"] or os.environ.get("WAREHOUSE_S3_KEY_ID") or os.environ.get("AWS_ACCESS_KEY_ID")
+    secret = (values["s3_secret"] or os.environ.get("WAREHOUSE_S3_SECRET")
+              or os.environ.get("AWS_SECRET_ACCESS_KEY"))
+    wanted = any(v is not None for v in values.values()) or use_ssl is not None
+    if not wanted and not (data_path or "").startswith("s3://"):
+        return None
+    return S3Settings(values["s3_endpoint"], values["s3_region"], values["s3_url_style"],
+                      use_ssl, key_id, secret)
+
+
+# ---------------------------------------------------------------- extensions
+
+
+def extension_dir(settings: LakeSettings) -> Path:
+    """Where the wheel-shipped extensions get installed (never ~/.duckdb, never the network)."""
+    if settings.extension_dir is not None:
+        return settings.extension_dir
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "runs-warehouse" / "duckdb-extensions"
+
+
+def wheel_extension(name: str, duckdb_version: str) -> Path:
+    """The extension file inside the `duckdb-extension-<name>` wheel for this DuckDB version."""
+    spec = importlib.util.find_spec(f"duckdb_extension_{name}")
+    if spec is None or not spec.submodule_search_locations:
+        raise UsageError(
+            f"the DuckLake backend needs the duckdb-extension-{name} package, which is missing: "
+            f"{EXTRA_HINT}"
+        )
+    base = Path(next(iter(spec.submodule_search_locations)))
+    path = base / "extensions" / duckdb_version / f"{name}.duckdb_extension"
+    if not path.is_file():
+        raise UsageError(
+            f"duckdb-extension-{name} has no build for duckdb {duckdb_version} (found "
+            f"{sorted(p.name for p in (base / 'extensions').glob('*'))}): reinstall with {EXTRA_HINT} "
+            "so the extension wheels match the pinned duckdb"
+        )
+    return path
+
+
+def load_extensions(con: duckdb.DuckDBPyConnection, settings: LakeSettings) -> None:
+    """Install (once, from the wheels, under a file lock) and load ducklake, postgres, httpfs."""
+    row = con.execute("PRAGMA version").fetchone()
+    version = str(row[0]) if row else ""
+    ext_dir = extension_dir(settings)
+    installed = dict(con.execute(
+        "SELECT extension_name, installed FROM duckdb_extensions()").fetchall())
+    missing = [name for name, reg in EXTENSIONS.items() if not installed.get(reg)]
+    if missing:
+        files = {name: wheel_extension(name, version) for name in missing}  # errors before locking
+        ext_dir.mkdir(parents=True, exist_ok=True)
+        with _file_lock(ext_dir / ".install.lock"):
+            for name, path in files.items():
+                con.execute(f"FORCE INSTALL {_literal(str(path))}")
+    for name in EXTENSIONS:
+        con.execute(f"LOAD {name}")
+
+
+@contextlib.contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    with open(path, "a", encoding="utf-8") as handle:  # a lock file, never a database
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        yield
+
+
+def _literal(value: str) -> str:
+    """A SQL string literal (ATTACH and CREATE SECRET take no bound parameters)."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+# ---------------------------------------------------------------- connections
+
+
+def connect(settings: LakeSettings, *, read_only: bool, create: bool = False,
+            locked_down: bool = False) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB with the lake attached as `lake` and in use."""
+    import duckdb
+
+    ext_dir = extension_dir(settings)
+    con = duckdb.connect(":memory:", config={
+        "autoinstall_known_extensions": False,
+        "autoload_known_extensions": False,
+        "extension_directory": str(ext_dir),
+    })
+    try:
+        load_extensions(con, settings)
+        if settings.s3 is not None:
+            con.execute(_secret_sql(settings.s3))
+        options = _attach_options(settings, read_only, create)
+        con.execute(f"ATTACH {_literal(settings.url)} AS {ALIAS}" + (f" ({options})" if options else ""))
+        con.execute(f"USE {ALIAS}")
+        if locked_down:
+            con.execute("SET enable_external_access = false")
+            con.execute("SET lock_configuration = true")
+    except duckdb.Error as e:
+        con.close()
+        raise _attach_error(settings, e, create) from e
+    return con
+
+
+def _attach_options(settings: LakeSettings, read_only: bool, create: bool) -> str:
+    options = [] if create else ["CREATE_IF_NOT_EXISTS false"]
+    if read_only:
+        options.append("READ_ONLY")
+    if create and settings.data_path:
+        options.append(f"DATA_PATH {_literal(settings.data_path)}")
+    if settings.inlining_row_limit is not None and not read_only:
+        options.append(f"DATA_INLINING_ROW_LIMIT {int(settings.inlining_row_limit)}")
+    return ", ".join(options)
+
+
+def _secret_sql(s3: S3Settings) -> str:
+    parts = ["TYPE s3"]
+    for key, value in (("KEY_ID", s3.key_id), ("SECRET", s3.secret), ("REGION", s3.region),
+                       ("ENDPOINT", s3.endpoint), ("URL_STYLE", s3.url_style)):
+        if value is not None:
+            parts.append(f"{key} {_literal(value)}")
+    if s3.use_ssl is not None:
+        parts.append(f"USE_SSL {'true' if s3.use_ssl else 'false'}")
+    return f"CREATE OR REPLACE TEMPORARY SECRET warehouse_lake_s3 ({', '.join(parts)})"
+
+
+def _attach_error(settings: LakeSettings, e: Exception, create: bool) -> Exception:
+    text = str(e)
+    first = text.splitlines()[0] if text else type(e).__name__
+    if "does not exist - and creating a new DuckLake is explicitly disabled" in text:
+        return UsageError(f"no lake at {settings.describe()}: create it with "
+                          f"'warehouse lake migrate --db \"{settings.url}\" --data-path DIR_OR_S3'")
+    if "Unable to connect to Postgres" in text or "connection to server" in text:
+        return DataError(f"cannot reach the lake catalog at {settings.describe()}: {first}; "
+                         "check the host, port and dbname in --db and that PostgreSQL is running")
+    if "does not match existing data path" in text:
+        return UsageError(f"the lake already exists with another data path ({first}); drop "
+                          "--data-path / [lake] data_path, or point --db at a new catalog database")
+    return DataError(f"cannot open the lake {settings.describe()}: {first}")
+
+
+@contextlib.contextmanager
+def open_writer(url: str, command: str = "warehouse", *,
+                config: Config | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-write lake connection. Never migrates: the schema must already be current."""
+    settings = settings_for(url, config)
+    con = connect(settings, read_only=False)
+    try:
+        _check_current(con, settings)
+        yield con
+    finally:
+        con.close()
+
+
+def open_reader(url: str, *, locked_down: bool = False, check_schema: bool = True,
+                config: Config | None = None) -> duckdb.DuckDBPyConnection:
+    """A read-only lake connection (external access off when locked_down)."""
+    settings = settings_for(url, config)
+    con = connect(settings, read_only=True, locked_down=locked_down)
+    if check_schema:
+        try:
+            _check_current(con, settings)
+        except BaseException:
+            con.close()
+            raise
+    return con
+
+
+def _check_current(con: duckdb.DuckDBPyConnection, settings: LakeSettings) -> None:
+    from warehouse.migrate import check_version
+
+    try:
+        check_version(con, f"the lake {settings.describe()}")
+    except SchemaVersionError as e:
+        message = str(e).replace("run 'warehouse migrate'",
+                                 "run 'warehouse lake migrate --db <lake url>' once, from one place")
+        raise SchemaVersionError(message) from None
+
+
+# ---------------------------------------------------------------- migrations
+
+
+def migrate_lake(url: str, *, config: Config | None = None,
+                 data_path: str | None = None) -> list[str]:
+    """Create the lake if needed and apply pending migrations, serialized across machines.
+
+    Returns the names of the migrations applied (empty when already current).
+    """
+    from warehouse.lake_claims import advisory_lock
+    from warehouse.migrate import migrate
+
+    settings = settings_for(url, config, data_path=data_path)
+    if settings.data_path and "://" not in settings.data_path:  # a local or shared folder
+        local = Path(settings.data_path).expanduser().resolve()
+        local.mkdir(parents=True, exist_ok=True)
+        settings = dataclasses.replace(settings, data_path=f"{local}/")
+    with advisory_lock(settings.conninfo, MIGRATE_LOCK_KEY):
+        try:
+            con = connect(settings, read_only=False)
+        except UsageError:  # no lake yet: create it, which needs a data path
+            if not settings.data_path:
+                raise UsageError("a new lake needs a data path: pass --data-path (a folder or "
+                                 "s3://bucket/prefix/) or set [lake] data_path in warehouse.toml") from None
+            con = connect(settings, read_only=False, create=True)
+        try:
+            done = migrate(con)
+        finally:
+            con.close()
+    return [f"{m.number:04d}_{m.name}" for m in done]
