@@ -1,0 +1,32 @@
+-- by_model_runs v1: per model, run-level spread: mean of per-run credited/witness/acc finals with a t interval, best and median run
+-- One observation per run with MCQ steps (runs_summary_v1). credited_final_low/high: 95% t interval
+--   of the mean over runs (NULL with fewer than 2 runs): honest when runs vary more than steps do.
+-- best_run_credited_final is what the old scripts reported (max over runs): shown for comparison,
+--   never use it to choose a setting.
+
+CREATE OR REPLACE VIEW by_model_runs_v1 AS
+WITH r AS (
+    SELECT * FROM runs_summary_v1 WHERE steps_n > 0
+)
+SELECT
+    model,
+    count(*)                                       AS n_runs,
+    count(*) FILTER (WHERE status = 'complete')    AS n_complete,
+    sum(steps_n)::BIGINT                           AS n_steps,
+    avg(steps_n)                                   AS steps_per_run,
+    avg(credited_final)                            AS credited_final_mean,
+    stddev_samp(credited_final)                    AS credited_final_sd,
+    avg(credited_final) - t_ppf(0.975, count(*) - 1) * stddev_samp(credited_final) / sqrt(count(*)) AS credited_final_low,
+    avg(credited_final) + t_ppf(0.975, count(*) - 1) * stddev_samp(credited_final) / sqrt(count(*)) AS credited_final_high,
+    median(credited_final)                         AS credited_final_median,
+    max(credited_final)                            AS best_run_credited_final,
+    avg(credited_auc)                              AS credited_auc_mean,
+    avg(witness_final)                             AS witness_final_mean,
+    avg(acc_final)                                 AS acc_final_mean,
+    avg(acc_auc)                                   AS acc_auc_mean,
+    avg(attribution_gap_final)                     AS attribution_gap_mean,
+    avg(mean_step_seconds)                         AS mean_step_seconds,
+    avg(tokens_total)                              AS tokens_per_run,
+    avg(cost_usd)                                  AS cost_per_run
+FROM r
+GROUP BY model;

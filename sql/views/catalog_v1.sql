@@ -1,0 +1,15 @@
+-- catalog v1: one row per run, newest first, archived runs included (path starts with archive://)
+-- Columns of the old scripts/catalog.py (run_ts, mtime, provider, model, task, budget, sc, idk,
+--   closed_book, use_fact_cards, require_citations, steps_n, credited_final, witness_final,
+--   acc_final, mean_step_seconds, tokens_total, path) plus status, campaign, archived, n_copies,
+--   run_id and run_key. mtime is NULL for archived copies. Order: run_ts desc, then mtime desc.
+
+CREATE OR REPLACE VIEW catalog_v1 AS
+SELECT
+    s.run_ts, CASE WHEN NOT r.archived THEN r.file_mtime END AS mtime,
+    s.provider, s.model, s.task, s.fact_cards_budget AS budget, s.self_consistency_n AS sc,
+    s.idk_enabled AS idk, s.closed_book, s.use_fact_cards, s.require_citations,
+    s.steps_n, s.credited_final, s.witness_final, s.acc_final, s.mean_step_seconds, s.tokens_total,
+    s.source_path AS path, s.status, s.campaign, r.archived, r.n_copies, s.run_id, s.run_key
+FROM runs_summary_v1 s JOIN runs_v1 r USING (run_key)
+ORDER BY s.run_ts DESC NULLS LAST, mtime DESC NULLS LAST, s.run_key;

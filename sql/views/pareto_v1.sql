@@ -1,0 +1,36 @@
+-- pareto v1: model x setting rows of best_settings_v1 on the credited vs tokens / seconds / cost frontiers, plus a significance-aware frontier
+-- on_token_frontier: no other row (any model) has credited >= and tokens_per_step <= with one strict.
+-- on_time_frontier: the same with seconds_per_step; on_cost_frontier: with cost_per_step (NULL when
+--   the row has no price). on_model_token_frontier: token frontier within the row's own model.
+-- robust_token_frontier: no row with tokens_per_step <= is *significantly* better (pooled z-test,
+--   p < 0.05): dominance counts only when the difference is real.
+-- Rows below the minimum n (best_settings_v1.below_min_n) are kept but flagged.
+
+CREATE OR REPLACE VIEW pareto_v1 AS
+WITH b AS (SELECT * FROM best_settings_v1)
+SELECT
+    b.model, b.setting_id, b.setting, b.n_runs, b.n_steps, b.below_min_n,
+    b.credited, b.credited_low, b.credited_high,
+    b.tokens_per_step, b.seconds_per_step, b.cost_per_step, b.cost_per_credited,
+    b.tokens_per_step IS NOT NULL AND NOT EXISTS (
+        SELECT 1 FROM b o WHERE o.tokens_per_step IS NOT NULL
+          AND o.credited >= b.credited AND o.tokens_per_step <= b.tokens_per_step
+          AND (o.credited > b.credited OR o.tokens_per_step < b.tokens_per_step)) AS on_token_frontier,
+    b.seconds_per_step IS NOT NULL AND NOT EXISTS (
+        SELECT 1 FROM b o WHERE o.seconds_per_step IS NOT NULL
+          AND o.credited >= b.credited AND o.seconds_per_step <= b.seconds_per_step
+          AND (o.credited > b.credited OR o.seconds_per_step < b.seconds_per_step)) AS on_time_frontier,
+    CASE WHEN b.cost_per_step IS NOT NULL THEN NOT EXISTS (
+        SELECT 1 FROM b o WHERE o.cost_per_step IS NOT NULL
+          AND o.credited >= b.credited AND o.cost_per_step <= b.cost_per_step
+          AND (o.credited > b.credited OR o.cost_per_step < b.cost_per_step)) END AS on_cost_frontier,
+    b.tokens_per_step IS NOT NULL AND NOT EXISTS (
+        SELECT 1 FROM b o WHERE o.model = b.model AND o.tokens_per_step IS NOT NULL
+          AND o.credited >= b.credited AND o.tokens_per_step <= b.tokens_per_step
+          AND (o.credited > b.credited OR o.tokens_per_step < b.tokens_per_step)) AS on_model_token_frontier,
+    b.tokens_per_step IS NOT NULL AND NOT EXISTS (
+        SELECT 1 FROM b o WHERE o.tokens_per_step IS NOT NULL AND o.tokens_per_step <= b.tokens_per_step
+          AND o.credited > b.credited
+          AND two_prop_p(o.credited_n, o.n_steps, b.credited_n, b.n_steps) < 0.05) AS robust_token_frontier
+FROM b
+ORDER BY b.credited DESC, b.tokens_per_step;

@@ -1,0 +1,197 @@
+-- runs v1: one row per run (records.run_key), its best copy, every path it was seen at, identity, status and dials
+-- Identity: the same run_key can sit in several files (a .jsonl and its .jsonl.recovered copy, an
+--   archive copy). The copy with the most valid steps wins (then: has run_end, present, .jsonl,
+--   lowest file_id); file_id/path name it, `paths` lists every copy (best first), n_copies counts them.
+-- provider/model/student/tau: the header value (hdr_*) wins over the path-derived one in `files`;
+--   *_from says which: 'header', 'path:<rule name>' or 'none'. model is 'unknown' when nothing says.
+-- campaign: first folder of files.relpath (NULL for files directly under the runs directory).
+-- status: complete (run_end says complete, or steps_logged >= planned_steps) | in_progress (no
+--   run_end, the run is the file's last, and the file has pending bytes or an mtime < 15 min old) |
+--   header_only (no steps) | incomplete (everything else, incl. aborted runs and header-less logs).
+-- started_at: header ts, else first step ts (UTC). ended_at: last step ts.
+-- Dials: typed columns for the common dials; `dials` is the header's JSON as logged. Dials that did
+--   not exist in old eras (LOGFORMAT A.10: use_fact_cards, require_citations, idk_enabled,
+--   best_of_n, max_learn_boosts) are implied off when a header lacks them (listed in
+--   dials_implied); without a header every dial is NULL.
+-- setting_id: hash of the conditions (task, difficulty, num_options, tau) and all effective dials;
+--   runs with the same setting_id ran the same configuration. setting is a short readable label.
+-- apples: task = mcq and closed_book and use_fact_cards and require_citations (LOGFORMAT C.11).
+
+CREATE OR REPLACE MACRO _dial_int(d, k) AS TRY_CAST(TRY_CAST(json_extract_string(d, '$.' || k) AS DOUBLE) AS INTEGER);
+CREATE OR REPLACE MACRO _dial_dbl(d, k) AS TRY_CAST(json_extract_string(d, '$.' || k) AS DOUBLE);
+CREATE OR REPLACE MACRO _dial_bool(d, k) AS TRY_CAST(json_extract_string(d, '$.' || k) AS BOOLEAN);
+CREATE OR REPLACE MACRO _dial_str(d, k) AS json_extract_string(d, '$.' || k);
+CREATE OR REPLACE MACRO _implied_dials() AS
+    '{"use_fact_cards": false, "require_citations": false, "idk_enabled": false, "best_of_n": 0, "max_learn_boosts": 0}';
+
+CREATE OR REPLACE VIEW runs_v1 AS
+WITH copies AS (
+    SELECT run_key, file_id,
+           count(*) FILTER (WHERE kind = 'step') AS steps_logged,
+           bool_or(kind = 'header') AS has_header,
+           bool_or(kind = 'run_end') AS has_end,
+           min(ts) FILTER (WHERE kind = 'step') AS first_step_ts,
+           max(ts) FILTER (WHERE kind = 'step') AS last_step_ts,
+           max(run_id) AS any_run_id
+    FROM records
+    WHERE run_key IS NOT NULL
+    GROUP BY run_key, file_id
+),
+ranked AS (
+    SELECT c.*, f.path, f.relpath, f.status AS file_status, f.mtime_ns, f.pending_bytes,
+           f.run_key_at_end, f.provider AS f_provider, f.model AS f_model, f.student AS f_student,
+           f.tau AS f_tau, f.stage AS f_stage, f.derivation,
+           row_number() OVER (PARTITION BY c.run_key
+               ORDER BY c.steps_logged DESC, c.has_end DESC, (f.status = 'present') DESC,
+                        (f.kind = 'jsonl') DESC, c.file_id) AS copy_rank
+    FROM copies c JOIN files f USING (file_id)
+),
+best AS (
+    SELECT r.*,
+           (SELECT list(x.path ORDER BY x.copy_rank) FROM ranked x WHERE x.run_key = r.run_key) AS paths,
+           (SELECT count(*) FROM ranked x WHERE x.run_key = r.run_key) AS n_copies
+    FROM ranked r WHERE copy_rank = 1
+),
+hdr AS (
+    SELECT h.run_key, h.run_id, h.ts, h.cfg_task, h.cfg_num_steps, h.cfg_num_options,
+           h.cfg_difficulty, h.cfg_domain, h.cfg_skill_id, h.dials, h.anon_seed, h.hdr_student,
+           h.hdr_provider, h.hdr_model, h.hdr_tau, h.schema_version, h.rec.plan AS plan,
+           h.rec.runner AS runner
+    FROM records h JOIN best b ON b.run_key = h.run_key
+    WHERE h.kind = 'header'
+    QUALIFY row_number() OVER (PARTITION BY h.run_key
+                               ORDER BY (h.file_id = b.file_id) DESC, h.file_id, h.line_no) = 1
+),
+endrec AS (
+    SELECT e.run_key, e.end_status, e.end_reason
+    FROM records e JOIN best b ON b.run_key = e.run_key AND b.file_id = e.file_id
+    WHERE e.kind = 'run_end'
+    QUALIFY row_number() OVER (PARTITION BY e.run_key ORDER BY e.line_no DESC) = 1
+),
+joined AS (
+    SELECT b.*, h.* EXCLUDE (run_key), e.end_status, e.end_reason,
+           CASE WHEN h.dials IS NOT NULL AND json_type(h.dials) = 'OBJECT'
+                THEN json_merge_patch(_implied_dials(), h.dials) END AS dials_eff
+    FROM best b LEFT JOIN hdr h USING (run_key) LEFT JOIN endrec e USING (run_key)
+),
+typed AS (
+    SELECT j.*,
+           coalesce(j.hdr_provider, j.f_provider) AS provider_v,
+           coalesce(j.hdr_model, j.f_model, 'unknown') AS model_v,
+           coalesce(j.hdr_student, j.f_student) AS student_v,
+           coalesce(j.hdr_tau, j.f_tau) AS tau_v,
+           CASE WHEN j.dials_eff IS NULL THEN NULL ELSE
+               list_sort(list_transform(json_keys(j.dials_eff),
+                   lambda k: k || '=' || json_extract(j.dials_eff, '$."' || k || '"')::VARCHAR)) END AS dial_kv,
+           CASE WHEN j.dials IS NULL OR json_type(j.dials) <> 'OBJECT' THEN NULL ELSE
+               list_filter(json_keys(_implied_dials()),
+                   lambda k: json_extract(j.dials, '$."' || k || '"') IS NULL) END AS dials_implied
+    FROM joined j
+)
+SELECT
+    t.run_key,
+    coalesce(t.run_id, t.any_run_id)                              AS run_id,
+    t.file_id,
+    t.path,
+    t.paths,
+    t.n_copies,
+    t.relpath,
+    CASE WHEN contains(t.relpath, '/') THEN split_part(t.relpath, '/', 1) END AS campaign,
+    t.path LIKE 'archive://%'                                     AS archived,
+    t.provider_v                                                  AS provider,
+    CASE WHEN t.hdr_provider IS NOT NULL THEN 'header'
+         WHEN t.f_provider IS NOT NULL THEN 'path:' || coalesce(json_extract_string(t.derivation, '$.provider'), '?')
+         ELSE 'none' END                                          AS provider_from,
+    t.model_v                                                     AS model,
+    CASE WHEN t.hdr_model IS NOT NULL THEN 'header'
+         WHEN t.f_model IS NOT NULL THEN 'path:' || coalesce(json_extract_string(t.derivation, '$.model'), '?')
+         ELSE 'none' END                                          AS model_from,
+    t.student_v                                                   AS student,
+    CASE WHEN t.hdr_student IS NOT NULL THEN 'header'
+         WHEN t.f_student IS NOT NULL THEN 'path:' || coalesce(json_extract_string(t.derivation, '$.student'), '?')
+         ELSE 'none' END                                          AS student_from,
+    t.tau_v                                                       AS tau,
+    CASE WHEN t.hdr_tau IS NOT NULL THEN 'header'
+         WHEN t.f_tau IS NOT NULL THEN 'path:' || coalesce(json_extract_string(t.derivation, '$.tau'), '?')
+         ELSE 'none' END                                          AS tau_from,
+    coalesce(json_extract_string(t.plan, '$.stage'), t.f_stage)   AS stage,
+    json_extract_string(t.plan, '$.name')                         AS plan_name,
+    TRY_CAST(json_extract_string(t.plan, '$.seed') AS BIGINT)     AS plan_seed,
+    json_extract_string(t.runner, '$.name')                       AS runner_name,
+    t.schema_version,
+    t.cfg_task                                                    AS task,
+    t.cfg_domain                                                  AS domain,
+    t.cfg_difficulty                                              AS difficulty,
+    t.cfg_num_options                                             AS num_options,
+    t.cfg_skill_id                                                AS skill_id,
+    t.cfg_num_steps                                               AS planned_steps,
+    t.steps_logged,
+    t.has_header,
+    t.has_end,
+    t.end_status,
+    t.end_reason,
+    CASE WHEN t.has_end AND t.end_status = 'complete' THEN 'complete'
+         WHEN t.has_end THEN 'incomplete'
+         WHEN t.cfg_num_steps > 0 AND t.steps_logged >= t.cfg_num_steps THEN 'complete'
+         WHEN t.file_status = 'present' AND t.run_key = t.run_key_at_end
+              AND (t.pending_bytes > 0
+                   OR epoch_ms(now()) * 1000000 - t.mtime_ns < 15 * 60 * 1000000000::BIGINT)
+              THEN 'in_progress'
+         WHEN t.steps_logged = 0 THEN 'header_only'
+         ELSE 'incomplete' END                                    AS status,
+    CASE WHEN t.ts IS NOT NULL THEN make_timestamp((t.ts * 1000000)::BIGINT)
+         WHEN t.first_step_ts IS NOT NULL THEN make_timestamp((t.first_step_ts * 1000000)::BIGINT)
+         END                                                      AS started_at,
+    CASE WHEN t.last_step_ts IS NOT NULL THEN make_timestamp((t.last_step_ts * 1000000)::BIGINT) END AS ended_at,
+    CASE WHEN t.mtime_ns IS NOT NULL THEN make_timestamp(t.mtime_ns // 1000) END AS file_mtime,
+    t.anon_seed,
+    _dial_bool(t.dials_eff, 'closed_book')                        AS closed_book,
+    _dial_bool(t.dials_eff, 'anonymize')                          AS anonymize,
+    _dial_int(t.dials_eff, 'self_consistency_n')                  AS self_consistency_n,
+    _dial_int(t.dials_eff, 'sc_extract_n')                        AS sc_extract_n,
+    _dial_int(t.dials_eff, 'fact_cards_budget')                   AS fact_cards_budget,
+    _dial_int(t.dials_eff, 'best_of_n')                           AS best_of_n,
+    _dial_int(t.dials_eff, 'q_min')                               AS q_min,
+    _dial_int(t.dials_eff, 'max_learn_boosts')                    AS max_learn_boosts,
+    _dial_bool(t.dials_eff, 'idk_enabled')                        AS idk_enabled,
+    _dial_dbl(t.dials_eff, 'target_confidence')                   AS target_confidence,
+    _dial_bool(t.dials_eff, 'use_tools')                          AS use_tools,
+    _dial_bool(t.dials_eff, 'use_fact_cards')                     AS use_fact_cards,
+    _dial_bool(t.dials_eff, 'require_citations')                  AS require_citations,
+    _dial_str(t.dials_eff, 'citation_mode')                       AS citation_mode,
+    _dial_str(t.dials_eff, 'reasoning')                           AS reasoning,
+    _dial_str(t.dials_eff, 'controller')                          AS controller,
+    _dial_str(t.dials_eff, 'rerank')                              AS rerank,
+    _dial_bool(t.dials_eff, 'evidence_weighted_selection')        AS evidence_weighted_selection,
+    _dial_bool(t.dials_eff, 'uncertainty_gate')                   AS uncertainty_gate,
+    _dial_bool(t.dials_eff, 'verify')                             AS verify,
+    _dial_bool(t.dials_eff, 'accumulate_notes')                   AS accumulate_notes,
+    _dial_str(t.dials_eff, 'context_position')                    AS context_position,
+    _dial_dbl(t.dials_eff, 'temp_answer')                         AS temp_answer,
+    json_extract(t.dials_eff, '$.tools')                          AS tools,
+    t.dials,
+    t.dials_implied,
+    t.dial_kv,
+    concat_ws(';', 'task=' || coalesce(t.cfg_task, '?'), 'difficulty=' || coalesce(t.cfg_difficulty, '?'),
+              'options=' || coalesce(t.cfg_num_options::VARCHAR, '?'), 'tau=' || coalesce(t.tau_v::VARCHAR, '?'))
+                                                                  AS cond_key,
+    left(md5(concat_ws(';', 'task=' || coalesce(t.cfg_task, '?'), 'difficulty=' || coalesce(t.cfg_difficulty, '?'),
+              'options=' || coalesce(t.cfg_num_options::VARCHAR, '?'), 'tau=' || coalesce(t.tau_v::VARCHAR, '?'))
+             || '|' || coalesce(array_to_string(t.dial_kv, ';'), 'no-header')), 10) AS setting_id,
+    concat_ws(' ',
+        'sc=' || _dial_int(t.dials_eff, 'self_consistency_n'),
+        'b=' || _dial_int(t.dials_eff, 'fact_cards_budget'),
+        'bo=' || _dial_int(t.dials_eff, 'best_of_n'),
+        'scx=' || _dial_int(t.dials_eff, 'sc_extract_n'),
+        'q=' || _dial_int(t.dials_eff, 'q_min'),
+        'mlb=' || _dial_int(t.dials_eff, 'max_learn_boosts'),
+        'idk=' || _dial_bool(t.dials_eff, 'idk_enabled')::INT,
+        'tools=' || _dial_bool(t.dials_eff, 'use_tools')::INT,
+        'fc=' || _dial_bool(t.dials_eff, 'use_fact_cards')::INT,
+        'cit=' || _dial_bool(t.dials_eff, 'require_citations')::INT,
+        'cb=' || _dial_bool(t.dials_eff, 'closed_book')::INT,
+        'tau=' || t.tau_v)                                        AS setting,
+    coalesce(t.cfg_task = 'mcq' AND _dial_bool(t.dials_eff, 'closed_book')
+             AND _dial_bool(t.dials_eff, 'use_fact_cards')
+             AND _dial_bool(t.dials_eff, 'require_citations'), false) AS apples
+FROM typed t;
