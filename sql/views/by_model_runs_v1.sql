@@ -7,7 +7,8 @@
 CREATE OR REPLACE VIEW by_model_runs_v1 AS
 WITH r AS (
     SELECT * FROM runs_summary_v1 WHERE steps_n > 0
-)
+),
+a AS (
 SELECT
     model,
     count(*)                                       AS n_runs,
@@ -16,8 +17,6 @@ SELECT
     avg(steps_n)                                   AS steps_per_run,
     avg(credited_final)                            AS credited_final_mean,
     stddev_samp(credited_final)                    AS credited_final_sd,
-    avg(credited_final) - t_ppf(0.975, count(*) - 1) * stddev_samp(credited_final) / sqrt(count(*)) AS credited_final_low,
-    avg(credited_final) + t_ppf(0.975, count(*) - 1) * stddev_samp(credited_final) / sqrt(count(*)) AS credited_final_high,
     median(credited_final)                         AS credited_final_median,
     max(credited_final)                            AS best_run_credited_final,
     avg(credited_auc)                              AS credited_auc_mean,
@@ -29,4 +28,12 @@ SELECT
     avg(tokens_total)                              AS tokens_per_run,
     avg(cost_usd)                                  AS cost_per_run
 FROM r
-GROUP BY model;
+GROUP BY model
+),
+t AS (SELECT a.*, t_ppf(0.975, n_runs - 1) * credited_final_sd / sqrt(n_runs) AS half FROM a)
+SELECT model, n_runs, n_complete, n_steps, steps_per_run, credited_final_mean, credited_final_sd,
+       credited_final_mean - half AS credited_final_low, credited_final_mean + half AS credited_final_high,
+       credited_final_median, best_run_credited_final, credited_auc_mean, witness_final_mean,
+       acc_final_mean, acc_auc_mean, attribution_gap_mean, mean_step_seconds, tokens_per_run, cost_per_run
+FROM t
+ORDER BY credited_final_mean DESC;

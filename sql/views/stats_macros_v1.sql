@@ -60,7 +60,7 @@ CREATE OR REPLACE MACRO t_ppf(p, df) AS (
     CASE WHEN p IS NULL OR df IS NULL OR df < 1 OR p <= 0 OR p >= 1 THEN NULL
          WHEN df = 1 THEN tan(pi() * (p - 0.5))
          WHEN df = 2 THEN (2.0 * p - 1.0) / sqrt(2.0 * p * (1.0 - p))
-         ELSE _t_cf(norm_ppf(p), df::DOUBLE) END
+         ELSE (SELECT _t_cf(z, df::DOUBLE) FROM (SELECT norm_ppf(p) AS z)) END
 );
 
 CREATE OR REPLACE MACRO p_two_sided(z) AS (

@@ -1,0 +1,196 @@
+"""`warehouse views`, `best-settings`, `dial-effects`, `catalog`, `compare`, `prices`.
+
+Thin commands over warehouse.analysis: each opens the published snapshot read-only (except
+`prices`, a writer), runs one fixed query with bound parameters and prints rows.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from warehouse.cli.options import config_option, db_option, output_options, resolve_db
+
+if TYPE_CHECKING:
+    from warehouse.analysis import Result
+
+
+def _emit(result: Result, fmt: str, out: str | None) -> None:
+    from warehouse.output import write_rows
+
+    if out is None:
+        write_rows(result.columns, result.batches(), fmt)
+        return
+    path = Path(out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="") as f:
+        n = write_rows(result.columns, result.batches(), "csv", out=f)
+    click.echo(f"wrote {n} rows to {path}", err=True)
+
+
+def _reader(db: str | None, config_path: str | None):  # type: ignore[no-untyped-def]
+    from warehouse.db import open_reader
+
+    return open_reader(resolve_db(db, config_path))
+
+
+@click.command("views")
+@output_options
+def views_command(fmt: str) -> None:
+    """List the analysis views and macros: name, version, latest, kind, description.
+
+    Query the unversioned name (e.g. model_ranking) for the latest version, or a
+    versioned one (model_ranking_v1) to pin it.
+
+    \b
+    Example:
+      warehouse views
+      warehouse views --json
+    """
+    from warehouse.analysis import Result, list_views
+
+    infos = list_views()
+    _emit(Result(list(infos[0]._fields) if infos else [], [tuple(i) for i in infos]), fmt, None)
+
+
+@click.command("best-settings")
+@db_option
+@config_option
+@output_options
+@click.option("--apples", is_flag=True, help="Only mcq + closed-book + fact cards + citations settings.")
+@click.option("--min-steps", default=30, show_default=True, type=int,
+              help="Settings with fewer MCQ steps are flagged and never chosen.")
+@click.option("--all", "all_rows", is_flag=True, help="Every setting, not just best and recommended.")
+@click.option("--model", default=None, help="Only this model.")
+@click.option("--out", default=None, metavar="CSV", help="Write CSV to this file instead of stdout.")
+def best_settings_command(db: str | None, config_path: str | None, fmt: str, apples: bool,
+                          min_steps: int, all_rows: bool, model: str | None, out: str | None) -> None:
+    """Per model: the best dial setting (pooled over runs, with intervals) and the
+    recommended one (cheapest not significantly worse than the best).
+
+    \b
+    Example:
+      warehouse best-settings --apples
+      warehouse best-settings --all --model gpt-4.1
+      warehouse best-settings --out runs/_aggregated/analysis/best_settings.csv
+    """
+    from warehouse.analysis import best_settings
+
+    con = _reader(db, config_path)
+    try:
+        result = best_settings(con, min_steps=min_steps, apples=apples, all_rows=all_rows, model=model)
+    finally:
+        con.close()
+    _emit(result, fmt, out)
+
+
+@click.command("dial-effects")
+@db_option
+@config_option
+@output_options
+@click.option("--model", default=None, help="Only this model.")
+@click.option("--dial", default=None, help="Only this dial (e.g. fact_cards_budget).")
+@click.option("--significant", is_flag=True, help="Only effects significant after FDR control.")
+@click.option("--out", default=None, metavar="CSV", help="Write CSV to this file instead of stdout.")
+def dial_effects_command(db: str | None, config_path: str | None, fmt: str, model: str | None,
+                         dial: str | None, significant: bool, out: str | None) -> None:
+    """Per model and dial value: credited with interval and the effect against the
+    model's most common value, estimated where all other dials are equal.
+
+    \b
+    Example:
+      warehouse dial-effects --model deepseek-ai/DeepSeek-R1
+      warehouse dial-effects --dial self_consistency_n --significant
+    """
+    from warehouse.analysis import dial_effects
+
+    con = _reader(db, config_path)
+    try:
+        result = dial_effects(con, model=model, dial=dial, significant=significant)
+    finally:
+        con.close()
+    _emit(result, fmt, out)
+
+
+@click.command("catalog")
+@db_option
+@config_option
+@output_options
+@click.option("--limit", default=None, type=int, help="Only the newest N runs.")
+@click.option("--out", default=None, metavar="CSV", help="Write CSV to this file instead of stdout.")
+def catalog_command(db: str | None, config_path: str | None, fmt: str, limit: int | None,
+                    out: str | None) -> None:
+    """One row per run, newest first, archived runs included (path archive://...).
+
+    \b
+    Example:
+      warehouse catalog --limit 20
+      warehouse catalog --out runs/_catalog/catalog.csv
+    """
+    from warehouse.analysis import catalog
+
+    con = _reader(db, config_path)
+    try:
+        result = catalog(con, limit=limit)
+    finally:
+        con.close()
+    _emit(result, fmt, out)
+
+
+@click.command("compare")
+@click.argument("a")
+@click.argument("b")
+@db_option
+@config_option
+@output_options
+@click.option("--metric", default="credited", show_default=True,
+              type=click.Choice(["credited", "correct", "witness"]), help="What counts as right.")
+def compare_command(a: str, b: str, db: str | None, config_path: str | None, fmt: str,
+                    metric: str) -> None:
+    """Paired comparison of A and B on the same items: both-right / only-A / only-B /
+    both-wrong, exact McNemar p-value, difference with 95% interval.
+
+    A and B are models, setting_ids, run_ids or model@setting_id.
+
+    \b
+    Example:
+      warehouse compare gpt-4.1 mistralai/Mixtral-8x7B-Instruct-v0.1
+      warehouse compare 3f2a9c01de a81b22c3f0 --metric correct
+    """
+    from warehouse.analysis import compare
+
+    con = _reader(db, config_path)
+    try:
+        result = compare(con, a, b, metric)
+    finally:
+        con.close()
+    _emit(result, fmt, None)
+
+
+@click.command("prices")
+@db_option
+@config_option
+def prices_command(db: str | None, config_path: str | None) -> None:
+    """Load [prices."model"] of warehouse.toml into the prices table the cost columns use.
+
+    \b
+    Example:
+      warehouse prices --config warehouse.toml
+    """
+    from warehouse.analysis import sync_prices
+    from warehouse.config import load_config
+    from warehouse.db import open_writer
+
+    config = load_config(config_path)
+    with open_writer(resolve_db(db, config_path), "warehouse prices") as con:
+        n = sync_prices(con, config.prices)
+    click.echo(f"prices: {n} models from {config.source or 'built-in defaults'}", err=True)
+
+
+def register(group: click.Group) -> None:
+    for command in (views_command, best_settings_command, dial_effects_command, catalog_command,
+                    compare_command):
+        group.add_to_section("look", command)  # type: ignore[attr-defined]
+    group.add_to_section("load", prices_command)  # type: ignore[attr-defined]
