@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from corpus_shapes import RunSpec, header_record, run_end_record, step_record  # noqa: E402
+from corpus_shapes import RunSpec, header_record, run_end_record, step_record
 
 PRESETS: dict[str, dict[str, int]] = {
     "100mb": {"size_mb": 100, "steps": 160},

@@ -1,0 +1,67 @@
+#!/usr/bin/env python3
+"""The engine floor: one bare DuckDB `read_json(files, columns=...)` CTAS into a fresh file.
+
+This is what the issue's "≤ 1.5× the bare read_json(columns=) CTAS" target compares against
+(PERF-NOTES §2 "explicit columns"): the main fields typed as STRUCTs, open-ended blobs as JSON,
+one statement over the whole file list, DuckDB defaults (threads = cores, default memory_limit),
+then CHECKPOINT. It is not correct for live logs (ignore_errors gives phantom rows; PERF-NOTES §8)
+and keeps no manifest: it is a speed floor only.
+
+Usage: floor_read_json.py FILE_LIST DB   (FILE_LIST: one path per line)
+Prints {"rows": N, "seconds": S} on stdout.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+USAGE = "STRUCT(calls INTEGER, prompt_tokens BIGINT, completion_tokens BIGINT, total_tokens BIGINT, request_ms_sum DOUBLE)"
+COLUMNS = {
+    "run_header": "BOOLEAN", "run_end": "BOOLEAN", "schema_version": "INTEGER",
+    "run_id": "VARCHAR", "step": "INTEGER", "ts": "BIGINT",
+    "config": "JSON", "anonymization": "JSON", "guardrails": "JSON", "student": "JSON",
+    "coverage_tau": "DOUBLE", "runner": "JSON", "plan": "JSON", "status": "VARCHAR",
+    "task": "STRUCT(type VARCHAR, stem VARCHAR, options VARCHAR[], correct_index INTEGER)",
+    "presented_stem": "VARCHAR",
+    "answer": "STRUCT(chosen_index INTEGER, votes INTEGER[], citations JSON, witness JSON)",
+    "evaluation": (
+        "STRUCT(correct BOOLEAN, chosen_index INTEGER, correct_index INTEGER, abstained BOOLEAN, "
+        "calibrated_score DOUBLE, abstain_reason VARCHAR, evidence_report JSON, "
+        "citations_evidence STRUCT(coverage DOUBLE, witness_pass BOOLEAN, credited BOOLEAN, reasons VARCHAR[]))"),
+    "tool_outputs": "JSON", "tools_used": "VARCHAR[]", "alias": "JSON", "alias_evidence": "JSON",
+    "fact_cards_before": "JSON", "fact_cards_after": "JSON", "card_validation": "JSON",
+    "evidence_telemetry": "JSON", "duration_ms": "DOUBLE",
+    "student_usage": USAGE, "tutor_usage": USAGE,
+    "messages": "JSON", "guardrail_alerts": "JSON", "calls": "JSON",
+}
+
+
+def columns_sql() -> str:
+    return "{" + ", ".join(f"'{k}': '{v}'" for k, v in COLUMNS.items()) + "}"
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 2:
+        print(__doc__, file=sys.stderr)
+        return 2
+    files = [line for line in Path(argv[0]).read_text().splitlines() if line]
+    import duckdb
+
+    start = time.perf_counter()
+    con = duckdb.connect(argv[1])
+    con.execute(
+        "CREATE TABLE lines AS SELECT * FROM read_json(?, format='newline_delimited', "
+        f"filename=true, ignore_errors=true, columns={columns_sql()})", [files])
+    con.execute("CHECKPOINT")
+    rows = con.execute("SELECT count(*) FROM lines").fetchone()
+    con.close()
+    print(json.dumps({"rows": rows[0] if rows else 0, "files": len(files),
+                      "seconds": round(time.perf_counter() - start, 3)}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
