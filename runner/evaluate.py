@@ -8,7 +8,8 @@ Definitions (LOGFORMAT B.5-B.8, T = runner.text.tokens):
   credited     = correct ∧ reasons == [], which for an answered step means: citations given,
                  one of them linked to the chosen option, snippet provenance (tools on),
                  coverage ≥ τ and witness == gold.
-The IDK gate never looks at the gold answer: it checks the evidence for the *chosen* option.
+The IDK gate never looks at the gold answer: it checks the hard evidence for the *chosen* option
+(a cited context quote linked to it covering >= τ of its tokens; see gate_reason).
 """
 
 from __future__ import annotations
@@ -112,7 +113,11 @@ def credit_check(
 def gate_reason(
     options: tuple[str, ...], choice: int | None, cards: CardSet, citations: list[str], tau: float,
 ) -> str | None:
-    """Why the evidence for the chosen option fails (None when it holds). No gold involved."""
+    """Why the hard evidence for the chosen option fails (None when it holds). No gold involved.
+
+    Hard evidence = a cited context quote linked to the choice that covers >= tau of its tokens;
+    the PRO card alone (the option's own words) is not evidence.
+    """
     if choice is None:
         return "no_option_quote_for_choice"
     if not citations:
@@ -120,10 +125,13 @@ def gate_reason(
     cited = cited_cards(cards.cards, citations)
     if not _linked_to(cited, choice):
         return "no_option_quote_for_choice"
-    if coverage_of(options[choice], cited) < tau:
-        return "coverage_below_tau"
     if cards.pro_ids.get(choice) not in citations:
         return "required_card_not_cited"
+    support = [c for c in cited if c.scope == "context" and c.option_index == choice]
+    if not support:
+        return "no_context_quote_for_choice"
+    if coverage_of(options[choice], support) < tau:
+        return "coverage_below_tau"
     return None
 
 

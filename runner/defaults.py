@@ -1,0 +1,74 @@
+"""Per-model dial defaults: the TOML `warehouse defaults` writes and `--dials auto` reads.
+
+    # written by `warehouse defaults` ...
+    [models."mistralai/Mixtral-8x7B-Instruct-v0.1"]
+    self_consistency_n = 3
+    fact_cards_budget = 8
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from runner.dials import Dials, with_overrides
+from warehouse.errors import ConfigError
+
+DEFAULTS_FILE = "model_defaults.toml"
+DEFAULT_DIALS = ("self_consistency_n", "fact_cards_budget", "best_of_n", "sc_extract_n", "q_min",
+                 "idk_enabled", "max_learn_boosts", "use_tools")
+
+
+def defaults_path(path: str | Path | None = None) -> Path:
+    return Path(path or os.environ.get("WAREHOUSE_MODEL_DEFAULTS") or DEFAULTS_FILE)
+
+
+def load_defaults(path: str | Path | None = None) -> dict[str, dict[str, Any]]:
+    p = defaults_path(path)
+    if not p.is_file():
+        raise ConfigError(f"no {p}: run 'warehouse defaults --out {p}' first (it needs ingested runs)")
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{p}: invalid TOML ({e}); rewrite it with 'warehouse defaults'") from e
+    models = data.get("models", {})
+    if not isinstance(models, dict):
+        raise ConfigError(f"{p}: [models] must be a table of model tables")
+    return models
+
+
+def dials_for_model(base: Dials, model: str, path: str | Path | None = None) -> Dials:
+    """`base` with the model's recommended dials applied (ConfigError if the model is absent)."""
+    models = load_defaults(path)
+    if model not in models:
+        known = ", ".join(sorted(models)) or "none"
+        raise ConfigError(f"{defaults_path(path)} has no defaults for {model!r} (it has: {known}); "
+                          "run that model first or give dials explicitly")
+    return with_overrides(base, models[model], f"{defaults_path(path)} [{model}]")
+
+
+def render_defaults(rows: list[dict[str, Any]], source: str) -> str:
+    """TOML text for rows of {model, <dial>: value, ...} (values None are left out)."""
+    lines = [f"# Per-model dial defaults written by `warehouse defaults` from {source}.",
+             "# `warehouse run --dials auto` and plan models with dials = \"auto\" read this file.", ""]
+    for row in sorted(rows, key=lambda r: str(r["model"])):
+        lines.append(f"[models.{json.dumps(str(row['model']))}]")
+        for name in DEFAULT_DIALS:
+            value = row.get(name)
+            if value is not None:
+                lines.append(f"{name} = {_toml_value(value)}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (int, float)):
+        return str(value)
+    return json.dumps(str(value))

@@ -1,0 +1,147 @@
+"""Database side of the launch commands: ingest after a sweep, a short ranking, model defaults.
+
+Columns of the views are looked up by name at run time, so a view that gains or renames a
+column (e.g. `recommended` vs `is_recommended`) does not break these commands.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from warehouse.errors import QueryError
+
+RANKING_COLUMNS = ("rank", "tie_group", "model", "provider", "n_runs", "n_steps", "credited",
+                   "credited_low", "credited_high", "acc", "abstain_rate", "tokens_per_step",
+                   "seconds_per_step")
+SETTINGS_COLUMNS = ("model", "budget", "fact_cards_budget", "sc", "self_consistency_n", "idk",
+                    "idk_enabled", "best_of_n", "n_runs", "n_steps", "credited", "credited_low",
+                    "credited_high", "tokens_per_step", "is_best", "is_recommended", "recommended")
+ALIASES = {"fact_cards_budget": ("fact_cards_budget", "budget"),
+           "self_consistency_n": ("self_consistency_n", "sc"),
+           "idk_enabled": ("idk_enabled", "idk")}
+
+
+def ingest_logs(runs_dir: str, db: str, config_path: str | None) -> dict[str, Any]:
+    from ingest import ingest_runs
+    from warehouse.config import load_config
+
+    summary = ingest_runs(runs_dir, db, config=load_config(config_path), progress=False)
+    data = summary.as_dict()
+    click.echo(f"ingested {data.get('files_new', 0)} new and {data.get('files_grown', 0)} grown "
+               f"log(s), {data.get('lines_good', 0)} lines into {db}", err=True)
+    return data
+
+
+def _columns(con: Any, view: str) -> list[str] | None:
+    import duckdb
+
+    try:
+        return [d[0] for d in con.execute(f'SELECT * FROM "{view}" LIMIT 0').description]
+    except duckdb.Error:
+        return None
+
+
+def view_rows(db: str, view: str, wanted: Sequence[str], models: list[str] | None,
+              where: str = "") -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Selected columns of a view (only those it has), optionally for some models."""
+    from warehouse.db import open_reader
+
+    import duckdb
+
+    con = open_reader(db)
+    try:
+        have = _columns(con, view)
+        if have is None:
+            return [], []
+        cols = [c for c in wanted if c in have]
+        filters = [where] if where else []
+        params: list[Any] = []
+        if models is not None and "model" in have:
+            filters.append("list_contains(?, model)")
+            params.append(models)
+        sql = f"SELECT {', '.join(_q(c) for c in cols)} FROM {_q(view)}"
+        sql += f" WHERE {' AND '.join(filters)}" if filters else ""
+        try:
+            return cols, con.execute(sql, params).fetchall()
+        except duckdb.Error as e:
+            raise QueryError(f"reading {view} failed: {str(e).splitlines()[0]}") from e
+    finally:
+        con.close()
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def print_view(db: str, view: str, wanted: Sequence[str], models: list[str] | None,
+               title: str, where: str = "") -> int:
+    from warehouse.output import write_rows
+
+    cols, rows = view_rows(db, view, wanted, models, where)
+    if not cols:
+        click.echo(f"({view} is not in this database yet; skipped)", err=True)
+        return 0
+    click.echo(title, err=True)
+    rounded = [tuple(round(v, 3) if isinstance(v, float) else v for v in row) for row in rows]
+    return write_rows(cols, iter([rounded]), "table", sys.stdout)
+
+
+def recommended_rows(db: str) -> list[dict[str, Any]]:
+    """One row per model: its recommended setting from best_settings, keyed by dial name."""
+    from runner.defaults import DEFAULT_DIALS
+
+    from warehouse.db import open_reader
+
+    con = open_reader(db)
+    try:
+        have = _columns(con, "best_settings")
+    finally:
+        con.close()
+    if have is None:
+        raise QueryError("best_settings is not in this database: run 'warehouse migrate' / ingest first")
+    flag = next((c for c in ("recommended", "is_recommended") if c in have), None)
+    if flag is None:
+        raise QueryError("best_settings has no recommended/is_recommended column")
+    source = {d: next((c for c in ALIASES.get(d, (d,)) if c in have), None) for d in DEFAULT_DIALS}
+    wanted = ["model", *[c for c in source.values() if c]]
+    cols, rows = view_rows(db, "best_settings", wanted, None, where=f"{_q(flag)}")
+    out = []
+    for row in rows:
+        values = dict(zip(cols, row))
+        out.append({"model": values["model"],
+                    **{d: values.get(c) for d, c in source.items() if c is not None}})
+    return out
+
+
+def write_defaults(rows: list[dict[str, Any]], out: str, db: str) -> None:
+    from runner.defaults import render_defaults
+
+    text = render_defaults(rows, f"best_settings in {db}")
+    if out == "-":
+        click.echo(text, nl=False)
+        return
+    path = Path(out)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+    click.echo(f"wrote defaults for {len(rows)} model(s) to {path}", err=True)
+
+
+def run_report_if_available(ctx: click.Context, db: str) -> None:
+    """Invoke `warehouse report` when that command exists (it belongs to another module)."""
+    group = ctx.find_root().command
+    command = group.get_command(ctx, "report") if isinstance(group, click.Group) else None
+    if command is None:
+        click.echo("(warehouse report is not available yet; skipped the report)", err=True)
+        return
+    for args in (["--db", db], []):
+        try:
+            command.main(args=args, prog_name="warehouse report", standalone_mode=False)
+            return
+        except click.NoSuchOption:
+            continue
