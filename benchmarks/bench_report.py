@@ -44,9 +44,13 @@ def _rss(r: Result) -> float:
     return max(r.rss_mib, r.tree_rss_mib)
 
 
-def _ratio(groups: dict[tuple[str, str], list[Result]], corpus: str, case: str, base: str) -> float:
-    base_by_round = {r.round: r.wall for r in groups.get((corpus, base), []) if r.rc == 0}
-    ratios = [r.wall / base_by_round[r.round] for r in groups.get((corpus, case), [])
+def _ratio(groups: dict[tuple[str, str], list[Result]], corpus: str, case: str, base: str,
+           cpu: bool = False) -> float:
+    def value(r: Result) -> float:
+        return r.user + r.sys if cpu else r.wall
+
+    base_by_round = {r.round: value(r) for r in groups.get((corpus, base), []) if r.rc == 0}
+    ratios = [value(r) / base_by_round[r.round] for r in groups.get((corpus, case), [])
               if r.rc == 0 and base_by_round.get(r.round)]
     return median(ratios)
 
@@ -70,6 +74,8 @@ def build(results: list[Result], corpora: list[Any], info: dict[str, Any],
             "time_v_rss_median": median([r.rss_mib for r in ok]),
             "x_cat": _ratio(groups, corpus, case, "cat") if case in FULL_CASES and case != "cat" else math.nan,
             "x_floor": _ratio(groups, corpus, case, "floor") if case == "ours" else math.nan,
+            "x_floor_cpu": _ratio(groups, corpus, case, "floor", cpu=True) if case == "ours" else math.nan,
+            "cpu_stall": median([r.cpu_stall for r in ok]),
             "db_mib": median([r.extra.get("db_mib", 0.0) for r in ok]) if case in ("floor", "ours") else math.nan,
             "check": _check(rs), "verdicts": [],
         }
@@ -174,12 +180,13 @@ def _fmt_row(row: dict[str, Any]) -> list[str]:
             f"{fmt_s(row['wall_median'])} ({fmt_s(row['wall_min'])}-{fmt_s(row['wall_max'])})",
             fmt_s(row["cpu_median"]),
             f"{mib(row['rss_median'])} ({mib(row['rss_min'])}-{mib(row['rss_max'])})",
-            ratio(row["x_cat"]), ratio(row["x_floor"]), mib(row["db_mib"]), verdicts,
+            ratio(row["x_cat"]), ratio(row["x_floor"]), ratio(row["x_floor_cpu"]),
+            "-" if math.isnan(row["cpu_stall"]) else f"{row['cpu_stall']:.0%}", mib(row["db_mib"]), verdicts,
             row["check"] or "-"]
 
 
 HEADERS = ["corpus", "case", "n", "wall s median (min-max)", "CPU s", "peak RSS MiB median (min-max)",
-           "x cat", "x floor", "DB MiB", "target", "check"]
+           "x cat", "x floor", "x floor (CPU)", "CPU stall", "DB MiB", "target", "check"]
 
 
 def _md_table(rows: list[list[str]]) -> str:
@@ -244,9 +251,11 @@ def write_markdown(path: Path, report: dict[str, Any], info: dict[str, Any]) -> 
         "| corpus | path | log files | MB | steps | headers |", "|---|---|---|---|---|---|", corpora,
         "",
         ("Warm page cache. Wall = whole process (start, imports, work, publish). Peak RSS = max of "
-        "`/usr/bin/time -v` and the sampled sum over the process tree. `x cat` / `x floor` = median "
-        "of same-round ratios. `check` compares ingested rows with the generator's ground truth "
-        "(and, for incremental cases, the summary's `lines_good`)."),
+         "`/usr/bin/time -v` and the sampled sum over the process tree. `x cat` / `x floor` = median "
+         "of same-round ratios (wall; `(CPU)` = user+sys). `CPU stall` = share of the wall time some "
+         "task waited for a CPU (PSI, whole machine: other tenants' load). `check` compares ingested "
+         "rows with the generator's ground truth (and, for incremental cases, the summary's "
+         "`lines_good`)."),
         "",
         _md_table([_fmt_row(r) for r in report["rows"]]),
         "",

@@ -34,6 +34,7 @@ class Result:
     sys: float = 0.0
     rss_mib: float = 0.0
     tree_rss_mib: float = 0.0
+    cpu_stall: float = 0.0  # share of wall time some task waited for a CPU (/proc/pressure/cpu)
     rc: int = 0
     stdout: str = ""
     stderr_tail: str = ""
@@ -93,6 +94,17 @@ class TreeSampler(threading.Thread):
         self.join()
 
 
+def cpu_pressure_us() -> int:
+    """Total microseconds some runnable task waited for a CPU (PSI); 0 if unavailable."""
+    try:
+        for line in Path("/proc/pressure/cpu").read_text().splitlines():
+            if line.startswith("some"):
+                return int(line.rsplit("total=", 1)[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
 def parse_time_v(text: str) -> dict[str, float]:
     out: dict[str, float] = {}
     for key, pattern in (("user", r"User time \(seconds\): ([\d.]+)"),
@@ -112,6 +124,7 @@ def run_case(corpus: str, case: str, rnd: int, cmd: str, *, cwd: Path, log_dir: 
     tfile, efile = log_dir / f"{stem}.time", log_dir / f"{stem}.stderr"
     argv = [TIME_BIN, "-v", "-o", str(tfile), "sh", "-c", cmd]
     with open(efile, "wb") as err:
+        stall0 = cpu_pressure_us()
         start = time.perf_counter()
         proc = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.PIPE, stderr=err, env=env)
         sampler = TreeSampler(proc.pid)
@@ -122,11 +135,12 @@ def run_case(corpus: str, case: str, rnd: int, cmd: str, *, cwd: Path, log_dir: 
             proc.kill()
             out, _ = proc.communicate()
         wall = time.perf_counter() - start
+        stall = (cpu_pressure_us() - stall0) / 1e6 / max(wall, 1e-9)
         sampler.stop()
     tv = parse_time_v(tfile.read_text(errors="replace") if tfile.exists() else "")
     tail = efile.read_text(errors="replace")[-2000:]
     return Result(corpus, case, rnd, wall, tv.get("user", 0.0), tv.get("sys", 0.0),
-                  tv.get("rss_kib", 0.0) / 1024, sampler.peak_kib / 1024, proc.returncode,
+                  tv.get("rss_kib", 0.0) / 1024, sampler.peak_kib / 1024, stall, proc.returncode,
                   out.decode(errors="replace").strip(), tail)
 
 
