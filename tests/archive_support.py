@@ -53,9 +53,29 @@ def ingest(runs: Path, db: Path) -> None:
     ingest_runs(str(runs), str(db))
 
 
+_TEMPLATE: list[Path] = []
+
+
+def empty_db(db: Path) -> None:
+    """Start `db` from a migrated empty database made once per session (migrations are slow)."""
+    import shutil
+    import tempfile
+
+    from warehouse.db import open_writer
+
+    if not _TEMPLATE:
+        template = Path(tempfile.mkdtemp(prefix="wh-template-")) / "empty.duckdb"
+        with open_writer(template, "test template"):
+            pass
+        _TEMPLATE.append(template)
+    db.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(_TEMPLATE[0], db)  # no connection is open on either file
+
+
 def setup(tmp: Path, **kw: int) -> tuple[Path, Path, dict[str, bytes]]:
     runs, db = tmp / "runs", tmp / "runs" / "runs.duckdb"
     files = make_runs(runs, **kw)
+    empty_db(db)
     ingest(runs, db)
     return runs, db, files
 

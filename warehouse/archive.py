@@ -35,7 +35,6 @@ from warehouse.archive_io import (
     read_sidecar,
     sidecar_path,
     verify_archive,
-    write_sidecar,
 )
 from warehouse.atomic import fsync_dir, sweep_tmp
 from warehouse.db import open_reader, open_writer
@@ -201,9 +200,7 @@ def build(plan: Plan, out_dir: Path) -> Built:
     created = dt.datetime.now(dt.timezone.utc)
     built = build_archive(out_dir / archive_name(created), plan.members,
                           {"created_at": created.isoformat(), "runs_dir": str(plan.runs_dir)},
-                          fault)
-    fault("archive:before-sidecar")
-    write_sidecar(built)
+                          fault, sidecar=True)
     return built
 
 

@@ -129,8 +129,12 @@ def _add_member(tar: tarfile.TarFile, spec: MemberSpec) -> None:
 
 
 def build_archive(final: Path, members: Sequence[MemberSpec], manifest: dict[str, Any],
-                  fault: Any = None) -> Built:
-    """Write `final` atomically (temp + fsync + rename); return its sha256 and size."""
+                  fault: Any = None, sidecar: bool = False) -> Built:
+    """Write `final` atomically (temp + fsync + rename); return its sha256 and size.
+
+    With `sidecar`, the sidecar manifest is published first, so an archive under its final
+    name always has one (a kill in between leaves at most a stray sidecar, never a bare archive).
+    """
     manifest = {**manifest, "format": FORMAT, "version": 1,
                 "members": [m.manifest_entry() for m in members]}
     head = manifest_bytes(manifest)
@@ -144,9 +148,12 @@ def build_archive(final: Path, members: Sequence[MemberSpec], manifest: dict[str
                         _add_member(tar, spec)
                         if i == 0 and fault:
                             fault("archive:mid-write")
+        built = Built(final, out.hash.hexdigest(), out.count, manifest)
+        if sidecar:
+            write_sidecar(built)
         if fault:
             fault("archive:before-replace")
-    return Built(final, out.hash.hexdigest(), out.count, manifest)
+    return built
 
 
 def hash_file(path: Path) -> tuple[str, int]:
