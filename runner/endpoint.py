@@ -154,6 +154,8 @@ class Endpoint:
                 break
             except Exception as e:  # classified below; never re-raised unredacted
                 delay = self._retry_delay(e, attempts)
+                if delay is None and (isinstance(e, _DeadlineReached) or self.deadline.expired()):
+                    raise DeadlineReached("deadline reached") from None
                 if delay is None:
                     raise EndpointError(self._failure(model, e, attempts)) from None
                 time.sleep(delay)
@@ -196,11 +198,13 @@ class Endpoint:
         return wait
 
     def _failure(self, model: str, error: Exception, attempts: int) -> str:
-        if isinstance(error, _DeadlineReached) or self.deadline.expired():
-            return f"{self.cfg.provider} {model}: the run deadline was reached; raise --deadline or resume later"
         what = describe_error(error)
         hint = _hint(error, self.cfg)
         return self.redact(f"{self.cfg.provider} {model}: {what} (after {attempts} attempt(s)){hint}")
+
+
+class DeadlineReached(EndpointError):
+    """The per-run deadline passed during a call (the run stops, resumable)."""
 
 
 class _DeadlineReached(Exception):
@@ -258,6 +262,9 @@ def _hint(error: Exception, cfg: EndpointConfig) -> str:
         return "; the endpoint redirected, which is refused: use the final base_url"
     if status == 404:
         return "; check base_url and the model name"
+    wait = _retry_after(error)
+    if wait is not None and wait > cfg.retry_after_max_s:
+        return f"; the server asked to wait {wait:g}s, more than retry_after_max_s={cfg.retry_after_max_s:g}: try later"
     return ""
 
 

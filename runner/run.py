@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from runner.dials import Dials
-from runner.endpoint import Deadline, Endpoint, EndpointConfig
+from runner.endpoint import Deadline, DeadlineReached, Endpoint, EndpointConfig
 from runner.items import ItemSource, TaskFile, TemplateTutor
 from runner.logfile import SCHEMA_VERSION, LogWriter, RunState, inspect_log
 from runner.redact import Redactor
@@ -157,6 +157,8 @@ def _loop(
             before = record["fact_cards_after"]
             if progress:
                 progress(spec, step + 1)
+    except DeadlineReached:
+        return _abort(writer, result, "deadline reached")
     except EndpointError as e:
         _abort(writer, result, redactor(e))
         raise EndpointError(f"{spec.log}: {redactor(e)}") from None
