@@ -121,7 +121,13 @@ class Deadline:
     """A per-run wall-clock budget (None = no limit)."""
 
     def __init__(self, seconds: float | None) -> None:
-        self.at = None if seconds is None else time.monotonic() + seconds
+        self.seconds = seconds
+        self.at: float | None = None
+
+    def start(self) -> None:
+        """Start the clock (after set-up such as importing the client)."""
+        if self.seconds is not None:
+            self.at = time.monotonic() + self.seconds
 
     def remaining(self) -> float | None:
         return None if self.at is None else self.at - time.monotonic()

@@ -145,6 +145,7 @@ def _loop(
         before = (state.last_step or {}).get("fact_cards_after") or {"cards": []}
     result = RunResult(spec.log, "complete", run_id, steps_logged=first)
     settings = StepSettings(spec.dials, spec.coverage_tau, spec.seed)
+    deadline.start()
     try:
         for step in range(first, spec.steps):
             if stop is not None and stop.is_set():

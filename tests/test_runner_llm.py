@@ -171,16 +171,18 @@ def test_redirects_are_refused(tmp_path: Path) -> None:
 
 def test_deadline_stops_the_run_and_it_resumes(tmp_path: Path) -> None:
     log = tmp_path / "deadline.jsonl"
-    with FakeOpenAI(delay=0.05) as fake:
-        result = execute(spec(fake, log, steps=12, deadline_s=0.35))
-        assert result.status == "aborted" and result.reason == "deadline reached"
-        done = result.steps_logged
-        assert 0 < done < 12
-        resumed = execute(spec(fake, log, steps=12, deadline_s=None), "resume")
+    stall = [Reply({"cards": []}), Reply({"choice": "A", "citations": ["opt1"]}), Sleep(8)]
+    with FakeOpenAI(stall) as fake:
+        result = execute(spec(fake, log, steps=4, deadline_s=2.0, timeout_s=30))
+    assert result.status == "aborted" and result.reason == "deadline reached"
+    assert result.steps_logged == 1  # step 0 done, step 1 stalled past the deadline
+    with FakeOpenAI() as fake:
+        resumed = execute(spec(fake, log, steps=4), "resume")
     steps = [r["step"] for r in records(log) if "step" in r]
-    assert steps == list(range(12)) and resumed.new_steps == 12 - done
+    assert steps == [0, 1, 2, 3] and resumed.new_steps == 3
     ends = [r for r in records(log) if r.get("run_end")]
-    assert [e["status"] for e in ends] == ["aborted", "complete"] and ends[-1]["steps_logged"] == 12
+    assert [e["status"] for e in ends] == ["aborted", "complete"] and ends[-1]["steps_logged"] == 4
+    assert len({r["run_id"] for r in records(log)}) == 1
 
 
 def test_missing_key_fails_before_any_header(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
