@@ -25,7 +25,9 @@ import dataclasses
 import fcntl
 import importlib.util
 import os
-from collections.abc import Iterator
+import random
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -130,7 +132,7 @@ def _s3_settings(raw: dict[str, Any], config: Config, data_path: str | None) -> 
     key_id = values["s3_key_id"] or os.environ.get("WAREHOUSE_S3_KEY_ID") or os.environ.get("AWS_ACCESS_KEY_ID")
     secret = (values["s3_secret"] or os.environ.get("WAREHOUSE_S3_SECRET")
               or os.environ.get("AWS_SECRET_ACCESS_KEY"))
-    wanted = any(v is not None for v in values.values()) or use_ssl is not None
+    wanted = any(v is not None for v in values.values()) or use_ssl is not None or bool(key_id)
     if not wanted and not (data_path or "").startswith("s3://"):
         return None
     return S3Settings(values["s3_endpoint"], values["s3_region"], values["s3_url_style"],
@@ -174,14 +176,15 @@ def load_extensions(con: duckdb.DuckDBPyConnection, settings: LakeSettings) -> N
     ext_dir = extension_dir(settings)
     installed = dict(con.execute(
         "SELECT extension_name, installed FROM duckdb_extensions()").fetchall())
-    missing = [name for name, reg in EXTENSIONS.items() if not installed.get(reg)]
+    wanted = [name for name in EXTENSIONS if name != "httpfs" or settings.s3 is not None]
+    missing = [name for name in wanted if not installed.get(EXTENSIONS[name])]
     if missing:
         files = {name: wheel_extension(name, version) for name in missing}  # errors before locking
         ext_dir.mkdir(parents=True, exist_ok=True)
         with _file_lock(ext_dir / ".install.lock"):
             for name, path in files.items():
                 con.execute(f"FORCE INSTALL {_literal(str(path))}")
-    for name in EXTENSIONS:
+    for name in wanted:  # httpfs only for S3 data (loading verifies ~100 MB of signed binaries)
         con.execute(f"LOAD {name}")
 
 
@@ -268,6 +271,9 @@ def _attach_error(settings: LakeSettings, e: Exception, create: bool) -> Excepti
 def open_writer(url: str, command: str = "warehouse", *,
                 config: Config | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-write lake connection. Never migrates: the schema must already be current."""
+    if command == "warehouse ingest":  # the plain ingest has no per-file claims
+        raise UsageError("ingest into a lake with 'warehouse lake ingest RUNS_DIR --db URL': it "
+                         "claims each file so concurrent writers never load one twice")
     settings = settings_for(url, config)
     con = connect(settings, read_only=False)
     try:
@@ -300,6 +306,55 @@ def _check_current(con: duckdb.DuckDBPyConnection, settings: LakeSettings) -> No
         message = str(e).replace("run 'warehouse migrate'",
                                  "run 'warehouse lake migrate --db <lake url>' once, from one place")
         raise SchemaVersionError(message) from None
+
+
+# ---------------------------------------------------------------- transactions
+
+MAX_ATTEMPTS = 12
+
+
+def in_transaction(con: duckdb.DuckDBPyConnection, body: Callable[[], object]) -> None:
+    con.execute("BEGIN")
+    try:
+        body()
+        con.execute("COMMIT")
+    except BaseException:
+        _rollback_quietly(con)
+        raise
+
+
+def _rollback_quietly(con: duckdb.DuckDBPyConnection) -> None:
+    import duckdb
+
+    try:
+        con.execute("ROLLBACK")
+    except duckdb.TransactionException:
+        pass  # a failed COMMIT already ended the transaction
+
+
+def is_conflict(error: BaseException) -> bool:
+    """A DuckLake commit conflict (retry from a fresh snapshot), anywhere in the chain."""
+    seen: BaseException | None = error
+    while seen is not None:
+        text = str(seen)
+        if "Transaction conflict" in text or "Failed to commit DuckLake transaction" in text:
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def retrying(body: Callable[[], object], on_retry: Callable[[], None] | None = None) -> None:
+    """Run body, redoing it after a DuckLake commit conflict (jittered backoff)."""
+    for attempt in range(MAX_ATTEMPTS):
+        try:
+            body()
+            return
+        except Exception as e:
+            if not is_conflict(e) or attempt == MAX_ATTEMPTS - 1:
+                raise
+            if on_retry is not None:
+                on_retry()
+            time.sleep(random.uniform(0.02, 0.1) * (1.5 ** attempt))
 
 
 # ---------------------------------------------------------------- migrations
