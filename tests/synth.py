@@ -42,6 +42,7 @@ class Design:
     shared_items: bool = False         # common random numbers across models (paired designs)
     campaign: str = "synth"
     tokens: Mapping[str, int] = field(default_factory=dict)
+    append_runs: bool = False          # all runs of a model x setting appended to one file (A.2)
 
     def settings(self) -> list[tuple[tuple[str, Any], ...]]:
         names = sorted(self.grid)
@@ -149,13 +150,16 @@ def write_corpus(runs_dir: Path, design: Design, seed: int) -> dict[tuple[str, s
             for rep in range(design.n_runs(model, setting)):
                 u = shared[rep] if design.shared_items else [rng.random() for _ in range(design.steps)]
                 ts += 1000
-                path = runs_dir / design.campaign / model / f"{setting_name(setting)}_r{rep}.jsonl"
-                write_jsonl(path, run_lines(rng, design, model, setting, rep, ts, u))
+                name = setting_name(setting) + ("" if design.append_runs else f"_r{rep}")
+                path = runs_dir / design.campaign / model / f"{name}.jsonl"
+                write_jsonl(path, run_lines(rng, design, model, setting, rep, ts, u),
+                            append=design.append_runs)
     return truth
 
 
-def write_jsonl(path: Path, records: Iterator[dict[str, Any]] | list[dict[str, Any]]) -> None:
+def write_jsonl(path: Path, records: Iterator[dict[str, Any]] | list[dict[str, Any]],
+                append: bool = False) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8") as f:
+    with path.open("a" if append else "w", encoding="utf-8") as f:
         for rec in records:
             f.write(json.dumps(rec) + "\n")
