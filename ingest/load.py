@@ -8,6 +8,7 @@ the exact path.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,10 +23,14 @@ from ingest.records import KNOWN, PROJECT_SQL, READ_JSON_COLUMNS, REC_PACK, REC_
 if TYPE_CHECKING:
     import duckdb
 
-FAST_MIN_BYTES = 256 * 1024
 FAST_BATCH_BYTES = 256 * 2**20
 FAST_BATCH_FILES = 400
 MAX_OBJECT = 256 * 2**20
+
+
+def fast_min_bytes() -> int:
+    """Files smaller than this take the exact path (DuckDB's per-file overhead dominates)."""
+    return int(os.environ.get("WAREHOUSE_FAST_MIN_BYTES", 256 * 1024))
 
 
 class FastPathMismatch(Exception):
@@ -59,14 +64,18 @@ def insert_staged(con: duckdb.DuckDBPyConnection, staged_sql: str, params: dict[
 # ------------------------------------------------------------------ fast path
 
 
-def validate_fast(con: duckdb.DuckDBPyConnection, paths: list[str]) -> set[str]:
-    """Paths DuckDB can load as-is: every line an object with known, unique top-level keys.
+def validate_fast(con: duckdb.DuckDBPyConnection, expected: dict[str, int]) -> set[str]:
+    """Paths DuckDB can load as-is: one JSON object per line (so the row count matches the
+    prescan's line count: no blank lines), with known, unique top-level keys.
 
-    Runs outside the ingest transaction; a reader error rejects the whole batch."""
+    Runs outside the ingest transaction. A reader error rejects the batch; it is then split in
+    halves to find the files at fault, so one bad file does not send a whole batch to the slow
+    path."""
+    paths = list(expected)
     try:
         rows = con.execute(
             """
-            SELECT filename,
+            SELECT filename, count(*) AS n,
                    bool_and(json_type(json) = 'OBJECT') AS objects,
                    bool_and(len(json_keys(json)) = len(list_distinct(json_keys(json)))) AS unique_keys,
                    list_distinct(flatten(list(json_keys(json)))) AS keys
@@ -76,10 +85,14 @@ def validate_fast(con: duckdb.DuckDBPyConnection, paths: list[str]) -> set[str]:
             """,
             {"paths": paths, "max": MAX_OBJECT},
         ).fetchall()
-    except Exception:  # noqa: BLE001 - any reader complaint sends the batch to the exact path
-        return set()
-    return {name for name, objects, unique, keys in rows
-            if objects and unique and KNOWN.issuperset(keys)}
+    except Exception:  # noqa: BLE001 - any reader complaint: find the files at fault
+        if len(paths) == 1:
+            return set()
+        half = len(paths) // 2
+        return (validate_fast(con, {p: expected[p] for p in paths[:half]})
+                | validate_fast(con, {p: expected[p] for p in paths[half:]}))
+    return {name for name, n, objects, unique, keys in rows
+            if n == expected.get(name) and objects and unique and KNOWN.issuperset(keys)}
 
 
 def load_fast_batch(con: duckdb.DuckDBPyConnection, outcomes: list[FileOutcome], load_id: int) -> None:
@@ -119,12 +132,15 @@ def load_fast_batch(con: duckdb.DuckDBPyConnection, outcomes: list[FileOutcome],
 # ------------------------------------------------------------------ exact path
 
 
-def flush(con: duckdb.DuckDBPyConnection, sink: Sink, seeds: dict[int, str], load_id: int) -> None:
-    """Write the sink's good lines and quarantined lines, then empty it."""
+def flush(con: duckdb.DuckDBPyConnection, sink: Sink, seeds: dict[int, str], load_id: int,
+          moved: dict[int, int]) -> None:
+    """Write the sink's good lines and quarantined lines, then empty it. Lines DuckDB finds to
+    have duplicate keys are quarantined here; `moved` counts them per file."""
     if sink.raws:
         table = pa.table({
             "file_id": pa.array(sink.file_ids, pa.int64()),
             "line_no": pa.array(sink.line_nos, pa.int64()),
+            "byte_offset": pa.array(sink.offsets, pa.int64()),
             "raw": pa.array(sink.raws, pa.large_string()),
             "extra": pa.array(sink.extras, pa.large_string()),
         })
@@ -133,7 +149,8 @@ def flush(con: duckdb.DuckDBPyConnection, sink: Sink, seeds: dict[int, str], loa
         con.register("exact_batch", table)
         con.register("exact_seeds", seed_table)
         try:
-            _quarantine_duplicate_keys(con, load_id)
+            for file_id, n in _quarantine_duplicate_keys(con, load_id):
+                moved[file_id] = moved.get(file_id, 0) + n
             staged = f"""
                 SELECT e.file_id, e.line_no, json_transform(e.raw, '{REC_STRUCTURE}') AS rec,
                        e.extra::JSON AS extra, s.seed_key
@@ -149,17 +166,22 @@ def flush(con: duckdb.DuckDBPyConnection, sink: Sink, seeds: dict[int, str], loa
     sink.clear_rows()
 
 
-def _quarantine_duplicate_keys(con: duckdb.DuckDBPyConnection, load_id: int) -> None:
+def _quarantine_duplicate_keys(con: duckdb.DuckDBPyConnection, load_id: int) -> list[tuple[int, int]]:
     """orjson keeps the last of duplicate keys, json_transform the first: neither is lossless,
-    so such lines go to quarantine whole (byte offset unknown here: -1)."""
+    so such lines go to quarantine whole."""
     con.execute(
         """
         INSERT INTO quarantine
-        SELECT file_id, line_no, -1, $load_id, 'duplicate top-level key', encode(raw), raw
+        SELECT file_id, line_no, byte_offset, $load_id, 'duplicate top-level key', encode(raw), raw
         FROM exact_batch WHERE len(json_keys(raw)) <> len(list_distinct(json_keys(raw)))
+        RETURNING file_id
         """,
         {"load_id": load_id},
     )
+    counts: dict[int, int] = {}
+    for (file_id,) in con.fetchall():
+        counts[file_id] = counts.get(file_id, 0) + 1
+    return list(counts.items())
 
 
 def _insert_quarantine(con: duckdb.DuckDBPyConnection, bad: list[tuple[int, int, int, str, bytes]],
@@ -182,7 +204,7 @@ def _insert_quarantine(con: duckdb.DuckDBPyConnection, bad: list[tuple[int, int,
 
 
 def load_exact(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, sink: Sink, load_id: int,
-               seeds: dict[int, str]) -> None:
+               seeds: dict[int, str], moved: dict[int, int]) -> None:
     """Read one file from its start offset through the line reader."""
     plan = outcome.plan
     found = plan.found
@@ -193,7 +215,7 @@ def load_exact(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, sink: Sink,
         for read in read_stream(stream, outcome.file_id, plan.start, plan.start_line, sink,
                                 complete_tail=found.kind == "gz"):
             if sink.bytes >= 32 * 2**20:
-                flush(con, sink, seeds, load_id)
+                flush(con, sink, seeds, load_id, moved)
     except GZIP_ERRORS as e:
         line_no = (read.lines if read else plan.start_line) + 1
         sink.quarantine(outcome.file_id, line_no, read.end if read else 0,

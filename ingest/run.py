@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 from ingest.discover import Known, Planned, discover, plan
 from ingest.lines import Sink, first_line, legacy_key, prescan
 from ingest.load import (
-    FAST_BATCH_BYTES, FAST_BATCH_FILES, FAST_MIN_BYTES, FastPathMismatch, FileOutcome, flush,
-    load_exact, load_fast_batch, now_load_id, validate_fast,
+    FAST_BATCH_BYTES, FAST_BATCH_FILES, FastPathMismatch, FileOutcome, flush,
+    fast_min_bytes, load_exact, load_fast_batch, now_load_id, validate_fast,
 )
 from ingest.manifest import (
     mark_missing, new_file_id, read_manifest, refresh_attributes, write_outcomes,
@@ -45,6 +45,7 @@ class IngestSummary:
     lines_blank: int = 0
     bytes_read: int = 0
     seconds: float = 0.0
+    phases: dict[str, float] = field(default_factory=dict)  # seconds per phase, for benchmarks
     skipped_examples: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
@@ -55,6 +56,18 @@ class IngestSummary:
                 f"rewritten, {self.files_unchanged} unchanged, {self.files_missing} missing; "
                 f"lines: {self.lines_good} loaded, {self.lines_quarantined} quarantined, "
                 f"{self.lines_blank} blank; {self.bytes_read / 2**20:.1f} MB in {self.seconds:.2f} s")
+
+
+class Phases:
+    """Accumulates wall seconds per named phase into the summary."""
+
+    def __init__(self, summary: IngestSummary) -> None:
+        self.summary, self.mark = summary, time.perf_counter()
+
+    def __call__(self, name: str) -> None:
+        now = time.perf_counter()
+        self.summary.phases[name] = round(self.summary.phases.get(name, 0.0) + now - self.mark, 3)
+        self.mark = now
 
 
 class Reporter:
@@ -83,14 +96,18 @@ def ingest_runs(runs_dir: str, db: str, *, config: Config | None = None,
     config = config or load_config()
     started = time.perf_counter()
     summary = IngestSummary(runs_dir=str(root.resolve()), db=str(db))
+    phase = Phases(summary)
     with open_writer(db, "warehouse ingest") as con:
-        _ingest(con, root, config, summary, progress, fast)
+        phase("open")
+        _ingest(con, root, config, summary, progress, fast, phase)
+        phase("ingest")
+    phase("checkpoint_publish")
     summary.seconds = round(time.perf_counter() - started, 3)
     return summary
 
 
 def _ingest(con: duckdb.DuckDBPyConnection, root: Path, config: Config, summary: IngestSummary,
-            progress: bool, fast: bool) -> None:
+            progress: bool, fast: bool, phase: Phases) -> None:
     found, skipped = discover(root)
     summary.files_skipped, summary.skipped_examples = len(skipped), skipped[:5]
     known, archived = read_manifest(con)
@@ -103,12 +120,14 @@ def _ingest(con: duckdb.DuckDBPyConnection, root: Path, config: Config, summary:
     check_free_space(Path(summary.db).resolve().parent,
                      sum(p.found.size - p.start for p in work))
     outcomes = [_outcome(p) for p in work]
+    phase("plan")
     fast_groups = _fast_groups(con, outcomes) if fast else []
+    phase("fast_validate")
     try:
-        _transaction(con, root, config, summary, outcomes, fast_groups, missing, progress)
+        _transaction(con, root, config, summary, outcomes, fast_groups, missing, progress, phase)
     except FastPathMismatch:
         _reset(outcomes, summary)
-        _transaction(con, root, config, summary, outcomes, [], missing, progress)
+        _transaction(con, root, config, summary, outcomes, [], missing, progress, phase)
 
 
 def _rules_stale(con: duckdb.DuckDBPyConnection, config: Config) -> bool:
@@ -142,10 +161,10 @@ def _outcome(p: Planned) -> FileOutcome:
 
 def _fast_groups(con: duckdb.DuckDBPyConnection, outcomes: list[FileOutcome]) -> list[list[FileOutcome]]:
     """Batches of big, complete, clean new/rewritten files that DuckDB's reader can load."""
-    candidates = []
+    candidates, threshold = [], fast_min_bytes()
     for o in outcomes:
         f = o.plan.found
-        if o.plan.start or f.kind == "gz" or f.size < FAST_MIN_BYTES:
+        if o.plan.start or f.kind == "gz" or f.size < threshold:
             continue
         scan = prescan(f.path, f.size)
         if scan.eligible:
@@ -164,7 +183,7 @@ def _fast_groups(con: duckdb.DuckDBPyConnection, outcomes: list[FileOutcome]) ->
         groups.append(current)
     validated = []
     for group in groups:
-        ok = validate_fast(con, [o.plan.found.path for o in group])
+        ok = validate_fast(con, {o.plan.found.path: o.lines for o in group})
         chosen = [o for o in group if o.plan.found.path in ok]
         for o in group:
             if o.plan.found.path not in ok:
@@ -183,7 +202,8 @@ def _reset(outcomes: list[FileOutcome], summary: IngestSummary) -> None:
 
 def _transaction(con: duckdb.DuckDBPyConnection, root: Path, config: Config,
                  summary: IngestSummary, outcomes: list[FileOutcome],
-                 fast_groups: list[list[FileOutcome]], missing: list[Known], progress: bool) -> None:
+                 fast_groups: list[list[FileOutcome]], missing: list[Known], progress: bool,
+                 phase: Phases) -> None:
     started_at = datetime.now(timezone.utc).replace(tzinfo=None)
     load_id = now_load_id()
     reporter = Reporter(progress, sum(o.plan.found.size - o.plan.start for o in outcomes))
@@ -191,24 +211,31 @@ def _transaction(con: duckdb.DuckDBPyConnection, root: Path, config: Config,
     con.execute("BEGIN")
     try:
         _delete_rewritten(con, outcomes)
+        phase("delete_rewritten")
         for group in fast_groups:
             load_fast_batch(con, group, load_id)
             reporter.advance(sum(o.plan.found.size for o in group))
-        sink, seeds = Sink(), {}
+        phase("fast_load")
+        sink, seeds, moved = Sink(), dict[int, str](), dict[int, int]()
         for o in outcomes:
             if o.file_id in fast_ids or o.plan.action == "relinked":
                 continue
-            load_exact(con, o, sink, load_id, seeds)
+            load_exact(con, o, sink, load_id, seeds, moved)
             reporter.advance(o.plan.found.size - o.plan.start)
-        flush(con, sink, seeds, load_id)
+        flush(con, sink, seeds, load_id, moved)
+        for o in outcomes:
+            o.good, o.bad = o.good - moved.get(o.file_id, 0), o.bad + moved.get(o.file_id, 0)
+        phase("exact_load")
         _record_drift(con, sink, load_id)
         _set_run_keys_at_end(con, outcomes, load_id)
         write_outcomes(con, outcomes, load_id, str(root.resolve()), config.path_rules)
         mark_missing(con, [k.file_id for k in missing])
         refresh_attributes(con, config.path_rules)
         _summarise(summary, outcomes, load_id, len(fast_ids))
+        phase("manifest")
         _log(con, summary, started_at, load_id)
         con.execute("COMMIT")
+        phase("commit")
     except BaseException:
         con.execute("ROLLBACK")
         raise

@@ -45,6 +45,11 @@ class DbPaths:
     def lock(self) -> Path:
         return self.published.with_name(f".{self.published.name}.lock")
 
+    @property
+    def marker(self) -> Path:
+        """Size and mtime of the live file when it was last published."""
+        return self.published.with_name(f".{self.published.name}.published")
+
     def tmp(self) -> Path:
         return self.published.with_name(f".{self.published.name}.tmp-{os.getpid()}")
 
@@ -166,10 +171,14 @@ def publish(paths: DbPaths) -> float:
     check_free_space(paths.published.parent, paths.live.stat().st_size)
     tmp = paths.tmp()
     try:
+        stamp = _live_stamp(paths)
         _copy_file(paths.live, tmp)
         _fsync_path(tmp)
         os.replace(tmp, paths.published)
         _fsync_dir(paths.published.parent)
+        marker_tmp = paths.marker.with_name(paths.marker.name + f".tmp-{os.getpid()}")
+        marker_tmp.write_text(stamp, encoding="utf-8")
+        os.replace(marker_tmp, paths.marker)
     finally:
         tmp.unlink(missing_ok=True)
     return time.perf_counter() - start
@@ -200,7 +209,23 @@ def open_writer(db: str | os.PathLike[str], command: str = "warehouse") -> Itera
             con.execute("CHECKPOINT")
         finally:
             con.close()
-        publish(paths)
+        # Publish unless the snapshot already holds exactly this live file (a no-op ingest);
+        # a writer killed between commit and publish leaves the marker stale, so the next one
+        # publishes.
+        if not paths.published.exists() or _live_stamp(paths) != _read_marker(paths):
+            publish(paths)
+
+
+def _live_stamp(paths: DbPaths) -> str:
+    st = paths.live.stat()
+    return f"{st.st_size} {st.st_mtime_ns} {st.st_ino}"
+
+
+def _read_marker(paths: DbPaths) -> str | None:
+    try:
+        return paths.marker.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
 
 
 # ---------------------------------------------------------------- reader side
