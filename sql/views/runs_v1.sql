@@ -46,11 +46,14 @@ ranked AS (
                         (f.kind = 'jsonl') DESC, c.file_id) AS copy_rank
     FROM copies c JOIN files f USING (file_id)
 ),
+all_paths AS (
+    SELECT run_key, list(path ORDER BY copy_rank) AS paths, count(*) AS n_copies
+    FROM ranked GROUP BY run_key
+),
 best AS (
-    SELECT r.*,
-           (SELECT list(x.path ORDER BY x.copy_rank) FROM ranked x WHERE x.run_key = r.run_key) AS paths,
-           (SELECT count(*) FROM ranked x WHERE x.run_key = r.run_key) AS n_copies
-    FROM ranked r WHERE copy_rank = 1
+    SELECT r.*, a.paths, a.n_copies
+    FROM ranked r JOIN all_paths a USING (run_key)
+    WHERE r.copy_rank = 1
 ),
 hdr AS (
     SELECT h.run_key, h.run_id, h.ts, h.cfg_task, h.cfg_num_steps, h.cfg_num_options,
