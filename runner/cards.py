@@ -157,7 +157,7 @@ def build_cards(
         builder.add(card)
     pro = _pro_cards(builder.cards, options)
     chosen = _apply_budget(builder.cards, pro, budget)
-    chosen = _dedup(chosen, set(c.id for c in pro.values()), dedup_sim)
+    chosen = _dedup(chosen, {c.id for c in pro.values()}, dedup_sim)
     chosen.sort(key=lambda c: (c.option_index is None, c.option_index or 0, c.scope != "option"))
     kept = {c.id for c in chosen}
     pro_ids = {i: c.id for i, c in pro.items() if c.id in kept}

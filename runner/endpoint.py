@@ -158,7 +158,7 @@ class Endpoint:
             try:
                 response = self._create(model, messages, decode)
                 break
-            except Exception as e:  # classified below; never re-raised unredacted
+            except Exception as e:  # noqa: BLE001 -- classified below; never re-raised unredacted
                 delay = self._retry_delay(e, attempts)
                 if delay is None and (isinstance(e, _DeadlineReached) or self.deadline.expired()):
                     raise DeadlineReached("deadline reached") from None
@@ -181,7 +181,8 @@ class Endpoint:
             if left <= 0:
                 raise _DeadlineReached()
             timeout = max(0.05, min(timeout, left))
-        return self._client.chat.completions.create(
+        completions: Any = self._client.chat.completions  # messages are plain dicts
+        return completions.create(
             model=model, messages=messages, response_format={"type": "json_object"},
             timeout=timeout, **decode,
         )

@@ -149,7 +149,7 @@ def evidence_report(
         "post_pass": reason is None, "abstain_reason": reason, "coverage": ev.coverage,
         "witness_idx": ev.witness_idx, "witness_pass": ev.witness_pass,
         "has_option_quote_chosen": _linked_to(ev.cited, choice) if answered else None,
-        "required_ok_chosen": (cards.pro_ids.get(choice) in citations) if answered else None,
+        "required_ok_chosen": (cards.pro_ids.get(choice) in citations) if choice is not None else None,
         "cited_ids": list(citations), "metrics": metrics,
     }
 

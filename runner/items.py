@@ -63,7 +63,7 @@ class TemplateTutor:
         rng = random.Random(f"{self.anon_seed}:{step}")
         template = self.templates[rng.randrange(len(self.templates))]
         slots = self._slots(rng)
-        fill = lambda text: _SLOT.sub(lambda m: slots[m.group(0)], text)  # noqa: E731
+        fill = lambda text: _SLOT.sub(lambda m: slots[m.group(0)], text)
         sentences = [fill(s) for s in template["context"]]
         rng.shuffle(sentences)
         gold = _cap(fill(template["gold"]))

@@ -90,7 +90,8 @@ class LLMStudent:
         choice = parse_choice(reply.get("choice", reply.get("chosen_index")), len(item.options))
         if choice is None and call.error is None and not str(reply.get("choice", "")).upper().startswith("IDK"):
             call.error = "bad_answer"
-        citations = reply.get("citations") if isinstance(reply.get("citations"), list) else []
+        raw = reply.get("citations")
+        citations: list[Any] = raw if isinstance(raw, list) else []
         confidence = reply.get("confidence")
         conf = float(confidence) if isinstance(confidence, (int, float)) and not isinstance(confidence, bool) else None
         return Vote(choice, citations, conf)

@@ -13,7 +13,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Self
 
 from warehouse.errors import DataError, UsageError
 
@@ -96,7 +96,7 @@ class LogWriter:
         if self.path.is_dir():
             raise UsageError(f"--log {path} is a directory; give a .jsonl file path")
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._fh: IO[bytes] = open(self.path, "ab")
+        self._fh: IO[bytes] = open(self.path, "ab")  # noqa: SIM115 -- held for the writer's life
         try:
             fcntl.flock(self._fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -126,7 +126,7 @@ class LogWriter:
             os.fsync(self._fh.fileno())
             self._fh.close()
 
-    def __enter__(self) -> LogWriter:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

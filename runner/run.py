@@ -114,8 +114,7 @@ def _check_same_run(spec: RunSpec, state: RunState) -> None:
 
 def make_student(spec: RunSpec, redactor: Redactor, deadline: Deadline) -> Student:
     if spec.student != "llm":
-        student: Student = OFFLINE[spec.student]()
-        return student
+        return OFFLINE[spec.student]()
     from runner.endpoint import resolve_endpoint
     from runner.llm import LLMStudent
 
@@ -136,6 +135,7 @@ def _loop(
     deadline: Deadline, stop: threading.Event | None, progress: Progress | None,
 ) -> RunResult:
     source = item_source(spec)
+    before: dict[str, Any]
     if state is None:
         run_id, first, before = str(uuid.uuid4()), 0, {"cards": []}
         writer.write(header(spec, run_id, source, redactor))

@@ -10,6 +10,7 @@ The `llm` student (runner/llm.py) talks to an OpenAI-compatible endpoint.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -18,8 +19,7 @@ from runner.items import Item
 from runner.text import token_set
 
 STOPWORDS = frozenset(
-    "a an the is are was of to by in on at it its and or every any each that which what when "
-    "does do how many where who unless when after before be can not no".split()
+    ["a", "an", "the", "is", "are", "was", "of", "to", "by", "in", "on", "at", "it", "its", "and", "or", "every", "any", "each", "that", "which", "what", "when", "does", "do", "how", "many", "where", "who", "unless", "when", "after", "before", "be", "can", "not", "no"]
 )
 
 
@@ -158,4 +158,6 @@ class RandomStudent:
         return Vote(choice, [pro] if pro else [], None)
 
 
-OFFLINE = {"oracle": OracleStudent, "lexical": LexicalStudent, "random": RandomStudent}
+OFFLINE: dict[str, Callable[[], Student]] = {
+    "oracle": OracleStudent, "lexical": LexicalStudent, "random": RandomStudent,
+}

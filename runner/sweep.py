@@ -14,7 +14,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
 from runner.logfile import inspect_log
-from runner.run import Progress, RunResult, RunSpec, execute
+from runner.run import Mode, Progress, RunResult, RunSpec, execute
 from warehouse.errors import WarehouseError
 
 
@@ -69,7 +69,7 @@ def run_sweep(
             while queue or pending:
                 while queue and len(pending) < max(1, jobs) and not stop.is_set():
                     item = queue.pop()
-                    mode = "append" if item.action == "redo" else "resume"
+                    mode: Mode = "append" if item.action == "redo" else "resume"
                     pending[pool.submit(execute, item.spec, mode, stop=stop, progress=progress)] = item
                 if not pending:
                     break

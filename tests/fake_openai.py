@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Union
+from typing import Any, Self
 
 
 @dataclass
@@ -58,7 +58,7 @@ class Redirect:
     location: str
 
 
-Action = Union[Reply, Status, Sleep, EchoKey, Raw, Redirect]
+Action = Reply | Status | Sleep | EchoKey | Raw | Redirect
 
 
 @dataclass
@@ -84,7 +84,7 @@ class FakeOpenAI:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}/v1"
 
-    def __enter__(self) -> FakeOpenAI:
+    def __enter__(self) -> Self:
         self.thread.start()
         return self
 

@@ -140,5 +140,5 @@ def test_budget_smaller_than_options_evicts_pro_cards() -> None:
 def test_long_quotes_are_cut_to_15_tokens() -> None:
     context = " ".join(f"w{i}" for i in range(30))
     cards = build_cards([RawCard(context, "context", None)], OPTIONS, context, budget=10)
-    long = [c for c in cards.cards if c.scope == "context"][0]
+    long = next(c for c in cards.cards if c.scope == "context")
     assert len(tokens(long.quote)) == 15 and long.quote.startswith("w0 ")

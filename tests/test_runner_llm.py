@@ -93,7 +93,7 @@ def test_persistent_500_gives_up_after_max_retries_and_aborts(tmp_path: Path) ->
         with pytest.raises(EndpointError, match="after 3 attempt"):
             execute(spec(fake, log, max_retries=2))
         assert len(fake.requests) == 3
-    head, end = records(log)
+    _, end = records(log)
     assert end["status"] == "aborted" and "503" in end["reason"] and end["steps_logged"] == 0
 
 
@@ -152,9 +152,8 @@ def test_idk_abstains_on_missing_hard_evidence(tmp_path: Path) -> None:
 
 def test_key_echoed_in_an_error_never_reaches_logs_or_messages(tmp_path: Path) -> None:
     log = tmp_path / "echo.jsonl"
-    with FakeOpenAI([EchoKey()]) as fake:
-        with pytest.raises(EndpointError) as info:
-            execute(spec(fake, log))
+    with FakeOpenAI([EchoKey()]) as fake, pytest.raises(EndpointError) as info:
+        execute(spec(fake, log))
     message = str(info.value)
     assert "401" in message and f"${ENV}" in message
     assert_no_secret(tmp_path, texts=(message, repr(info.value)))
@@ -163,9 +162,9 @@ def test_key_echoed_in_an_error_never_reaches_logs_or_messages(tmp_path: Path) -
 
 def test_redirects_are_refused(tmp_path: Path) -> None:
     with FakeOpenAI() as other:
-        with FakeOpenAI([Redirect(other.base_url + "/chat/completions")]) as fake:
-            with pytest.raises(EndpointError, match="redirect"):
-                execute(spec(fake, tmp_path / "redir.jsonl"))
+        with FakeOpenAI([Redirect(other.base_url + "/chat/completions")]) as fake, \
+                pytest.raises(EndpointError, match="redirect"):
+            execute(spec(fake, tmp_path / "redir.jsonl"))
         assert other.requests == []  # the prompt never went to the other origin
 
 

@@ -17,8 +17,13 @@ from typing import Any
 import click
 
 from warehouse.cli.launch_support import (
-    RANKING_COLUMNS, SETTINGS_COLUMNS, ingest_logs, print_view, recommended_rows,
-    run_report_if_available, write_defaults,
+    RANKING_COLUMNS,
+    SETTINGS_COLUMNS,
+    ingest_logs,
+    print_view,
+    recommended_rows,
+    run_report_if_available,
+    write_defaults,
 )
 from warehouse.cli.options import config_option, db_option, resolve_db
 from warehouse.errors import EndpointError, UsageError, WarehouseError
@@ -98,12 +103,12 @@ def run_command(**kw: Any) -> None:
           --steps 20 --self-consistency 3 --cards-budget 8 --idk --log runs/mixtral.jsonl
       warehouse run --student llm --model gpt-4.1 --dials auto --steps 30
     """
-    from runner.run import execute
+    from runner.run import Mode, execute
 
     if kw["resume"] and kw["append"]:
         raise UsageError("--resume and --append exclude each other")
     spec = _spec_from_options(kw)
-    mode = "resume" if kw["resume"] else "append" if kw["append"] else "new"
+    mode: Mode = "resume" if kw["resume"] else "append" if kw["append"] else "new"
     click.echo(f"run -> {spec.log}", err=True)
     result = execute(spec, mode, progress=_step_printer(spec.steps))
     click.echo("", err=True)
@@ -118,7 +123,6 @@ def _spec_from_options(kw: dict[str, Any]) -> Any:
     from runner.endpoint import resolve_endpoint
     from runner.plan import _slug
     from runner.run import RunSpec
-
     from warehouse.config import load_config
 
     config = load_config(kw["config_path"])
@@ -180,7 +184,6 @@ def sweep_command(ctx: click.Context, plan_file: str, jobs: int, dry_run: bool,
       warehouse sweep plans/minisuite.toml --jobs 4
     """
     from runner.plan import expand, load_plan
-
     from warehouse.config import load_config
 
     config = load_config(config_path)
@@ -194,7 +197,7 @@ def sweep_command(ctx: click.Context, plan_file: str, jobs: int, dry_run: bool,
 
 def _sweep_and_report(ctx: click.Context, specs: list[Any], root: str, db: str, config_path: str | None,
                       *, jobs: int, dry_run: bool, redo: bool, ingest: bool) -> Any:
-    from runner.sweep import plan_actions, run_sweep
+    from runner.sweep import plan_actions
 
     planned = plan_actions(specs, redo)
     if dry_run:
@@ -342,4 +345,4 @@ def register(group: Any) -> None:
         group.add_to_section("launch", command)
 
 
-__all__ = ["register", "WarehouseError"]
+__all__ = ["WarehouseError", "register"]

@@ -49,9 +49,9 @@ def _columns(con: Any, view: str) -> list[str] | None:
 def view_rows(db: str, view: str, wanted: Sequence[str], models: list[str] | None,
               where: str = "") -> tuple[list[str], list[tuple[Any, ...]]]:
     """Selected columns of a view (only those it has), optionally for some models."""
-    from warehouse.db import open_reader
-
     import duckdb
+
+    from warehouse.db import open_reader
 
     con = open_reader(db)
     try:
@@ -94,7 +94,6 @@ def print_view(db: str, view: str, wanted: Sequence[str], models: list[str] | No
 def recommended_rows(db: str) -> list[dict[str, Any]]:
     """One row per model: its recommended setting from best_settings, keyed by dial name."""
     from runner.defaults import DEFAULT_DIALS
-
     from warehouse.db import open_reader
 
     con = open_reader(db)
