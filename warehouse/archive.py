@@ -19,7 +19,6 @@ import datetime as dt
 import hashlib
 import os
 import secrets
-import signal
 import stat
 import time
 from collections.abc import Callable, Sequence
@@ -36,7 +35,7 @@ from warehouse.archive_io import (
     sidecar_path,
     verify_archive,
 )
-from warehouse.atomic import fsync_dir, sweep_tmp
+from warehouse.atomic import fault, fsync_dir, sweep_tmp
 from warehouse.db import open_reader, open_writer
 from warehouse.errors import DataError
 
@@ -47,12 +46,6 @@ HEAD_BYTES = 64 * 1024
 TAIL_BYTES = 4096
 SKIP_DIRS = ("_archive", "_aggregated", "_catalog")
 ARCHIVE_SCHEME = "archive://"
-
-
-def fault(point: str) -> None:
-    """Fault injection for the kill tests: WAREHOUSE_FAULT=<point> SIGKILLs this process there."""
-    if os.environ.get("WAREHOUSE_FAULT") == point:
-        os.kill(os.getpid(), signal.SIGKILL)
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,17 @@ import contextlib
 import os
 import re
 import shutil
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
 _TMP = re.compile(r"^\.(?P<final>.+)\.tmp-(?P<pid>\d+)$")
+
+
+def fault(point: str) -> None:
+    """Fault injection for kill tests: WAREHOUSE_FAULT=<point> SIGKILLs this process there."""
+    if os.environ.get("WAREHOUSE_FAULT") == point:
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def tmp_path(final: Path) -> Path:

@@ -26,6 +26,47 @@ DB_OPTION = click.option("--db", type=click.Path(dir_okay=False), default=None,
                          help="Database file (default: runs/runs.duckdb or warehouse.toml).")
 
 
+@click.command("export")
+@click.option("--format", "fmt", type=click.Choice(["csv", "parquet", "both"]), default="both",
+              show_default=True, help="csv = <view>.csv.gz, parquet = <view>.parquet.")
+@click.option("--views", default=None, metavar="A,B",
+              help="Comma-separated views (default: steps, runs_summary, model_ranking, "
+                   "by_model_steps, by_model_runs, best_settings).")
+@click.option("--out-dir", type=click.Path(file_okay=False), default=None,
+              help="Output directory (default: <runs>/_aggregated).")
+@click.option("--partition-by", type=click.Choice(["model", "date"]), default=None,
+              help="Write the steps Parquet as a Hive-partitioned directory steps_by_<key>/.")
+@click.option("--json", "as_json", is_flag=True, help="Print what was written as JSON.")
+@DB_OPTION
+def export_command(fmt: str, views: str | None, out_dir: str | None, partition_by: str | None,
+                   as_json: bool, db: str | None) -> None:
+    """Export views as CSV.gz and/or Parquet, straight from DuckDB.
+
+    Each file streams out of DuckDB (COPY … TO) under a temp name and is renamed into place
+    when complete, so readers never see a half-written file. Prints one line per file:
+    path, rows, bytes.
+
+    \b
+    Example:
+      warehouse export
+      warehouse export --format parquet --views steps,model_ranking --partition-by model
+      duckdb -c "select * from 'runs/_aggregated/model_ranking.parquet'"
+    """
+    from warehouse.export import timed_export
+
+    formats = ("csv", "parquet") if fmt == "both" else (fmt,)
+    wanted = [v.strip() for v in views.split(",") if v.strip()] if views else None
+    out = Path(out_dir) if out_dir else _runs(None) / "_aggregated"
+    done, seconds = timed_export(_db(db), out, wanted, formats, partition_by)
+    if as_json:
+        click.echo(json.dumps([{"view": e.view, "format": e.format, "path": str(e.path),
+                                "rows": e.rows, "bytes": e.bytes} for e in done]))
+    else:
+        for e in done:
+            click.echo(f"{e.path}\t{e.rows}\t{e.bytes}")
+    _say(f"exported {len({e.view for e in done})} view(s) to {out} in {seconds:.1f}s")
+
+
 @click.command("archive")
 @click.option("--runs-dir", type=click.Path(file_okay=False), default=None,
               help="Runs directory whose logs to archive (default: runs).")
@@ -109,5 +150,5 @@ def restore_command(archive: str, members: tuple[str, ...], target: str) -> None
 
 
 def register(group: click.Group) -> None:
-    for command in (archive_command, restore_command):
+    for command in (export_command, archive_command, restore_command):
         group.add_to_section("keep", command)  # type: ignore[attr-defined]
