@@ -162,3 +162,15 @@ def test_sigkill_mid_sweep_resumes_to_exactly_the_planned_runs(tmp_path: Path) -
     for artefact in [*planned, plan]:
         assert KEY.encode() not in artefact.read_bytes()
     assert KEY.encode() not in out + err
+
+
+def test_shipped_example_plan_expands(tmp_path: Path) -> None:
+    from runner.plan import load_plan
+
+    plan = load_plan(ROOT / "runner" / "templates" / "scattergun.toml")
+    specs = expand(plan, tmp_path)
+    assert len(specs) == 3 * 2
+    long = next(s for s in specs if s.plan and s.plan["stage"] == "long")
+    assert (long.steps, long.dials.best_of_n, long.dials.fact_cards_budget) == (40, 8, 12)
+    assert long.endpoint is not None and long.endpoint.timeout_s == 120 and long.coverage_tau == 0.35
+    assert long.log.name.endswith("_seed4242420_N40.jsonl")
