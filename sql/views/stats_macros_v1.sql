@@ -69,6 +69,8 @@ CREATE OR REPLACE MACRO p_two_sided(z) AS (
 
 CREATE OR REPLACE MACRO _wilson(k, n, z, sign) AS (
     CASE WHEN n IS NULL OR n <= 0 THEN NULL
+         WHEN sign < 0 AND k <= 0 THEN 0.0
+         WHEN sign > 0 AND k >= n THEN 1.0
          ELSE greatest(0.0, least(1.0,
              (k / n + z * z / (2.0 * n)
               + sign * z * sqrt(greatest(0.0, (k / n) * (1.0 - k / n) / n + z * z / (4.0 * n * n))))
