@@ -22,6 +22,7 @@ from warehouse import __version__
 from warehouse.config import Config, load_config
 from warehouse.db import check_free_space, open_writer
 from warehouse.errors import UsageError
+from warehouse.faults import fault_point
 
 if TYPE_CHECKING:
     import duckdb
@@ -234,7 +235,9 @@ def _transaction(con: duckdb.DuckDBPyConnection, root: Path, config: Config,
         _summarise(summary, outcomes, load_id, len(fast_ids))
         phase("manifest")
         _log(con, summary, started_at, load_id)
+        fault_point("ingest:before_commit")
         con.execute("COMMIT")
+        fault_point("ingest:after_commit")
         phase("commit")
     except BaseException:
         con.execute("ROLLBACK")

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from warehouse.errors import DataError, LockedError, UsageError
+from warehouse.faults import fault_point
 
 if TYPE_CHECKING:
     import duckdb
@@ -174,7 +175,9 @@ def publish(paths: DbPaths) -> float:
         stamp = _live_stamp(paths)
         _copy_file(paths.live, tmp)
         _fsync_path(tmp)
+        fault_point("publish:before_rename")
         os.replace(tmp, paths.published)
+        fault_point("publish:after_rename")
         _fsync_dir(paths.published.parent)
         marker_tmp = paths.marker.with_name(paths.marker.name + f".tmp-{os.getpid()}")
         marker_tmp.write_text(stamp, encoding="utf-8")
@@ -206,7 +209,9 @@ def open_writer(db: str | os.PathLike[str], command: str = "warehouse") -> Itera
 
             migrate(con)
             yield con
+            fault_point("writer:before_checkpoint")
             con.execute("CHECKPOINT")
+            fault_point("writer:after_checkpoint")
         finally:
             con.close()
         # Publish unless the snapshot already holds exactly this live file (a no-op ingest);
