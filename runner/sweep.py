@@ -81,6 +81,7 @@ def run_sweep(
             report.interrupted = True
             for future, item in pending.items():
                 _collect(future, item, report, notify)
+    report.interrupted = report.interrupted or stop.is_set()
     return report
 
 

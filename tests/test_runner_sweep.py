@@ -174,3 +174,26 @@ def test_shipped_example_plan_expands(tmp_path: Path) -> None:
     assert (long.steps, long.dials.best_of_n, long.dials.fact_cards_budget) == (40, 8, 12)
     assert long.endpoint is not None and long.endpoint.timeout_s == 120 and long.coverage_tau == 0.35
     assert long.log.name.endswith("_seed4242420_N40.jsonl")
+
+
+def test_sigterm_stops_runs_at_a_step_boundary_and_they_resume(tmp_path: Path) -> None:
+    env = {**os.environ, "RW_SWEEP_KEY": KEY, "PYTHONPATH": str(ROOT)}
+    with FakeOpenAI(delay=0.03) as fake:
+        plan = tmp_path / "plan.toml"
+        planned = _write_llm_plan(plan, fake.base_url)
+        proc = _sweep(plan, env)
+        deadline = time.monotonic() + 120
+        while _steps_logged(tmp_path / "runs") < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 130, err.decode()
+        ends = [r for log in planned if log.exists() for r in records(log) if r.get("run_end")]
+        assert ends and all(e["status"] == "aborted" and e["reason"] == "interrupted" for e in ends)
+        again = _sweep(plan, env)
+        again.communicate(timeout=300)
+        assert again.returncode == 0
+    for log in planned:
+        recs = records(log)
+        assert [r["step"] for r in recs if "step" in r] == list(range(6))
+        assert recs[-1]["run_end"] and recs[-1]["status"] == "complete"

@@ -111,7 +111,8 @@ def run_command(**kw: Any) -> None:
     mode: Mode = "resume" if kw["resume"] else "append" if kw["append"] else "new"
     click.echo(f"run -> {spec.log}", err=True)
     result = execute(spec, mode, progress=_step_printer(spec.steps))
-    click.echo("", err=True)
+    if sys.stderr.isatty():
+        click.echo("", err=True)
     click.echo(json.dumps({"log": str(result.log), "run_id": result.run_id, "status": result.status,
                            "steps_logged": result.steps_logged, "new_steps": result.new_steps,
                            "correct": result.correct, "credited": result.credited}))
@@ -151,9 +152,10 @@ def _spec_from_options(kw: dict[str, Any]) -> Any:
 
 
 def _step_printer(total: int) -> Any:
+    tty = sys.stderr.isatty()
+
     def show(spec: Any, done: int) -> None:
-        end = "\n" if not sys.stderr.isatty() and done == total else ""
-        click.echo(f"\r  step {done}/{total}", nl=bool(end), err=True)
+        click.echo(f"\r  step {done}/{total}" if tty else f"  step {done}/{total}", nl=not tty, err=True)
 
     return show
 
@@ -236,11 +238,19 @@ def _run_with_signals(planned: list[Any], jobs: int) -> Any:
                          if result else "")
         click.echo(f"[{done[0]}/{total}] {item.spec.log}: {what}", err=True)
 
+    last: dict[Any, float] = {}
+
+    def progress(spec: Any, step: int) -> None:  # a heartbeat per run, at most every 10 s
+        now = time.monotonic()
+        if now - last.setdefault(spec.log, now) >= 10:
+            last[spec.log] = now
+            click.echo(f"  {spec.log}: step {step}/{spec.steps}", err=True)
+
     previous = signal.getsignal(signal.SIGTERM)
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
-        return run_sweep(planned, jobs=jobs, notify=notify, stop=stop)
+        return run_sweep(planned, jobs=jobs, notify=notify, stop=stop, progress=progress)
     finally:
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGTERM, previous)
