@@ -8,9 +8,9 @@ import json
 from pathlib import Path
 
 import pytest
+from synth import Design, write_corpus
 
 from ingest import ingest_runs
-from synth import Design, write_corpus
 from warehouse.cli import main
 from warehouse.db import open_reader
 
@@ -44,7 +44,8 @@ def test_views_lists_versions_and_descriptions(capsys: pytest.CaptureFixture[str
     assert "tie groups" in rows["model_ranking"]["description"]
 
 
-def test_best_settings_rows_and_csv_file(db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_best_settings_rows_and_csv_file(db: Path, tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "best-settings", "--db", str(db), "--json")
     rows = json.loads(out)
     assert code == 0 and {r["model"] for r in rows} == {"m-a", "m-b"}
@@ -68,7 +69,7 @@ def test_dial_effects_and_catalog(db: Path, tmp_path: Path, capsys: pytest.Captu
     rows = json.loads(out)
     assert code == 0 and len(rows) == 4 and {r["ref_value"] for r in rows} == {"6"}
     target = tmp_path / "_catalog" / "catalog.csv"
-    code, _, err = run(capsys, "catalog", "--db", str(db), "--out", str(target))
+    code, _, _ = run(capsys, "catalog", "--db", str(db), "--out", str(target))
     got = list(csv.DictReader(target.open()))
     assert code == 0 and len(got) == 8 and got[0]["run_ts"] >= got[-1]["run_ts"]
     code, out, _ = run(capsys, "catalog", "--db", str(db), "--limit", "2", "--csv")

@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from synth_cases import write_cases
 
 from ingest import ingest_runs
-from synth_cases import write_cases
 from warehouse.archive import run_archive
 from warehouse.db import open_reader
 
@@ -91,7 +91,7 @@ def test_summary_and_catalog_have_every_run_newest_first(db: tuple[Path, Path]) 
     assert len(cat) == len(rows(db[1], "SELECT run_key FROM runs")) == 8
     stamps = [c["run_ts"] for c in cat]
     assert stamps == sorted(stamps, reverse=True)
-    header_only = [c for c in cat if c["run_id"] == "run-header-only"][0]
+    header_only = next(c for c in cat if c["run_id"] == "run-header-only")
     assert header_only["steps_n"] == 0 and header_only["credited_final"] is None
 
 

@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from ingest import ingest_runs
 from synth import Design, write_corpus
 from synth_cases import write_cases
+
+from ingest import ingest_runs
 from warehouse.analysis import list_views
 from warehouse.db import connect_file, open_reader, open_writer
 from warehouse.migrate import available
@@ -93,8 +93,9 @@ def test_migrated_schema_equals_fresh(pair: tuple[Path, Path], what: str) -> Non
 def test_migrated_views_return_the_same_rows(pair: tuple[Path, Path]) -> None:
     fresh, migrated = (open_reader(p) for p in pair)
     try:
-        views = [v for (v,) in fresh.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal"
-                                             " AND schema_name = 'main' AND view_name LIKE '%_v1'").fetchall()]
+        views = [v for (v,) in fresh.execute(
+            "SELECT view_name FROM duckdb_views() WHERE NOT internal"
+            " AND schema_name = 'main' AND view_name LIKE '%_v1'").fetchall()]
         assert {"runs_v1", "steps_v1", "model_ranking_v1", "best_settings_v1", "catalog_v1"} <= set(views)
         for view in views:
             got = [sorted((_norm(r) for r in con.execute(f'SELECT * FROM "{view}"').fetchall()), key=repr)

@@ -56,7 +56,8 @@ def test_wilson(con: duckdb.DuckDBPyConnection, n: int, data: st.DataObject) -> 
     k = data.draw(st.integers(0, n))
     low, high = one(con, "wilson_low(?, ?)", k, n), one(con, "wilson_high(?, ?)", k, n)
     ref = wilson(k, n)
-    assert low == pytest.approx(max(0.0, ref[0]), abs=1e-9) and high == pytest.approx(min(1.0, ref[1]), abs=1e-9)
+    assert low == pytest.approx(max(0.0, ref[0]), abs=1e-9)
+    assert high == pytest.approx(min(1.0, ref[1]), abs=1e-9)
     assert 0.0 <= low <= k / n <= high <= 1.0
 
 

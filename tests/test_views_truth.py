@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from synth import Design, write_corpus
 
 from ingest import ingest_runs
-from synth import Design, write_corpus
 from warehouse.db import open_reader
 
 BUDGET_TRUTH = {4: 0.40, 6: 0.45, 8: 0.60, 10: 0.50, 12: 0.45}
@@ -148,7 +148,8 @@ def test_dial_without_effect_is_not_significant(dials: Path) -> None:
     got = _effects(dials, "q_min")
     flagged = rate([r["significant"] for r in got])
     covered = rate([r["diff_low"] <= 0.0 <= r["diff_high"] for r in got])
-    print(f"\nnull dial q_min: significant in {flagged:.2f} of {len(got)} models, CI covers 0 in {covered:.2f}")
+    print(f"\nnull dial q_min: significant in {flagged:.2f} of {len(got)} models,"
+          f" CI covers 0 in {covered:.2f}")
     assert len(got) == 30 and flagged <= 0.1 and covered >= 0.85
     assert all(r["groups"] == 2 and r["ref_value"] == "1" for r in got)
 
@@ -157,7 +158,8 @@ def test_dial_with_effect_is_found_and_its_interval_covers_it(dials: Path) -> No
     got = _effects(dials, "self_consistency_n")
     found = rate([r["significant"] and r["diff_vs_ref"] > 0 for r in got])
     covered = rate([r["diff_low"] <= 0.2 <= r["diff_high"] for r in got])
-    print(f"\ntrue +0.2 dial: significant in {found:.2f} of {len(got)} models, CI covers 0.2 in {covered:.2f}")
+    print(f"\ntrue +0.2 dial: significant in {found:.2f} of {len(got)} models,"
+          f" CI covers 0.2 in {covered:.2f}")
     assert found >= 0.8 and covered >= 0.85
     assert all(r["tokens_diff"] > 0 for r in got)  # sc=3 costs more tokens
 
@@ -194,7 +196,8 @@ def test_paired_comparison_on_the_same_items(paired: Path) -> None:
     assert far["p_mcnemar"] < 1e-4 and far["diff_low"] <= 0.25 <= far["diff_high"]
     assert near["p_mcnemar"] > 0.05 and near["diff_low"] <= 0.02 <= near["diff_high"]
     view = rows(paired, "SELECT * FROM paired_models WHERE model_a = 'pa' AND model_b = 'pc'")[0]
-    assert (view["only_a"], view["only_b"], view["p_mcnemar"]) == (far["only_a"], far["only_b"], far["p_mcnemar"])
+    keys = ("only_a", "only_b", "p_mcnemar")
+    assert [view[k] for k in keys] == [far[k] for k in keys]
 
 
 def test_model_ranking_tie_groups(paired: Path) -> None:

@@ -67,7 +67,7 @@ def list_views() -> list[ViewInfo]:
         version = int(match["version"])
         kind, objects = _kind(match["name"], version, text)
         found.append((match["name"], version, kind, header["desc"].strip(), objects))
-    newest = {}
+    newest: dict[str, int] = {}
     for name, version, *_ in found:
         newest[name] = max(version, newest.get(name, 0))
     return sorted((ViewInfo(n, v, v == newest[n], k, d, ", ".join(o)) for n, v, k, d, o in found),
@@ -137,7 +137,7 @@ def compare(con: duckdb.DuckDBPyConnection, a: str, b: str, metric: str) -> Resu
     if a == b:
         raise UsageError("compare needs two different models or settings")
     result = run(con, "SELECT * FROM paired_comparison(?, ?, metric := ?)", [a, b, metric])
-    row = dict(zip(result.columns, result.rows[0])) if result.rows else {}
+    row = dict(zip(result.columns, result.rows[0], strict=True)) if result.rows else {}
     for side, key in ((a, "steps_a"), (b, "steps_b")):
         if not row.get(key):
             raise QueryError(f"no MCQ steps match {side!r}: give a model, a setting_id, a run_id "

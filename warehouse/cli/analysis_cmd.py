@@ -14,6 +14,8 @@ import click
 from warehouse.cli.options import config_option, db_option, output_options, resolve_db
 
 if TYPE_CHECKING:
+    import duckdb
+
     from warehouse.analysis import Result
 
 
@@ -30,7 +32,7 @@ def _emit(result: Result, fmt: str, out: str | None) -> None:
     click.echo(f"wrote {n} rows to {path}", err=True)
 
 
-def _reader(db: str | None, config_path: str | None):  # type: ignore[no-untyped-def]
+def _reader(db: str | None, config_path: str | None) -> duckdb.DuckDBPyConnection:
     from warehouse.db import open_reader
 
     return open_reader(resolve_db(db, config_path))
