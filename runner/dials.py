@@ -125,7 +125,7 @@ def with_overrides(base: Dials, changes: dict[str, Any], source: str = "dials") 
 
 
 def _coerce(name: str, raw: Any, current: Any, source: str) -> Any:
-    kind = type(Dials.__dataclass_fields__[name].default) if name != "tools" else list
+    kind: type[Any] = type(Dials.__dataclass_fields__[name].default) if name != "tools" else list
     if name in ("min_p", "instruction_header"):
         return None if raw is None else (float(raw) if name == "min_p" else str(raw))
     try:

@@ -60,12 +60,14 @@ def resolve_endpoint(provider: str, tables: dict[str, Any] | None = None, **over
     base = PROVIDERS.get(provider)
     if base is None and "base_url" not in table and not overrides.get("base_url"):
         known = ", ".join(sorted(PROVIDERS))
-        raise ConfigError(f"unknown provider {provider!r}: use one of {known} or give [providers.{provider}] base_url")
+        raise ConfigError(
+            f"unknown provider {provider!r}: use one of {known} or give [providers.{provider}] base_url")
     cfg = base or EndpointConfig(provider, "", f"{provider.upper().replace('-', '_')}_API_KEY")
     changes = {k: v for k, v in {**table, **overrides}.items() if v is not None}
     unknown = set(changes) - set(_FIELDS)
     if unknown:
-        raise ConfigError(f"[providers.{provider}]: unknown keys {sorted(unknown)}; allowed: {', '.join(_FIELDS)}")
+        raise ConfigError(
+            f"[providers.{provider}]: unknown keys {sorted(unknown)}; allowed: {', '.join(_FIELDS)}")
     try:
         cfg = replace(cfg, **{k: _typed(k, v) for k, v in changes.items()})
     except (TypeError, ValueError) as e:
@@ -88,7 +90,8 @@ def check_base_url(url: str) -> str:
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise ConfigError(f"base_url {url!r} must be an https:// URL (or http:// to a loopback host)")
     if parts.username or parts.password or parts.query:
-        raise ConfigError("base_url must not contain credentials or a query string; keys come from an env var")
+        raise ConfigError(
+            "base_url must not contain credentials or a query string; keys come from an env var")
     if parts.scheme == "http" and not _is_loopback(parts.hostname):
         raise ConfigError(
             f"base_url {url!r} is plain http to a non-loopback host: the key would travel in "
@@ -114,7 +117,8 @@ def read_key(cfg: EndpointConfig) -> str:
         return key
     if _is_loopback(urlsplit(cfg.base_url).hostname or ""):
         return "unused"
-    raise ConfigError(f"no API key: set ${cfg.api_key_env} for provider {cfg.provider} (keys are never flags)")
+    raise ConfigError(
+        f"no API key: set ${cfg.api_key_env} for provider {cfg.provider} (keys are never flags)")
 
 
 class Deadline:
@@ -271,7 +275,8 @@ def _hint(error: Exception, cfg: EndpointConfig) -> str:
         return "; check base_url and the model name"
     wait = _retry_after(error)
     if wait is not None and wait > cfg.retry_after_max_s:
-        return f"; the server asked to wait {wait:g}s, more than retry_after_max_s={cfg.retry_after_max_s:g}: try later"
+        return (f"; the server asked to wait {wait:g}s, more than "
+                f"retry_after_max_s={cfg.retry_after_max_s:g}: try later")
     return ""
 
 

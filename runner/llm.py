@@ -88,13 +88,15 @@ class LLMStudent:
         if reply is None:
             return Vote(None)
         choice = parse_choice(reply.get("choice", reply.get("chosen_index")), len(item.options))
-        if choice is None and call.error is None and not str(reply.get("choice", "")).upper().startswith("IDK"):
+        said_idk = str(reply.get("choice", "")).upper().startswith("IDK")
+        if choice is None and call.error is None and not said_idk:
             call.error = "bad_answer"
         raw = reply.get("citations")
         citations: list[Any] = raw if isinstance(raw, list) else []
         confidence = reply.get("confidence")
-        conf = float(confidence) if isinstance(confidence, (int, float)) and not isinstance(confidence, bool) else None
-        return Vote(choice, citations, conf)
+        if isinstance(confidence, bool) or not isinstance(confidence, (int, float)):
+            return Vote(choice, citations, None)
+        return Vote(choice, citations, float(confidence))
 
     def _messages(self, system: str, user: str) -> list[dict[str, str]]:
         if self.header:

@@ -83,7 +83,8 @@ def _absorb(state: RunState, record: dict[str, Any]) -> None:
 def _status(state: RunState) -> str:
     if state.end is not None and state.end.get("status") == "complete":
         return "complete"
-    if state.end is not None and state.end.get("status") == "aborted" and state.next_step < (state.planned or 0):
+    aborted = state.end is not None and state.end.get("status") == "aborted"
+    if aborted and state.next_step < (state.planned or 0):
         return "aborted"
     return "incomplete"
 
@@ -101,7 +102,8 @@ class LogWriter:
             fcntl.flock(self._fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             self._fh.close()
-            raise UsageError(f"{path} is being written by another run; wait for it (warehouse wait)") from None
+            raise UsageError(
+                f"{path} is being written by another run; wait for it (warehouse wait)") from None
 
     def cut_torn_tail(self) -> int:
         """Drop bytes after the last newline (call with the lock held, before appending)."""

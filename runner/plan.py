@@ -110,7 +110,7 @@ def _grid(grid: Any, source: str) -> list[dict[str, Any]]:
     values = [v if isinstance(v, list) else [v] for v in grid.values()]
     if any(not v for v in values):
         raise ConfigError(f"{source}: every grid dial needs at least one value")
-    return [dict(zip(names, combo)) for combo in itertools.product(*values)]
+    return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*values)]
 
 
 def _file_name(model: str, seed: int, steps: int, point: dict[str, Any]) -> str:

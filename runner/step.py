@@ -77,7 +77,8 @@ def run_tools(item: Item, dials: Dials) -> list[dict[str, Any]]:
         if name in ("retriever", "tfidf_retriever"):
             scores = _sentence_scores(item, token_set(item.stem))
             ranked = sorted(range(len(scores)), key=lambda i: -scores[i])
-            outputs.append({"name": name, "snippets": [item.sentences[i] for i in ranked[:3] if scores[i] > 0]})
+            top = [item.sentences[i] for i in ranked[:3] if scores[i] > 0]
+            outputs.append({"name": name, "snippets": top})
         elif name == "option_retriever":
             outputs.append({"name": name, "snippets": _per_option(item)})
         elif name == "pyexec":

@@ -18,9 +18,11 @@ from runner.cards import CardSet, RawCard
 from runner.items import Item
 from runner.text import token_set
 
-STOPWORDS = frozenset(
-    ["a", "an", "the", "is", "are", "was", "of", "to", "by", "in", "on", "at", "it", "its", "and", "or", "every", "any", "each", "that", "which", "what", "when", "does", "do", "how", "many", "where", "who", "unless", "when", "after", "before", "be", "can", "not", "no"]
-)
+STOPWORDS = frozenset({
+    "a", "an", "the", "is", "are", "was", "of", "to", "by", "in", "on", "at", "it", "its", "and",
+    "or", "every", "any", "each", "that", "which", "what", "when", "does", "do", "how", "many",
+    "where", "who", "unless", "after", "before", "be", "can", "not", "no",
+})
 
 
 @dataclass

@@ -111,7 +111,8 @@ class FakeOpenAI:
                 except ValueError:
                     body = {}
                 with fake._lock:
-                    fake.requests.append(Seen(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
+                    headers = {k.lower(): v for k, v in self.headers.items()}
+                    fake.requests.append(Seen(self.path, headers, body))
                 if fake.delay:
                     time.sleep(fake.delay)
                 self._act(fake.next_action(body), body)
@@ -132,7 +133,8 @@ class FakeOpenAI:
                     return self._send(307, {}, {"location": action.location})
                 self._raw(action.status, action.body)
 
-            def _send(self, code: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+            def _send(self, code: int, payload: dict[str, Any],
+                      headers: dict[str, str] | None = None) -> None:
                 self._raw(code, json.dumps(payload).encode(), headers)
 
             def _raw(self, code: int, data: bytes, headers: dict[str, str] | None = None) -> None:
@@ -192,7 +194,8 @@ def smart_student(body: dict[str, Any]) -> Action:
         for sentence in re.split(r"(?<=[.!?])\s+", source):
             scores = [len(_words(sentence) & _words(o)) for o in options]
             if scores and max(scores) > 0:
-                cards.append({"quote": sentence.rstrip("."), "option": "ABCDEFGHIJ"[scores.index(max(scores))]})
+                letter = "ABCDEFGHIJ"[scores.index(max(scores))]
+                cards.append({"quote": sentence.rstrip("."), "option": letter})
         return Reply({"cards": cards}, 120, 40)
     context = json.loads(user.split("CONTEXT:\n", 1)[1].split("\n\nQUESTION:", 1)[0])
     pro = json.loads(user.rsplit("OPTION_CARDS: ", 1)[1])
@@ -203,5 +206,5 @@ def smart_student(body: dict[str, Any]) -> Action:
             linked.setdefault(where["option_index"], []).append(card["id"])
     choice = max(linked, key=lambda i: len(linked[i])) if linked else 0
     letter = "ABCDEFGHIJ"[choice]
-    return Reply({"choice": letter, "citations": [pro.get(letter)] + linked.get(choice, []),
+    return Reply({"choice": letter, "citations": [pro.get(letter), *linked.get(choice, [])],
                   "confidence": 0.8}, 200, 30)

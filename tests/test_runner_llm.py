@@ -68,7 +68,8 @@ def test_scripted_run_logs_contract_shapes_usage_and_calls(tmp_path: Path) -> No
         "calls": 5, "prompt_tokens": 2 * 120 + 3 * 200, "completion_tokens": 2 * 40 + 3 * 30,
         "total_tokens": 1010, "request_ms_sum": step["student_usage"]["request_ms_sum"]}
     assert len(step["answer"]["votes"]) == 3 and step["tutor_usage"]["calls"] == 0
-    assert set(step["evaluation"]["citations_evidence"]) == {"coverage", "witness_pass", "credited", "reasons"}
+    evidence = step["evaluation"]["citations_evidence"]
+    assert set(evidence) == {"coverage", "witness_pass", "credited", "reasons"}
     assert end == {"run_end": True, "schema_version": 2, "run_id": head["run_id"], "ts": end["ts"],
                    "status": "complete", "reason": None, "steps_logged": 3}
     body = sent[0].body

@@ -74,15 +74,18 @@ def _collect_dials(kwargs: dict[str, Any]) -> dict[str, Any]:
 @click.option("--base-url", help="Override the provider's base URL (https, or http to loopback).")
 @click.option("--api-key-env", metavar="VAR", help="Environment variable holding the key.")
 @click.option("--steps", type=int, default=10, show_default=True, help="Items to ask.")
-@click.option("--seed", type=int, default=None, help="ANON_SEED for the offline tutor (default $ANON_SEED or 424242).")
+@click.option("--seed", type=int, default=None,
+              help="ANON_SEED for the offline tutor (default $ANON_SEED or 424242).")
 @click.option("--tau", type=float, default=0.4, show_default=True, help="Coverage threshold for credit.")
 @click.option("--options", "num_options", type=int, default=5, show_default=True, help="Options per item.")
-@click.option("--task-file", type=click.Path(dir_okay=False), help="JSONL items instead of the built-in tutor.")
+@click.option("--task-file", type=click.Path(dir_okay=False),
+              help="JSONL items instead of the built-in tutor.")
 @_dial_options
 @click.option("--dials", "dials_mode", type=click.Choice(["explicit", "auto"]), default="explicit",
               help="auto: start from the model's recommended dials (warehouse defaults).")
 @click.option("--defaults", "defaults_file", metavar="TOML", help="Model defaults file for --dials auto.")
-@click.option("--log", "log_path", type=click.Path(dir_okay=False), help="Log file (default: an auto path under the runs dir).")
+@click.option("--log", "log_path", type=click.Path(dir_okay=False),
+              help="Log file (default: an auto path under the runs dir).")
 @click.option("--runs-dir", help="Where auto log paths go (default: [paths].runs, else runs/).")
 @click.option("--resume", is_flag=True, help="Continue the log's incomplete run (skip if complete).")
 @click.option("--append", is_flag=True, help="Add a new run to an existing log.")
@@ -337,7 +340,8 @@ def demo_command(ctx: click.Context, runs_dir: str, steps: int, seeds: int, jobs
     from runner.plan import expand
 
     started = time.perf_counter()
-    db_path = db or (resolve_db(None, config_path) if runs_dir == "runs" else str(Path(runs_dir) / "runs.duckdb"))
+    default_db = resolve_db(None, config_path) if runs_dir == "runs" else str(Path(runs_dir) / "runs.duckdb")
+    db_path = db or default_db
     specs = expand(demo_plan(steps, seeds), runs_dir, source="demo plan", argv=tuple(sys.argv))
     _sweep_and_report(ctx, specs, runs_dir, db_path, config_path, jobs=jobs, dry_run=False,
                       redo=False, ingest=False)

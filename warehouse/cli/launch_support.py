@@ -111,7 +111,7 @@ def recommended_rows(db: str) -> list[dict[str, Any]]:
     cols, rows = view_rows(db, "best_settings", wanted, None, where=f"{_q(flag)}")
     out = []
     for row in rows:
-        values = dict(zip(cols, row))
+        values = dict(zip(cols, row, strict=True))
         out.append({"model": values["model"],
                     **{d: values.get(c) for d, c in source.items() if c is not None}})
     return out
