@@ -14,6 +14,7 @@ from __future__ import annotations
 import atexit
 import glob
 import importlib.util
+import math
 import os
 import pwd
 import shutil
@@ -27,6 +28,7 @@ import urllib.request
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 _LOCK = threading.Lock()
 _STARTED: dict[str, object] = {}
@@ -203,3 +205,99 @@ def _stop(svc: Services) -> None:
     svc.s3.stop()
     svc.pg.stop()
     shutil.rmtree(svc.root, ignore_errors=True)
+
+
+# ---------------------------------------------------------------- per-test lakes
+
+
+@dataclass
+class Lake:
+    url: str
+    config_path: Path
+    data_path: str
+    conninfo: str
+
+    def env(self) -> dict[str, str]:
+        """Environment for a `warehouse` subprocess using this lake's warehouse.toml."""
+        return {**os.environ, "WAREHOUSE_CONFIG": str(self.config_path)}
+
+
+def new_lake(svc: Services, directory: Path, *, s3: bool, migrate: bool = True) -> Lake:
+    """A new catalog database (+ bucket or folder), its warehouse.toml, migrated by default."""
+    conninfo = svc.pg.new_database()
+    if s3:
+        data_path = f"s3://{svc.s3.new_bucket()}/lake/"
+    else:
+        folder = directory / "lake-data"
+        folder.mkdir(parents=True, exist_ok=True)
+        data_path = f"{folder}/"
+    directory.mkdir(parents=True, exist_ok=True)
+    config_path = svc.warehouse_toml(directory / "warehouse.toml", data_path, s3=s3)
+    lake = Lake(f"ducklake:postgres:{conninfo}", config_path, data_path, conninfo)
+    if migrate:
+        from warehouse.config import load_config
+        from warehouse.lake import migrate_lake
+
+        migrate_lake(lake.url, config=load_config(str(config_path)))
+    return lake
+
+
+def require_services() -> Services:
+    """The services, or a skip with the reason (a failure when CI demands the lake tests)."""
+    import pytest
+
+    reason = unavailable()
+    if reason:
+        if os.environ.get("WAREHOUSE_REQUIRE_LAKE"):
+            pytest.fail(f"lake tests required but services unavailable: {reason}")
+        pytest.skip(f"lake services unavailable: {reason}")
+    return services()
+
+# ---------------------------------------------------------------- comparing backends
+
+VIEWS = ("model_ranking", "best_settings", "runs_summary")
+
+
+def _norm(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isnan(value) else float(f"{value:.10g}")  # summation order
+    if isinstance(value, (list, tuple)):
+        return tuple(_norm(v) for v in value)
+    if isinstance(value, dict):
+        return tuple(sorted((k, _norm(v)) for k, v in value.items()))
+    return value
+
+
+QUERIES = {
+    "records": "SELECT f.path, r.* EXCLUDE (file_id, load_id, rec, extra), r.rec::VARCHAR,"
+               " r.extra::VARCHAR FROM records r JOIN files f USING (file_id)",
+    "quarantine": "SELECT f.path, q.* EXCLUDE (file_id, load_id) FROM quarantine q"
+                  " JOIN files f USING (file_id)",
+    "files": "SELECT * EXCLUDE (file_id, first_load_id, last_load_id, first_seen, last_ingested)"
+             " FROM files",
+    **{view: f"SELECT * FROM {view}" for view in VIEWS},
+}
+
+
+def snapshot(db: str, lake: Lake | None = None) -> dict[str, list[Any]]:
+    """Every table and view of interest, rows normalised and sorted."""
+    from warehouse.db import open_reader
+
+    if lake is not None:
+        from warehouse.config import load_config
+        from warehouse.lake import open_reader as open_lake
+
+        con = open_lake(lake.url, config=load_config(str(lake.config_path)))
+    else:
+        con = open_reader(db)
+    try:
+        return {name: sorted((_norm(tuple(r)) for r in con.execute(sql).fetchall()), key=repr)
+                for name, sql in QUERIES.items()}
+    finally:
+        con.close()
+
+
+def assert_same(expected: dict[str, list[Any]], got: dict[str, list[Any]]) -> None:
+    for name, rows in expected.items():
+        assert rows, f"{name} is empty on the embedded backend: the corpus is too small"
+        assert got[name] == rows, f"{name} differs between the embedded file and the lake"

@@ -222,12 +222,25 @@ def connect(settings: LakeSettings, *, read_only: bool, create: bool = False,
         con.execute(f"ATTACH {_literal(settings.url)} AS {ALIAS}" + (f" ({options})" if options else ""))
         con.execute(f"USE {ALIAS}")
         if locked_down:
-            con.execute("SET enable_external_access = false")
-            con.execute("SET lock_configuration = true")
+            _lock_down(con)
     except duckdb.Error as e:
         con.close()
         raise _attach_error(settings, e, create) from e
     return con
+
+
+def _lock_down(con: duckdb.DuckDBPyConnection) -> None:
+    """No file or network access except the lake's own data path; configuration frozen.
+
+    DuckDB's allowlist does not tell reads from writes: a query could still COPY a file into
+    the data path, so shared lakes give readers read-only storage credentials (docs/team-setup.md).
+    """
+    row = con.execute(f"SELECT value FROM __ducklake_metadata_{ALIAS}.ducklake_metadata"
+                      " WHERE key = 'data_path'").fetchone()
+    if row and row[0]:
+        con.execute("SET allowed_directories = [?]", [str(row[0])])
+    con.execute("SET enable_external_access = false")
+    con.execute("SET lock_configuration = true")
 
 
 def _attach_options(settings: LakeSettings, read_only: bool, create: bool) -> str:

@@ -6,8 +6,9 @@ Steps, each its own DuckLake transaction, retried on a commit conflict (safe whi
 2. flush inlined data (small commits live in PostgreSQL until flushed to Parquet);
 3. merge adjacent small Parquet files;
 4. expire snapshots older than `expire_older_than` (time travel before that is given up);
-5. delete files no snapshot needs any more, and orphaned files, older than `cleanup_older_than`
-   (an in-flight ingest's fresh, not yet committed files are younger than that: never touched).
+5. delete files no snapshot needs any more (older than `cleanup_older_than`), and orphaned
+   files older than that but at least 6 hours: an in-flight ingest's written but not yet
+   committed files look orphaned, and must survive until its commit.
 One maintainer at a time (a PostgreSQL advisory lock); a second one fails fast.
 """
 
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 MAINTAIN_LOCK_KEY = 0x7275_6E73_6D6E_746E  # "runsmntn"
 SETTLE_LOCK_KEY = 0x7275_6E73_7374_6C65  # "runsstle"
 A = lake.ALIAS
+ORPHAN_MIN_AGE = timedelta(hours=6)
 
 
 @dataclass
@@ -122,10 +124,14 @@ def _expire(con: duckdb.DuckDBPyConnection, report: MaintainReport, older: timed
 
 
 def _cleanup(con: duckdb.DuckDBPyConnection, report: MaintainReport, older: timedelta) -> None:
-    us = {"us": int(older.total_seconds() * 1e6)}
-    for function in ("ducklake_cleanup_old_files", "ducklake_delete_orphaned_files"):
+    # Files no snapshot needs: safe at any age (only time travel to expired snapshots needs them).
+    # Orphans (files the catalog does not list) include an ingest's files written but not yet
+    # committed, so those wait at least ORPHAN_MIN_AGE whatever the option says.
+    for function, age in (("ducklake_cleanup_old_files", older),
+                          ("ducklake_delete_orphaned_files", max(older, ORPHAN_MIN_AGE))):
         row = con.execute(f"SELECT count(*) FROM {function}('{A}',"
-                          " older_than => now() - to_microseconds($us))", us).fetchone()
+                          " older_than => now() - to_microseconds($us))",
+                          {"us": int(age.total_seconds() * 1e6)}).fetchone()
         report.files_deleted += int(row[0]) if row else 0
 
 
