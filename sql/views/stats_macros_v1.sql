@@ -14,16 +14,16 @@
 --   p_two_sided(z)                   two-sided normal p-value of a z statistic
 -- Defaults: z = 1.959963984540054 (95%).
 
+CREATE OR REPLACE MACRO _ncdf_tail(a, t) AS (
+    exp(-a * a / 2.0) / sqrt(2.0 * pi())
+    * t * (0.319381530 + t * (-0.356563782 + t * (1.781477937 + t * (-1.821255978 + t * 1.330274429))))
+);
+
 CREATE OR REPLACE MACRO norm_cdf(x) AS (
     CASE WHEN x IS NULL THEN NULL
          WHEN abs(x) > 37 THEN CASE WHEN x > 0 THEN 1.0 ELSE 0.0 END
-         ELSE (
-             WITH s AS (SELECT abs(x) AS a, 1.0 / (1.0 + 0.2316419 * abs(x)) AS t)
-             SELECT CASE WHEN x >= 0 THEN 1.0 - tail ELSE tail END
-             FROM (SELECT exp(-a * a / 2.0) / sqrt(2.0 * pi())
-                          * t * (0.319381530 + t * (-0.356563782 + t * (1.781477937
-                          + t * (-1.821255978 + t * 1.330274429)))) AS tail FROM s)
-         ) END
+         WHEN x >= 0 THEN 1.0 - _ncdf_tail(x, 1.0 / (1.0 + 0.2316419 * x))
+         ELSE _ncdf_tail(-x, 1.0 / (1.0 - 0.2316419 * x)) END
 );
 
 CREATE OR REPLACE MACRO _ppf_tail(q) AS (
