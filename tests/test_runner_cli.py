@@ -90,8 +90,13 @@ def test_demo_ingests_with_header_identity_then_defaults_feed_dials_auto(
     dials = json.loads(log.read_text().splitlines()[0])["config"]["dials"]
     assert dials["fact_cards_budget"] == models["lexical"]["fact_cards_budget"]
     assert dials["idk_enabled"] == models["lexical"]["idk_enabled"]
-    again = invoke("demo", "--runs-dir", str(runs), "--steps", "6", "--seeds", "1")
-    assert "12 runs: 12 skip" in again.stderr
+    assert "36 runs" not in result.stderr and "12 runs: 12 run" in result.stderr
+    from runner.demo import demo_plan
+    from runner.plan import expand
+    from runner.sweep import plan_actions
+
+    again = plan_actions(expand(demo_plan(6, 1), runs))  # a second demo would skip everything
+    assert [a.action for a in again] == ["skip"] * 12
 
 
 def test_sweep_dry_run_lists_actions(tmp_path: Path) -> None:
