@@ -151,6 +151,9 @@ class Endpoint:
         redactor.add(key)
         self._client = _make_client(cfg, key)
 
+    def close(self) -> None:
+        self._client.close()
+
     def chat_json(
         self, model: str, messages: list[dict[str, str]], *, role: str, phase: str, **decode: Any
     ) -> tuple[dict[str, Any] | None, Call]:

@@ -98,6 +98,9 @@ class LLMStudent:
             return Vote(choice, citations, None)
         return Vote(choice, citations, float(confidence))
 
+    def close(self) -> None:
+        self.endpoint.close()
+
     def _messages(self, system: str, user: str) -> list[dict[str, str]]:
         if self.header:
             system = f"{self.header}\n\n{system}"

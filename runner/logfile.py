@@ -97,6 +97,7 @@ class LogWriter:
         if self.path.is_dir():
             raise UsageError(f"--log {path} is a directory; give a .jsonl file path")
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._created = not self.path.exists()
         self._fh: IO[bytes] = open(self.path, "ab")  # noqa: SIM115 -- held for the writer's life
         try:
             fcntl.flock(self._fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -123,10 +124,13 @@ class LogWriter:
             raise DataError(f"cannot write {self.path}: {e.strerror}; free space and resume") from e
 
     def close(self) -> None:
-        if not self._fh.closed:
-            self._fh.flush()
-            os.fsync(self._fh.fileno())
-            self._fh.close()
+        if self._fh.closed:
+            return
+        self._fh.flush()
+        os.fsync(self._fh.fileno())
+        if self._created and os.fstat(self._fh.fileno()).st_size == 0:
+            self.path.unlink(missing_ok=True)  # nothing was written (e.g. no key): leave no file
+        self._fh.close()
 
     def __enter__(self) -> Self:
         return self

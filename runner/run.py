@@ -88,9 +88,15 @@ def execute(
         student = make_student(spec, redactor, deadline)
         writer.cut_torn_tail()
         resume = mode == "resume" and state.status in ("incomplete", "aborted")
-        if resume:
-            _check_same_run(spec, state)
-        return _loop(spec, writer, student, state if resume else None, redactor, deadline, stop, progress)
+        try:
+            if resume:
+                _check_same_run(spec, state)
+            return _loop(spec, writer, student, state if resume else None, redactor, deadline, stop,
+                         progress)
+        finally:
+            close = getattr(student, "close", None)
+            if close is not None:
+                close()
 
 
 def _check_spec(spec: RunSpec) -> None:
