@@ -19,12 +19,12 @@ CREATE OR REPLACE MACRO _ncdf_tail(a, t) AS (
     * t * (0.319381530 + t * (-0.356563782 + t * (1.781477937 + t * (-1.821255978 + t * 1.330274429))))
 );
 
-CREATE OR REPLACE MACRO norm_cdf(x) AS (
-    CASE WHEN x IS NULL THEN NULL
-         WHEN abs(x) > 37 THEN CASE WHEN x > 0 THEN 1.0 ELSE 0.0 END
-         WHEN x >= 0 THEN 1.0 - _ncdf_tail(x, 1.0 / (1.0 + 0.2316419 * x))
-         ELSE _ncdf_tail(-x, 1.0 / (1.0 - 0.2316419 * x)) END
-);
+-- list_transform([expr], lambda v: ...)[1] binds expr once ("let"): nested macros stay small.
+CREATE OR REPLACE MACRO norm_cdf(x) AS list_transform([x::DOUBLE], lambda v:
+    CASE WHEN v IS NULL THEN NULL
+         WHEN abs(v) > 37 THEN CASE WHEN v > 0 THEN 1.0 ELSE 0.0 END
+         WHEN v >= 0 THEN 1.0 - _ncdf_tail(v, 1.0 / (1.0 + 0.2316419 * v))
+         ELSE _ncdf_tail(-v, 1.0 / (1.0 - 0.2316419 * v)) END)[1];
 
 CREATE OR REPLACE MACRO _ppf_tail(q) AS (
     (((((-7.784894002430293e-03 * q - 3.223964580411365e-01) * q - 2.400758277161838e+00) * q
@@ -40,12 +40,11 @@ CREATE OR REPLACE MACRO _ppf_mid(q, r) AS (
         + 6.680131188771972e+01) * r - 1.328068155288572e+01) * r + 1.0)
 );
 
-CREATE OR REPLACE MACRO norm_ppf(p) AS (
-    CASE WHEN p IS NULL OR p <= 0 OR p >= 1 THEN NULL
-         WHEN p < 0.02425 THEN _ppf_tail(sqrt(-2.0 * ln(p)))
-         WHEN p > 1 - 0.02425 THEN -_ppf_tail(sqrt(-2.0 * ln(1.0 - p)))
-         ELSE _ppf_mid(p - 0.5, (p - 0.5) * (p - 0.5)) END
-);
+CREATE OR REPLACE MACRO norm_ppf(p) AS list_transform([p::DOUBLE], lambda q:
+    CASE WHEN q IS NULL OR q <= 0 OR q >= 1 THEN NULL
+         WHEN q < 0.02425 THEN _ppf_tail(sqrt(-2.0 * ln(q)))
+         WHEN q > 1 - 0.02425 THEN -_ppf_tail(sqrt(-2.0 * ln(1.0 - q)))
+         ELSE _ppf_mid(q - 0.5, (q - 0.5) * (q - 0.5)) END)[1];
 
 CREATE OR REPLACE MACRO z_for(conf) AS norm_ppf(1.0 - (1.0 - conf) / 2.0);
 
@@ -60,12 +59,11 @@ CREATE OR REPLACE MACRO t_ppf(p, df) AS (
     CASE WHEN p IS NULL OR df IS NULL OR df < 1 OR p <= 0 OR p >= 1 THEN NULL
          WHEN df = 1 THEN tan(pi() * (p - 0.5))
          WHEN df = 2 THEN (2.0 * p - 1.0) / sqrt(2.0 * p * (1.0 - p))
-         ELSE (SELECT _t_cf(z, df::DOUBLE) FROM (SELECT norm_ppf(p) AS z)) END
+         ELSE list_transform([norm_ppf(p)], lambda z: _t_cf(z, df::DOUBLE))[1] END
 );
 
-CREATE OR REPLACE MACRO p_two_sided(z) AS (
-    CASE WHEN z IS NULL THEN NULL ELSE least(1.0, 2.0 * (1.0 - norm_cdf(abs(z)))) END
-);
+CREATE OR REPLACE MACRO p_two_sided(z) AS list_transform([z::DOUBLE], lambda v:
+    CASE WHEN v IS NULL THEN NULL ELSE least(1.0, 2.0 * (1.0 - norm_cdf(abs(v)))) END)[1];
 
 CREATE OR REPLACE MACRO _wilson(k, n, z, sign) AS (
     CASE WHEN n IS NULL OR n <= 0 THEN NULL
