@@ -47,6 +47,9 @@ class RunSpec:
     task_file: str | None = None
     endpoint: EndpointConfig | None = None
     deadline_s: float | None = None
+    tutor: str = "template"  # template | llm
+    tutor_model: str | None = None
+    tutor_endpoint: EndpointConfig | None = None
     plan: dict[str, Any] | None = None
     argv: tuple[str, ...] = ()
 
@@ -86,17 +89,19 @@ def execute(
             raise UsageError(f"{spec.log} already holds a run: pass --resume to continue it or --append")
         deadline = Deadline(spec.deadline_s)
         student = make_student(spec, redactor, deadline)
+        source = item_source(spec, redactor, deadline)
         writer.cut_torn_tail()
         resume = mode == "resume" and state.status in ("incomplete", "aborted")
         try:
             if resume:
                 _check_same_run(spec, state)
-            return _loop(spec, writer, student, state if resume else None, redactor, deadline, stop,
-                         progress)
+            return _loop(spec, writer, student, source, state if resume else None, redactor,
+                         deadline, stop, progress)
         finally:
-            close = getattr(student, "close", None)
-            if close is not None:
-                close()
+            for thing in (student, source):
+                close = getattr(thing, "close", None)
+                if close is not None:
+                    close()
 
 
 def _check_spec(spec: RunSpec) -> None:
@@ -130,17 +135,28 @@ def make_student(spec: RunSpec, redactor: Redactor, deadline: Deadline) -> Stude
                       instruction_header=d.instruction_header, top_p=d.top_p)
 
 
-def item_source(spec: RunSpec) -> ItemSource:
+def item_source(
+    spec: RunSpec, redactor: Redactor | None = None, deadline: Deadline | None = None
+) -> ItemSource:
     if spec.task_file:
         return TaskFile(spec.task_file)
+    if spec.tutor == "llm":
+        from runner.endpoint import resolve_endpoint
+        from runner.tutor_llm import LLMTutor
+
+        cfg = spec.tutor_endpoint or spec.endpoint or resolve_endpoint(spec.provider or "openai")
+        model = spec.tutor_model or spec.model
+        return LLMTutor(Endpoint(cfg, redactor or Redactor(), deadline), model, spec.seed,
+                        spec.num_options, spec.difficulty)
+    if spec.tutor != "template":
+        raise UsageError(f"unknown tutor {spec.tutor!r}: use template or llm")
     return TemplateTutor(spec.seed, spec.num_options)
 
 
 def _loop(
-    spec: RunSpec, writer: LogWriter, student: Student, state: RunState | None, redactor: Redactor,
-    deadline: Deadline, stop: threading.Event | None, progress: Progress | None,
+    spec: RunSpec, writer: LogWriter, student: Student, source: ItemSource, state: RunState | None,
+    redactor: Redactor, deadline: Deadline, stop: threading.Event | None, progress: Progress | None,
 ) -> RunResult:
-    source = item_source(spec)
     before: dict[str, Any]
     if state is None:
         run_id, first, before = str(uuid.uuid4()), 0, {"cards": []}
@@ -158,7 +174,7 @@ def _loop(
                 return _abort(writer, result, "interrupted")
             if deadline.expired():
                 return _abort(writer, result, "deadline reached")
-            record = run_step(student, source.item(step), step, run_id, before, settings)
+            record = run_step(student, source, step, run_id, before, settings)
             writer.write(record)
             _count(result, record)
             before = record["fact_cards_after"]

@@ -15,7 +15,7 @@ from typing import Any
 from runner import evaluate as ev
 from runner.cards import CardSet, RawCard, build_cards
 from runner.dials import Dials
-from runner.items import Item
+from runner.items import Item, ItemSource
 from runner.students import STOPWORDS, Call, StepContext, Student, Vote
 from runner.text import token_set
 
@@ -30,10 +30,15 @@ class StepSettings:
 
 
 def run_step(
-    student: Student, item: Item, step: int, run_id: str, before: dict[str, Any], s: StepSettings
+    student: Student, source: ItemSource, step: int, run_id: str, before: dict[str, Any],
+    s: StepSettings,
 ) -> dict[str, Any]:
     start = time.perf_counter()
     ctx = StepContext(step=step, seed=s.seed)
+    item = source.item(step)
+    drain = getattr(source, "drain_calls", None)
+    if drain is not None:
+        ctx.calls.extend(drain())  # tutor calls (an LLM tutor) count in tutor_usage
     tools = run_tools(item, s.dials) if s.dials.use_tools else []
     ctx.snippets = provenance_snippets(tools)
     cards = learn(student, item, s.dials, ctx)

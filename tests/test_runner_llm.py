@@ -211,3 +211,23 @@ def test_redactor_patterns() -> None:
     text = f"k={KEY} Authorization: Bearer abc.def api_key=zzz sk-live-0123456789ab"
     out = redact(text, [KEY])
     assert KEY not in out and "abc.def" not in out and "zzz" not in out and "sk-live" not in out
+
+
+def test_llm_tutor_writes_items_and_counts_as_tutor_usage(tmp_path: Path) -> None:
+    log = tmp_path / "tutor.jsonl"
+    item = {"context": "Every ZQ-49 is red. Every XL-12 is blue.", "stem": "What colour is a ZQ-49?",
+            "options": ["Red", "Blue", "Green"], "correct_index": 0}
+    script = [Reply(item, 50, 60), Reply({"cards": [{"quote": "Every ZQ-49 is red", "option": "A"}]}),
+              Reply({"choice": "A", "citations": ["opt1", "f1"]}),
+              Reply({"stem": "only a stem"}), Reply({"cards": []}), Reply({"choice": "B", "citations": []})]
+    with FakeOpenAI(script) as fake:
+        result = execute(spec(fake, log, steps=2, num_options=3, tutor="llm", tutor_model="tutor-x"))
+        models = [r.body["model"] for r in fake.requests]
+    first, second = records(log)[1:3]
+    assert models[0] == "tutor-x" and models[1] == "test/model-1"
+    assert first["task"]["stem"] == "What colour is a ZQ-49?" and result.credited == 1
+    usage = first["tutor_usage"]
+    assert usage == {"calls": 1, "prompt_tokens": 50, "completion_tokens": 60, "total_tokens": 110,
+                     "request_ms_sum": usage["request_ms_sum"]}
+    assert first["calls"][0]["role"] == "tutor" and first["calls"][0]["phase"] == "tutor"
+    assert second["calls"][0]["error"] == "bad_item" and len(second["task"]["options"]) == 3

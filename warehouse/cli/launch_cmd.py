@@ -80,6 +80,10 @@ def _collect_dials(kwargs: dict[str, Any]) -> dict[str, Any]:
 @click.option("--options", "num_options", type=int, default=5, show_default=True, help="Options per item.")
 @click.option("--task-file", type=click.Path(dir_okay=False),
               help="JSONL items instead of the built-in tutor.")
+@click.option("--tutor", type=click.Choice(["template", "llm"]), default="template", show_default=True,
+              help="Who writes the items: the built-in templates or a model (--tutor-model).")
+@click.option("--tutor-model", help="Model for --tutor llm (default: the student's model).")
+@click.option("--tutor-provider", help="Provider for --tutor llm (default: the student's endpoint).")
 @_dial_options
 @click.option("--dials", "dials_mode", type=click.Choice(["explicit", "auto"]), default="explicit",
               help="auto: start from the model's recommended dials (warehouse defaults).")
@@ -144,6 +148,11 @@ def _spec_from_options(kw: dict[str, Any]) -> Any:
         endpoint = resolve_endpoint(kw["provider"], config.raw.get("providers"), base_url=kw["base_url"],
                                     api_key_env=kw["api_key_env"], timeout_s=kw["timeout"],
                                     max_retries=kw["max_retries"])
+    tutor_endpoint = None
+    if kw["tutor"] == "llm" and (kw["tutor_provider"] or endpoint is None):
+        tutor_endpoint = resolve_endpoint(kw["tutor_provider"] or kw["provider"], config.raw.get("providers"))
+    if kw["tutor"] == "llm" and not (kw["tutor_model"] or kw["model"]):
+        raise UsageError("--tutor llm needs --tutor-model (or an llm student's --model)")
     seed = kw["seed"] if kw["seed"] is not None else int(os.environ.get("ANON_SEED") or 424242)
     log = kw["log_path"] or str(
         Path(kw["runs_dir"] or config.runs_dir) / "single"
@@ -151,7 +160,8 @@ def _spec_from_options(kw: dict[str, Any]) -> Any:
     return RunSpec(student=student, model=model, steps=kw["steps"], log=Path(log), seed=seed,
                    dials=dials, provider=endpoint.provider if endpoint else None, endpoint=endpoint,
                    coverage_tau=kw["tau"], num_options=kw["num_options"], task_file=kw["task_file"],
-                   deadline_s=kw["deadline"], argv=tuple(sys.argv))
+                   deadline_s=kw["deadline"], tutor=kw["tutor"], tutor_model=kw["tutor_model"],
+                   tutor_endpoint=tutor_endpoint, argv=tuple(sys.argv))
 
 
 def _step_printer(total: int) -> Any:
