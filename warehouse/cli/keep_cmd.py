@@ -67,6 +67,42 @@ def export_command(fmt: str, views: str | None, out_dir: str | None, partition_b
     _say(f"exported {len({e.view for e in done})} view(s) to {out} in {seconds:.1f}s")
 
 
+@click.command("report")
+@click.option("--out-dir", type=click.Path(file_okay=False), default=None,
+              help="Output directory (default: <runs>/_aggregated/plots).")
+@click.option("--json", "as_json", is_flag=True, help="Print files and findings as JSON.")
+@DB_OPTION
+def report_command(out_dir: str | None, as_json: bool, db: str | None) -> None:
+    """Write INSIGHTS.md and a self-contained INSIGHTS.html with plots.
+
+    Model ranking with intervals and tie groups, witness vs credited, credited by cards
+    budget and self-consistency, cost/latency Pareto frontier, best and recommended
+    settings, data health. A comparison is stated as a finding only when its 95% interval
+    excludes no effect; otherwise it is labelled inconclusive with its n.
+
+    \b
+    Example:
+      warehouse report
+      xdg-open runs/_aggregated/plots/INSIGHTS.html
+    """
+    from warehouse.report import build_report
+
+    out = Path(out_dir) if out_dir else _runs(None) / "_aggregated" / "plots"
+    result = build_report(_db(db), out)
+    if as_json:
+        click.echo(json.dumps({
+            "markdown": str(result.markdown), "html": str(result.html),
+            "images": [str(p) for p in result.images],
+            "findings": [{"topic": f.topic, "label": f.label, "text": f.text, "n": f.n,
+                          "estimate": f.estimate, "low": f.low, "high": f.high}
+                         for f in result.findings]}))
+    else:
+        click.echo(str(result.markdown))
+        click.echo(str(result.html))
+    _say(f"{len(result.stated)} finding(s), {len(result.inconclusive)} inconclusive; "
+         f"wrote {out} in {result.seconds:.1f}s")
+
+
 @click.command("archive")
 @click.option("--runs-dir", type=click.Path(file_okay=False), default=None,
               help="Runs directory whose logs to archive (default: runs).")
@@ -150,5 +186,5 @@ def restore_command(archive: str, members: tuple[str, ...], target: str) -> None
 
 
 def register(group: click.Group) -> None:
-    for command in (export_command, archive_command, restore_command):
+    for command in (export_command, report_command, archive_command, restore_command):
         group.add_to_section("keep", command)  # type: ignore[attr-defined]

@@ -1,0 +1,113 @@
+"""Everything the insights report shows, read from the views in one read-only connection."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from warehouse.db import open_reader
+from warehouse.errors import UsageError
+
+if TYPE_CHECKING:
+    import duckdb
+
+Row = dict[str, Any]
+REQUIRED_VIEWS = ("model_ranking", "witness_credited", "dial_effects", "pareto", "best_settings",
+                  "runs_summary", "runs", "catalog")
+REPORT_DIALS = ("fact_cards_budget", "self_consistency_n")
+MAX_POINTS = 20_000  # run points in the witness scatter (a sample beyond that)
+
+
+@dataclass
+class ReportData:
+    db: str
+    generated_at: str
+    totals: Row = field(default_factory=dict)
+    ranking: list[Row] = field(default_factory=list)
+    witness: list[Row] = field(default_factory=list)
+    run_points: list[Row] = field(default_factory=list)
+    dials: list[Row] = field(default_factory=list)
+    pareto: list[Row] = field(default_factory=list)
+    settings: list[Row] = field(default_factory=list)
+    latest: list[Row] = field(default_factory=list)
+    health: Row = field(default_factory=dict)
+
+
+def rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> list[Row]:
+    cursor = con.execute(sql, params or [])
+    cols = [d[0] for d in cursor.description or ()]
+    return [dict(zip(cols, r, strict=True)) for r in cursor.fetchall()]
+
+
+def one(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> Row:
+    found = rows(con, sql, params)
+    return found[0] if found else {}
+
+
+def _check_views(con: duckdb.DuckDBPyConnection) -> None:
+    have = {r["view_name"] for r in rows(con, "SELECT view_name FROM duckdb_views() WHERE NOT internal")}
+    missing = [v for v in REQUIRED_VIEWS if v not in have]
+    if missing:
+        raise UsageError(f"the database lacks the views {', '.join(missing)}: run 'warehouse ingest'"
+                         " with this version (it applies the migrations), then retry")
+
+
+def _totals(con: duckdb.DuckDBPyConnection) -> Row:
+    return one(con, """
+        SELECT count(*) AS runs, count(DISTINCT model) AS models,
+               sum(steps_n)::BIGINT AS steps, min(run_ts) AS oldest, max(run_ts) AS newest
+        FROM runs_summary""")
+
+
+def _health(con: duckdb.DuckDBPyConnection) -> Row:
+    return {
+        "quarantined": one(con, "SELECT count(*) AS n FROM quarantine").get("n", 0),
+        "quarantine_files": rows(con, """
+            SELECT f.relpath, count(*) AS n, min(q.error) AS error
+            FROM quarantine q LEFT JOIN files f USING (file_id)
+            GROUP BY f.relpath ORDER BY n DESC, f.relpath LIMIT 8"""),
+        "run_status": rows(con, "SELECT status, count(*) AS n FROM runs GROUP BY status ORDER BY n DESC"),
+        "incomplete": one(con, "SELECT count(*) AS n FROM runs WHERE status <> 'complete'").get("n", 0),
+        "incomplete_examples": rows(con, """
+            SELECT relpath, status, steps_logged, planned_steps FROM runs WHERE status <> 'complete'
+            ORDER BY started_at DESC NULLS LAST, relpath LIMIT 8"""),
+        "no_model": one(con, "SELECT count(*) AS n FROM runs WHERE model = 'unknown'").get("n", 0),
+        "no_model_examples": rows(con, """
+            SELECT relpath, steps_logged FROM runs WHERE model = 'unknown'
+            ORDER BY started_at DESC NULLS LAST, relpath LIMIT 8"""),
+        "drift": rows(con, "SELECT key, kind, n_lines FROM schema_drift ORDER BY n_lines DESC, key LIMIT 20"),
+        "files": rows(con, "SELECT status, count(*) AS n FROM files GROUP BY status ORDER BY status"),
+    }
+
+
+def load(db: str | os.PathLike[str]) -> ReportData:
+    """Read every table the report needs (aggregates only; no per-step rows reach Python)."""
+    con = open_reader(db)
+    try:
+        con.execute("SET enable_progress_bar = false")
+        _check_views(con)
+        data = ReportData(str(db), dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
+        data.totals = _totals(con)
+        data.ranking = rows(con, "SELECT * FROM model_ranking ORDER BY rank")
+        data.witness = rows(con, "SELECT * FROM witness_credited ORDER BY n_steps DESC, model")
+        data.run_points = rows(con, f"""
+            SELECT model, witness_final, credited_final, steps_n FROM runs_summary
+            WHERE witness_final IS NOT NULL AND credited_final IS NOT NULL
+            USING SAMPLE reservoir({MAX_POINTS} ROWS) REPEATABLE (7)""")
+        data.dials = rows(con, """
+            SELECT * FROM dial_effects ORDER BY model, dial,
+                TRY_CAST(value AS DOUBLE) NULLS LAST, value""")
+        data.pareto = rows(con, "SELECT * FROM pareto ORDER BY model, tokens_per_step")
+        data.settings = rows(con, """
+            SELECT * FROM best_settings WHERE is_best OR is_recommended
+            ORDER BY credited DESC NULLS LAST, model""")
+        data.latest = rows(con, """
+            SELECT run_ts, model, task, budget, sc, steps_n, credited_final, witness_final,
+                   status, archived, path
+            FROM catalog ORDER BY run_ts DESC NULLS LAST LIMIT 12""")
+        data.health = _health(con)
+        return data
+    finally:
+        con.close()
