@@ -7,6 +7,7 @@
     [providers.deepinfra]               # endpoint overrides (base_url, api_key_env, timeout_s, ...)
     [[models]]                          # student (default "llm"), provider, model, dials
     [[stages]]                          # name, steps, seeds, dials, [stages.grid] lists of values
+    [tutor]                             # optional: provider, model -> items written by a model
 
 Dials: plan < stage < model < grid point. A model's `dials = "auto"` takes its recommended
 setting from the model-defaults TOML written by `warehouse defaults`.
@@ -28,7 +29,7 @@ from runner.run import STUDENTS, RunSpec
 from warehouse.errors import ConfigError
 
 PLAN_KEYS = {"name", "runs_dir", "seed_base", "coverage_tau", "num_options", "deadline_s",
-             "task_file", "dials", "providers", "models", "stages", "defaults_file"}
+             "task_file", "dials", "providers", "models", "stages", "defaults_file", "tutor"}
 STAGE_KEYS = {"name", "steps", "seeds", "dials", "grid", "coverage_tau"}
 MODEL_KEYS = {"student", "provider", "model", "dials"}
 
@@ -76,6 +77,7 @@ def _runs(plan: dict[str, Any], stage: dict[str, Any], model: dict[str, Any], ba
     if student == "llm":
         endpoint = resolve_endpoint(str(model.get("provider", "openai")), tables)
     steps = _int(stage.get("steps", 10), "steps", source)
+    tutor = _tutor(plan.get("tutor"), tables, source)
     out = []
     for point in _grid(stage.get("grid", {}), source):
         point_dials = with_overrides(dials, point, f"{source} stage {stage_name} grid")
@@ -87,10 +89,21 @@ def _runs(plan: dict[str, Any], stage: dict[str, Any], model: dict[str, Any], ba
                 provider=endpoint.provider if endpoint else None, endpoint=endpoint,
                 coverage_tau=float(stage.get("coverage_tau", plan.get("coverage_tau", 0.4))),
                 num_options=_int(plan.get("num_options", 5), "num_options", source),
-                task_file=plan.get("task_file"), deadline_s=plan.get("deadline_s"),
+                task_file=plan.get("task_file"), deadline_s=plan.get("deadline_s"), **tutor,
                 plan={"name": str(plan["name"]), "stage": stage_name, "seed": seed}, argv=argv,
             ))
     return out
+
+
+def _tutor(table: Any, tables: dict[str, Any], source: str) -> dict[str, Any]:
+    """[tutor] provider/model: items written by a model instead of the templates."""
+    if table is None:
+        return {}
+    if not isinstance(table, dict) or not isinstance(table.get("model"), str):
+        raise ConfigError(f"{source}: [tutor] needs a model (and optionally a provider)")
+    _check_keys(table, {"model", "provider"}, f"{source} [tutor]")
+    endpoint = resolve_endpoint(str(table.get("provider", "openai")), tables)
+    return {"tutor": "llm", "tutor_model": table["model"], "tutor_endpoint": endpoint}
 
 
 def _model_dials(dials: Dials, model: dict[str, Any], model_id: str, plan: dict[str, Any],

@@ -197,3 +197,11 @@ def test_sigterm_stops_runs_at_a_step_boundary_and_they_resume(tmp_path: Path) -
         recs = records(log)
         assert [r["step"] for r in recs if "step" in r] == list(range(6))
         assert recs[-1]["run_end"] and recs[-1]["status"] == "complete"
+
+
+def test_plan_tutor_table(tmp_path: Path) -> None:
+    specs = expand(offline_plan(tutor={"model": "writer-1", "provider": "deepinfra"}), tmp_path)
+    assert {(s.tutor, s.tutor_model) for s in specs} == {("llm", "writer-1")}
+    assert specs[0].tutor_endpoint is not None and specs[0].tutor_endpoint.provider == "deepinfra"
+    with pytest.raises(ConfigError, match="tutor"):
+        expand(offline_plan(tutor={"provider": "openai"}), tmp_path)
