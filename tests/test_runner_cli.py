@@ -60,7 +60,8 @@ def test_wait_reports_log_status(tmp_path: Path) -> None:
 def demo_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
     """One offline demo (a fresh database costs seconds; the tests below share it)."""
     runs = tmp_path_factory.mktemp("demo") / "runs"
-    return runs, invoke("demo", "--runs-dir", str(runs), "--steps", "6", "--seeds", "1", "--jobs", "2")
+    return runs, invoke("demo", "--runs-dir", str(runs), "--steps", "6", "--seeds", "1", "--jobs", "2",
+                        "--no-report")
 
 
 def test_demo_ingests_with_header_identity_then_defaults_feed_dials_auto(

@@ -332,10 +332,12 @@ def defaults_command(out: str, db: str | None, config_path: str | None) -> None:
 @click.option("--steps", type=int, default=20, show_default=True, help="Steps per run.")
 @click.option("--seeds", type=int, default=3, show_default=True, help="Seeds per setting.")
 @click.option("--jobs", "-j", type=int, default=2, show_default=True, help="Runs at a time.")
+@click.option("--report/--no-report", default=True, show_default=True,
+              help="Write the insights report (warehouse report) at the end.")
 @db_option
 @config_option
 @click.pass_context
-def demo_command(ctx: click.Context, runs_dir: str, steps: int, seeds: int, jobs: int,
+def demo_command(ctx: click.Context, runs_dir: str, steps: int, seeds: int, jobs: int, report: bool,
                  db: str | None, config_path: str | None) -> None:
     """Offline demo: baseline students over a few dials, ingest, rank, best settings, report.
 
@@ -359,7 +361,8 @@ def demo_command(ctx: click.Context, runs_dir: str, steps: int, seeds: int, jobs
     models = sorted({s.model for s in specs})
     print_view(db_path, "model_ranking", RANKING_COLUMNS, models, "ranking (credited, 95% interval):")
     print_view(db_path, "best_settings", SETTINGS_COLUMNS, models, "best settings per model:")
-    run_report_if_available(ctx, db_path)
+    if report:
+        run_report_if_available(ctx, db_path, runs_dir)
     click.echo(f"demo done in {time.perf_counter() - started:.1f}s; logs in {runs_dir}/demo, "
                f"database {db_path}", err=True)
 

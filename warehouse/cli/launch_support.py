@@ -131,14 +131,15 @@ def write_defaults(rows: list[dict[str, Any]], out: str, db: str) -> None:
     click.echo(f"wrote defaults for {len(rows)} model(s) to {path}", err=True)
 
 
-def run_report_if_available(ctx: click.Context, db: str) -> None:
+def run_report_if_available(ctx: click.Context, db: str, runs_dir: str) -> None:
     """Invoke `warehouse report` when that command exists (it belongs to another module)."""
     group = ctx.find_root().command
     command = group.get_command(ctx, "report") if isinstance(group, click.Group) else None
     if command is None:
         click.echo("(warehouse report is not available yet; skipped the report)", err=True)
         return
-    for args in (["--db", db], []):
+    out = str(Path(runs_dir) / "_aggregated" / "plots")
+    for args in (["--db", db, "--out-dir", out], ["--db", db], []):
         try:
             command.main(args=args, prog_name="warehouse report", standalone_mode=False)
             return
