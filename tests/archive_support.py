@@ -32,7 +32,8 @@ def log_bytes(run_id: str, steps: int, pad: int = 0) -> bytes:
     return b"".join(json.dumps(x).encode() + b"\n" for x in lines)
 
 
-def make_runs(root: Path, n: int = 4, steps: int = 3, pad: int = 0, age_ns: int = HOUR_NS) -> dict[str, bytes]:
+def make_runs(root: Path, n: int = 4, steps: int = 3, pad: int = 0,
+              age_ns: int = HOUR_NS) -> dict[str, bytes]:
     """n complete logs under root/exp and root/compare, all `age_ns` old. Returns relpath -> bytes."""
     files: dict[str, bytes] = {}
     old = time.time_ns() - age_ns

@@ -30,7 +30,8 @@ def _dials(budget: int, sc: int) -> dict[str, Any]:
             "best_of_n": 1, "use_tools": False}
 
 
-def _header(run_id: str, model: str | None, budget: int, sc: int, ts: int, steps: int = STEPS) -> dict[str, Any]:
+def _header(run_id: str, model: str | None, budget: int, sc: int, ts: int,
+            steps: int = STEPS) -> dict[str, Any]:
     head: dict[str, Any] = {
         "run_header": True, "run_id": run_id, "ts": ts,
         "config": {"task": "mcq", "num_steps": steps, "num_options": 4, "difficulty": "medium",
@@ -45,7 +46,8 @@ def _header(run_id: str, model: str | None, budget: int, sc: int, ts: int, steps
     return head
 
 
-def _step(run_id: str, s: int, ts: int, credited: bool, witness: bool, sc: int, budget: int) -> dict[str, Any]:
+def _step(run_id: str, s: int, ts: int, credited: bool, witness: bool, sc: int,
+          budget: int) -> dict[str, Any]:
     correct_index = s % 4
     correct = credited or (witness and s % 3 == 0)
     chosen = correct_index if correct else (correct_index + 1) % 4

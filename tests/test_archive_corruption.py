@@ -94,7 +94,7 @@ def test_archive_rebuilt_without_one_file(tmp_path: Path) -> None:
     # even if the recorded whole-archive sha256 were the rebuilt one, the manifest check catches it
     rebuilt = build_archive(built.path, plan.members[1:], {"created_at": "x"})
     forged = dataclasses.replace(built, sha256=rebuilt.sha256)
-    with pytest.raises(DataError, match="MANIFEST.json does not list"):
+    with pytest.raises(DataError, match=r"MANIFEST\.json does not list"):
         commit(db, forged)
     _assert_nothing_deleted(runs, db, files)
 

@@ -49,7 +49,8 @@ def test_reingest_does_not_duplicate_and_restore_one_member(tmp_path: Path) -> N
     def counts() -> tuple[int, int]:
         con = duckdb.connect(str(db), read_only=True)
         try:
-            row = con.execute("SELECT (SELECT count(*) FROM records), (SELECT count(*) FROM files)").fetchone()
+            row = con.execute("SELECT (SELECT count(*) FROM records),"
+                              " (SELECT count(*) FROM files)").fetchone()
             assert row is not None
             return int(row[0]), int(row[1])
         finally:

@@ -182,7 +182,7 @@ def plan_archive(db: str | os.PathLike[str], runs_dir: Path, min_age_minutes: fl
 
 
 def archive_name(now: dt.datetime | None = None) -> str:
-    stamp = (now or dt.datetime.now(dt.timezone.utc)).strftime("%Y%m%dT%H%M%SZ")
+    stamp = (now or dt.datetime.now(dt.UTC)).strftime("%Y%m%dT%H%M%SZ")
     return f"logs_{stamp}_{secrets.token_hex(3)}.tar.gz"
 
 
@@ -190,7 +190,7 @@ def build(plan: Plan, out_dir: Path) -> Built:
     """Write the archive and its sidecar manifest (atomically; originals untouched)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     sweep_tmp(out_dir)
-    created = dt.datetime.now(dt.timezone.utc)
+    created = dt.datetime.now(dt.UTC)
     built = build_archive(out_dir / archive_name(created), plan.members,
                           {"created_at": created.isoformat(), "runs_dir": str(plan.runs_dir)},
                           fault, sidecar=True)
@@ -277,9 +277,12 @@ def commit(db: str | os.PathLike[str], built: Built) -> None:
 # ---------------------------------------------------------------- reconcile after a kill
 
 
-def _orphans(db: str | os.PathLike[str], out_dir: Path) -> list[tuple[Path, dict[str, Any], list[dict[str, Any]]]]:
+Orphan = tuple[Path, dict[str, Any], list[dict[str, Any]]]
+
+
+def _orphans(db: str | os.PathLike[str], out_dir: Path) -> list[Orphan]:
     """Archives whose originals were deleted but whose rows were not re-pointed (killed)."""
-    found = []
+    found: list[Orphan] = []
     sidecars = sorted(out_dir.glob("logs_*.manifest.json")) if out_dir.is_dir() else []
     if not sidecars:
         return found

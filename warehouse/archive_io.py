@@ -73,6 +73,9 @@ class HashingReader:
         self.count += len(data)
         return data
 
+    def seek(self, offset: int, whence: int = 0) -> int:
+        raise io.UnsupportedOperation("a hashing stream cannot seek")
+
     def drain(self) -> None:
         while self.read(CHUNK):
             pass
@@ -122,10 +125,20 @@ def _tarinfo(name: str, size: int, mtime: float) -> tarfile.TarInfo:
 def _add_member(tar: tarfile.TarFile, spec: MemberSpec) -> None:
     with open(spec.source, "rb") as handle:
         reader = HashingReader(handle)
-        tar.addfile(_tarinfo(spec.name, spec.size, spec.mtime_ns / 1e9), reader)  # type: ignore[arg-type]
+        tar.addfile(_tarinfo(spec.name, spec.size, spec.mtime_ns / 1e9), reader)
     if reader.count != spec.size or reader.hash.hexdigest() != spec.sha256:
         raise DataError(f"{spec.source} changed while it was being archived; nothing was deleted,"
                         " rerun 'warehouse archive' later")
+
+
+def _write_tar(out: HashingWriter, head: bytes, members: Sequence[MemberSpec], fault: Any) -> None:
+    with gzip.GzipFile(filename="", mode="wb", fileobj=out, compresslevel=6, mtime=0) as gz, \
+            tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        tar.addfile(_tarinfo(MANIFEST_NAME, len(head), 0), io.BytesIO(head))
+        for i, spec in enumerate(members):
+            _add_member(tar, spec)
+            if i == 0 and fault:
+                fault("archive:mid-write")
 
 
 def build_archive(final: Path, members: Sequence[MemberSpec], manifest: dict[str, Any],
@@ -141,13 +154,7 @@ def build_archive(final: Path, members: Sequence[MemberSpec], manifest: dict[str
     with atomic_path(final) as tmp:
         with open(tmp, "wb") as raw:
             out = HashingWriter(raw)
-            with gzip.GzipFile(filename="", mode="wb", fileobj=out, compresslevel=6, mtime=0) as gz:
-                with tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar:
-                    tar.addfile(_tarinfo(MANIFEST_NAME, len(head), 0), io.BytesIO(head))
-                    for i, spec in enumerate(members):
-                        _add_member(tar, spec)
-                        if i == 0 and fault:
-                            fault("archive:mid-write")
+            _write_tar(out, head, members, fault)
         built = Built(final, out.hash.hexdigest(), out.count, manifest)
         if sidecar:
             write_sidecar(built)
@@ -233,7 +240,7 @@ def verify_archive(path: Path, expected_sha256: str | None,
     try:
         with open(path, "rb") as raw:
             reader = HashingReader(raw)
-            with gzip.GzipFile(fileobj=reader, mode="rb") as gz:  # type: ignore[arg-type]
+            with gzip.GzipFile(fileobj=reader, mode="rb") as gz:
                 with tarfile.open(fileobj=gz, mode="r|") as tar:
                     manifest = _check_members(tar, path)
                 while gz.read(CHUNK):  # to EOF: checks CRC32, ISIZE, trailing garbage

@@ -118,9 +118,8 @@ def atomic_path(final: Path) -> Iterator[Path]:
 
 
 def atomic_write_bytes(final: Path, data: bytes) -> None:
-    with atomic_path(final) as tmp:
-        with open(tmp, "wb") as handle:
-            handle.write(data)
+    with atomic_path(final) as tmp, open(tmp, "wb") as handle:
+        handle.write(data)
 
 
 def atomic_write_text(final: Path, text: str) -> None:

@@ -22,7 +22,7 @@ import os
 import tarfile
 import zlib
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -113,10 +113,8 @@ def _write_member(root: int, name: str, data: Any, entry: dict[str, Any], target
     fds: list[int] = [root]
     try:
         for part in dirs:
-            try:
+            with suppress(FileExistsError):
                 os.mkdir(part, 0o755, dir_fd=fds[-1])
-            except FileExistsError:
-                pass
             fds.append(os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fds[-1]))
         return _write_file(fds[-1], base, data, entry, target / name)
     except OSError as e:

@@ -88,7 +88,7 @@ def load(db: str | os.PathLike[str]) -> ReportData:
     try:
         con.execute("SET enable_progress_bar = false")
         _check_views(con)
-        data = ReportData(str(db), dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
+        data = ReportData(str(db), dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"))
         data.totals = _totals(con)
         data.ranking = rows(con, "SELECT * FROM model_ranking ORDER BY rank")
         data.witness = rows(con, "SELECT * FROM witness_credited ORDER BY n_steps DESC, model")

@@ -8,6 +8,7 @@ q < 0.05 for dial effects, which are many comparisons). Everything else is print
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -71,7 +72,7 @@ def newcombe(p1: float, l1: float, u1: float, p2: float, l2: float, u2: float) -
 def ranking_findings(ranking: list[Row]) -> list[Finding]:
     """Each model against the one ranked just above it."""
     out = []
-    for above, row in zip(ranking, ranking[1:], strict=False):
+    for above, row in itertools.pairwise(ranking):
         if None in (above["credited"], row["credited"], above["credited_low"], row["credited_low"]):
             continue
         low, high = newcombe(above["credited"], above["credited_low"], above["credited_high"],
@@ -155,7 +156,8 @@ def setting_findings(settings: list[Row]) -> list[Finding]:
         if rec is not None and rec["setting"] != best["setting"]:
             text += (f" Recommended: `{rec['setting']}` — cheaper ({num(rec['tokens_per_step'])} vs "
                      f"{num(best['tokens_per_step'])} tokens/step) and not significantly worse "
-                     f"({pp(rec.get('diff_vs_best'))} {interval(rec.get('diff_low'), rec.get('diff_high'))}).")
+                     f"({pp(rec.get('diff_vs_best'))} "
+                     f"{interval(rec.get('diff_low'), rec.get('diff_high'))}).")
         out.append(Finding("settings", text, not best.get("below_min_n"), n))
     return out
 

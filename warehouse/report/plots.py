@@ -119,7 +119,8 @@ def dial_png(dials: list[Row], dial: str, label: str, order: list[str]) -> bytes
         offset = (k - (len(models) - 1) / 2) * 0.06
         xs = [xpos[d["value"]] + offset for d in sel]
         ys = [d["credited"] for d in sel]
-        err = [[d["credited"] - d["credited_low"] for d in sel], [d["credited_high"] - d["credited"] for d in sel]]
+        err = [[d["credited"] - d["credited_low"] for d in sel],
+               [d["credited_high"] - d["credited"] for d in sel]]
         ax.errorbar(xs, ys, yerr=err, fmt="-o", capsize=3, color=colors[model], label=_short(model, 28))
     ax.set_xticks(range(len(values)))
     ax.set_xticklabels(values)
