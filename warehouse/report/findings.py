@@ -32,16 +32,20 @@ class Finding:
         return "finding" if self.stated else "inconclusive"
 
 
+def missing(x: float | None) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x))
+
+
 def pct(x: float | None, digits: int = 1) -> str:
-    return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:.{digits}f}%"
+    return "–" if x is None or missing(x) else f"{100 * x:.{digits}f}%"
 
 
 def pp(x: float | None) -> str:
-    return "–" if x is None else f"{100 * x:+.1f} pp"
+    return "–" if x is None or missing(x) else f"{100 * x:+.1f} pp"
 
 
 def num(x: float | None, spec: str = ".0f") -> str:
-    return "–" if x is None else format(x, spec)
+    return "–" if x is None or missing(x) else format(x, spec)
 
 
 def pval(p: float | None) -> str:
@@ -51,7 +55,7 @@ def pval(p: float | None) -> str:
 
 
 def interval(low: float | None, high: float | None, unit: str = "pp") -> str:
-    if low is None or high is None:
+    if low is None or high is None or missing(low) or missing(high):
         return "[–]"
     if unit == "pp":
         return f"[{100 * low:+.1f}, {100 * high:+.1f}] pp"
@@ -59,7 +63,9 @@ def interval(low: float | None, high: float | None, unit: str = "pp") -> str:
 
 
 def excludes_zero(low: float | None, high: float | None) -> bool:
-    return low is not None and high is not None and (low > 0 or high < 0)
+    if low is None or high is None or missing(low) or missing(high):
+        return False
+    return low > 0 or high < 0
 
 
 def newcombe(p1: float, l1: float, u1: float, p2: float, l2: float, u2: float) -> tuple[float, float]:

@@ -152,6 +152,9 @@ def pareto_png(pareto: list[Row], x: str, frontier: str, label: str, order: list
                 drawstyle="steps-post", label="Pareto frontier")
     for model in models:
         ax.scatter([], [], color=colors[model], label=_short(model, 28))
+    if rows and not any(p[x] for p in rows):
+        ax.text(0.5, 0.5, f"no {label} logged (all zero)", ha="center", transform=ax.transAxes,
+                color="#777")
     ax.set_xlabel(label)
     ax.set_ylabel("credited rate")
     ax.set_ylim(0, 1.02)
