@@ -69,7 +69,7 @@ def connect_file(path: Path, *, read_only: bool, locked_down: bool = False) -> d
     """Open a DuckDB file with the project's settings (storage v1.5, no network autoload)."""
     import duckdb
 
-    config: dict[str, str | bool] = {
+    config: dict[str, str | bool | int | float | list[str]] = {
         "autoinstall_known_extensions": False,
         "autoload_known_extensions": False,
     }
@@ -97,7 +97,7 @@ def _first_line(e: BaseException) -> str:
 def writer_lock(paths: DbPaths, command: str) -> Iterator[None]:
     """Hold the advisory lock for the whole write; fail fast naming the holder."""
     paths.lock.parent.mkdir(parents=True, exist_ok=True)
-    handle: IO[str] = open(paths.lock, "a+", encoding="utf-8")  # the lock file, never the DB
+    handle: IO[str] = open(paths.lock, "a+", encoding="utf-8")  # noqa: SIM115 - the lock file, never the DB
     try:
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -158,12 +158,55 @@ def _fsync_dir(directory: Path) -> None:
 
 
 def seed_live(paths: DbPaths) -> None:
-    """Start the private file from the published snapshot (first write on a copied DB)."""
-    if paths.live.exists() or not paths.published.exists():
+    """Start the private file: from the published snapshot (a copied database), else from the
+    cached empty template of this code's schema (binding ~60 view statements takes seconds)."""
+    if paths.live.exists():
+        return
+    source = paths.published if paths.published.exists() else template_database()
+    if source is None:
         return
     tmp = paths.tmp()
-    _copy_file(paths.published, tmp)
+    _copy_file(source, tmp)
     os.replace(tmp, paths.live)
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "runs-warehouse"
+
+
+def template_database() -> Path | None:
+    """An empty database with every migration applied, built once per schema and cached.
+
+    Keyed by the migrations' text, the duckdb version and the storage version, so any change
+    builds a new one. None (build in place) when the cache folder is not writable."""
+    import hashlib
+
+    import duckdb
+
+    from warehouse.migrate import available, migrate
+
+    key = hashlib.sha256()
+    for m in available():
+        key.update(m.sql.encode())
+    key.update(f"{duckdb.__version__} {STORAGE_VERSION}".encode())
+    target = _cache_dir() / f"template-{key.hexdigest()[:20]}.duckdb"
+    if target.exists():
+        return target
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f"{target.name}.tmp-{os.getpid()}")
+        tmp.unlink(missing_ok=True)
+        con = connect_file(tmp, read_only=False)
+        try:
+            migrate(con)
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()
+        os.replace(tmp, target)
+    except OSError:
+        return None
+    return target
 
 
 def publish(paths: DbPaths) -> float:
@@ -188,7 +231,9 @@ def publish(paths: DbPaths) -> float:
 
 
 @contextlib.contextmanager
-def open_writer(db: str | os.PathLike[str], command: str = "warehouse") -> Iterator[duckdb.DuckDBPyConnection]:
+def open_writer(
+    db: str | os.PathLike[str], command: str = "warehouse"
+) -> Iterator[duckdb.DuckDBPyConnection]:
     """The only way to write: lock, open the private file, and publish on success."""
     if str(db).startswith("ducklake:"):  # DuckLake backend (warehouse/lake.py): no publishing
         from warehouse import lake
@@ -237,7 +282,10 @@ def _read_marker(paths: DbPaths) -> str | None:
 
 
 def open_reader(
-    db: str | os.PathLike[str], *, locked_down: bool = False, check_schema: bool = True,
+    db: str | os.PathLike[str],
+    *,
+    locked_down: bool = False,
+    check_schema: bool = True,
     retries: int = 20,
 ) -> duckdb.DuckDBPyConnection:
     """A read-only connection to the published snapshot (retries briefly on a lock)."""
