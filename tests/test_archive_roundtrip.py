@@ -61,6 +61,12 @@ def test_reingest_does_not_duplicate_and_restore_one_member(tmp_path: Path) -> N
     assert result.archive is not None
     ingest(runs, db)  # discovery skips _archive/ and keeps archived rows
     assert counts() == before
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        catalog = con.execute("SELECT path, archived FROM catalog").fetchall()
+    finally:
+        con.close()
+    assert catalog and all(p.startswith(f"archive://{result.archive.name}/") and a for p, a in catalog)
     rel = sorted(files)[0]
     uri = f"archive://{result.archive.name}/{rel}"
     done = restore(result.archive, [uri], tmp_path / "one")
@@ -126,3 +132,21 @@ def test_cli_archive_and_restore(tmp_path: Path, capsys: pytest.CaptureFixture[s
     with pytest.raises(SystemExit) as exit_info:
         main(["restore", str(tmp_path / "nope.tar.gz"), "--to", str(tmp_path / "x")])
     assert exit_info.value.code == 2
+
+
+def test_restore_into_runs_dir_relinks(tmp_path: Path) -> None:
+    """Restored where they came from, ingest re-links the files: no duplicate rows."""
+    import duckdb
+
+    runs, db, files = setup(tmp_path, n=2)
+    result = run_archive(db, runs, runs / "_archive", 10)
+    assert result.archive is not None
+    restore(result.archive, [], runs)
+    ingest(runs, db)
+    rows = files_rows(db)
+    assert {rel: status for rel, (_p, status) in rows.items()} == dict.fromkeys(files, "present")
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        assert con.execute("SELECT count(*) FROM files").fetchone() == (len(files),)
+    finally:
+        con.close()

@@ -165,8 +165,8 @@ def restore_command(archive: str, members: tuple[str, ...], target: str) -> None
 
     MEMBER is a path inside the archive (as in its manifest) or an archive:// URI from
     files.path; none means all. Refuses, before writing anything, an archive with any
-    member that is not a plain regular file or would land outside --to. Restoring into
-    the runs directory makes the next ingest see the files again: prefer another directory.
+    member that is not a plain regular file or would land outside --to. Restored into the
+    runs directory, the next ingest re-links them to their rows (no duplicates).
 
     \b
     Example:
