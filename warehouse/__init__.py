@@ -12,7 +12,7 @@ from warehouse.config import DEFAULT_DB
 if TYPE_CHECKING:
     import duckdb
 
-__all__ = ["connect", "__version__"]
+__all__ = ["__version__", "connect"]
 __version__ = "0.1.0"
 
 
@@ -20,8 +20,40 @@ def connect(db: str | None = None) -> duckdb.DuckDBPyConnection:
     """Read-only connection to the published database (default runs/runs.duckdb).
 
     Works with .df(), .arrow(), .pl(). Ingest never waits for it: re-connect to see new data.
+    Each call opens the snapshot published now, even while an older connection is still open.
     """
     from warehouse.config import load_config
     from warehouse.db import open_reader
 
-    return open_reader(db or load_config().db or DEFAULT_DB)
+    path = str(db or load_config().db or DEFAULT_DB)
+    if path.startswith("ducklake:"):
+        return open_reader(path)
+    open_reader(path).close()  # missing file, lock and schema checks, with their clear errors
+    return _attach_snapshot(path)
+
+
+def _attach_snapshot(path: str) -> duckdb.DuckDBPyConnection:
+    """The file attached read-only to a fresh in-memory database, under its usual catalog name.
+
+    duckdb.connect(path) would return the instance it cached for `path` while any connection
+    to it is open, i.e. the snapshot that path held before the last publish.
+    """
+    from pathlib import Path
+
+    import duckdb
+
+    from warehouse.migrate import check_version
+
+    name = Path(path).stem if Path(path).stem not in ("memory", "system", "temp") else "warehouse"
+    con = duckdb.connect(
+        ":memory:", config={"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+    )
+    try:
+        quoted = '"' + name.replace('"', '""') + '"'
+        con.execute(f"ATTACH '{path.replace(chr(39), chr(39) * 2)}' AS {quoted} (READ_ONLY)")
+        con.execute(f"USE {quoted}")
+        check_version(con, path)
+    except BaseException:
+        con.close()
+        raise
+    return con

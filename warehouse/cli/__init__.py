@@ -27,7 +27,15 @@ SECTIONS = {
 }
 
 # Modules under warehouse.cli that define commands (each has register(group)).
-COMMAND_MODULES = ("ingest_cmd", "look_cmd", "keep_cmd", "analysis_cmd", "launch_cmd", "lake_cmd")
+COMMAND_MODULES = (
+    "ingest_cmd",
+    "look_cmd",
+    "keep_cmd",
+    "analysis_cmd",
+    "launch_cmd",
+    "lake_cmd",
+    "shell_cmd",
+)
 
 
 class SectionedGroup(click.Group):
