@@ -76,11 +76,11 @@ def validate_fast(con: duckdb.DuckDBPyConnection, expected: dict[str, int]) -> s
         rows = con.execute(
             """
             SELECT filename, count(*) AS n,
-                   bool_and(json_type(json) = 'OBJECT') AS objects,
-                   bool_and(len(json_keys(json)) = len(list_distinct(json_keys(json)))) AS unique_keys,
-                   list_distinct(flatten(list(json_keys(json)))) AS keys
-            FROM read_json_objects($paths, format = 'newline_delimited', filename = true,
-                                   maximum_object_size = $max)
+                   bool_and(len(k) > 0 AND len(k) = len(list_distinct(k))) AS ok,
+                   list_distinct(flatten(list(k))) AS keys
+            FROM (SELECT filename, json_keys(json) AS k
+                  FROM read_json_objects($paths, format = 'newline_delimited', filename = true,
+                                         maximum_object_size = $max))
             GROUP BY filename
             """,
             {"paths": paths, "max": MAX_OBJECT},
@@ -89,10 +89,10 @@ def validate_fast(con: duckdb.DuckDBPyConnection, expected: dict[str, int]) -> s
         if len(paths) == 1:
             return set()
         half = len(paths) // 2
-        return (validate_fast(con, {p: expected[p] for p in paths[:half]})
-                | validate_fast(con, {p: expected[p] for p in paths[half:]}))
-    return {name for name, n, objects, unique, keys in rows
-            if n == expected.get(name) and objects and unique and KNOWN.issuperset(keys)}
+        return validate_fast(con, {p: expected[p] for p in paths[:half]}) | validate_fast(
+            con, {p: expected[p] for p in paths[half:]}
+        )
+    return {name for name, n, ok, keys in rows if n == expected.get(name) and ok and KNOWN.issuperset(keys)}
 
 
 def load_fast_batch(con: duckdb.DuckDBPyConnection, outcomes: list[FileOutcome], load_id: int) -> None:
@@ -100,12 +100,14 @@ def load_fast_batch(con: duckdb.DuckDBPyConnection, outcomes: list[FileOutcome],
     for o in outcomes:
         starts.append(first)
         first += o.lines
-    batch = pa.table({
-        "path": [o.plan.found.path for o in outcomes],
-        "file_id": pa.array([o.file_id for o in outcomes], pa.int64()),
-        "ord_start": pa.array(starts, pa.int64()),
-        "seed_key": [o.seed_key for o in outcomes],
-    })
+    batch = pa.table(
+        {
+            "path": [o.plan.found.path for o in outcomes],
+            "file_id": pa.array([o.file_id for o in outcomes], pa.int64()),
+            "ord_start": pa.array(starts, pa.int64()),
+            "seed_key": [o.seed_key for o in outcomes],
+        }
+    )
     con.register("fast_batch", batch)
     try:
         staged = f"""
@@ -116,11 +118,16 @@ def load_fast_batch(con: duckdb.DuckDBPyConnection, outcomes: list[FileOutcome],
                  WITH ORDINALITY AS r
             JOIN fast_batch AS b ON r.filename = b.path
         """
-        insert_staged(con, staged, {"paths": list(batch["path"].to_pylist()), "max": MAX_OBJECT,
-                                    "load_id": load_id})
-        counts = dict(con.execute(
-            "SELECT file_id, count(*) FROM records WHERE load_id = ? AND file_id IN "
-            "(SELECT file_id FROM fast_batch) GROUP BY file_id", [load_id]).fetchall())
+        insert_staged(
+            con, staged, {"paths": list(batch["path"].to_pylist()), "max": MAX_OBJECT, "load_id": load_id}
+        )
+        counts = dict(
+            con.execute(
+                "SELECT file_id, count(*) FROM records WHERE load_id = ? AND file_id IN "
+                "(SELECT file_id FROM fast_batch) GROUP BY file_id",
+                [load_id],
+            ).fetchall()
+        )
     finally:
         con.unregister("fast_batch")
     for o in outcomes:
@@ -132,20 +139,24 @@ def load_fast_batch(con: duckdb.DuckDBPyConnection, outcomes: list[FileOutcome],
 # ------------------------------------------------------------------ exact path
 
 
-def flush(con: duckdb.DuckDBPyConnection, sink: Sink, seeds: dict[int, str], load_id: int,
-          moved: dict[int, int]) -> None:
+def flush(
+    con: duckdb.DuckDBPyConnection, sink: Sink, seeds: dict[int, str], load_id: int, moved: dict[int, int]
+) -> None:
     """Write the sink's good lines and quarantined lines, then empty it. Lines DuckDB finds to
     have duplicate keys are quarantined here; `moved` counts them per file."""
     if sink.raws:
-        table = pa.table({
-            "file_id": pa.array(sink.file_ids, pa.int64()),
-            "line_no": pa.array(sink.line_nos, pa.int64()),
-            "byte_offset": pa.array(sink.offsets, pa.int64()),
-            "raw": pa.array(sink.raws, pa.large_string()),
-            "extra": pa.array(sink.extras, pa.large_string()),
-        })
-        seed_table = pa.table({"file_id": pa.array(list(seeds), pa.int64()),
-                               "seed_key": list(seeds.values())})
+        table = pa.table(
+            {
+                "file_id": pa.array(sink.file_ids, pa.int64()),
+                "line_no": pa.array(sink.line_nos, pa.int64()),
+                "byte_offset": pa.array(sink.offsets, pa.int64()),
+                "raw": pa.array(sink.raws, pa.large_string()),
+                "extra": pa.array(sink.extras, pa.large_string()),
+            }
+        )
+        seed_table = pa.table(
+            {"file_id": pa.array(list(seeds), pa.int64()), "seed_key": list(seeds.values())}
+        )
         con.register("exact_batch", table)
         con.register("exact_seeds", seed_table)
         try:
@@ -184,27 +195,38 @@ def _quarantine_duplicate_keys(con: duckdb.DuckDBPyConnection, load_id: int) -> 
     return list(counts.items())
 
 
-def _insert_quarantine(con: duckdb.DuckDBPyConnection, bad: list[tuple[int, int, int, str, bytes]],
-                       load_id: int) -> None:
-    table = pa.table({
-        "file_id": pa.array([b[0] for b in bad], pa.int64()),
-        "line_no": pa.array([b[1] for b in bad], pa.int64()),
-        "byte_offset": pa.array([b[2] for b in bad], pa.int64()),
-        "error": [b[3] for b in bad],
-        "raw": pa.array([b[4] for b in bad], pa.large_binary()),
-        "raw_text": [b[4].decode("utf-8", "replace") for b in bad],
-    })
+def _insert_quarantine(
+    con: duckdb.DuckDBPyConnection, bad: list[tuple[int, int, int, str, bytes]], load_id: int
+) -> None:
+    table = pa.table(
+        {
+            "file_id": pa.array([b[0] for b in bad], pa.int64()),
+            "line_no": pa.array([b[1] for b in bad], pa.int64()),
+            "byte_offset": pa.array([b[2] for b in bad], pa.int64()),
+            "error": [b[3] for b in bad],
+            "raw": pa.array([b[4] for b in bad], pa.large_binary()),
+            "raw_text": [b[4].decode("utf-8", "replace") for b in bad],
+        }
+    )
     con.register("bad_lines", table)
     try:
         con.execute(
             "INSERT INTO quarantine SELECT file_id, line_no, byte_offset, $load_id, error, raw,"
-            " raw_text FROM bad_lines", {"load_id": load_id})
+            " raw_text FROM bad_lines",
+            {"load_id": load_id},
+        )
     finally:
         con.unregister("bad_lines")
 
 
-def load_exact(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, sink: Sink, load_id: int,
-               seeds: dict[int, str], moved: dict[int, int]) -> None:
+def load_exact(
+    con: duckdb.DuckDBPyConnection,
+    outcome: FileOutcome,
+    sink: Sink,
+    load_id: int,
+    seeds: dict[int, str],
+    moved: dict[int, int],
+) -> None:
     """Read one file from its start offset through the line reader."""
     plan = outcome.plan
     found = plan.found
@@ -212,14 +234,17 @@ def load_exact(con: duckdb.DuckDBPyConnection, outcome: FileOutcome, sink: Sink,
     stream = open_log(found.path, found.kind, plan.start)
     read = None
     try:
-        for read in read_stream(stream, outcome.file_id, plan.start, plan.start_line, sink,
-                                complete_tail=found.kind == "gz"):
-            if sink.bytes >= 32 * 2**20:
+        reads = read_stream(
+            stream, outcome.file_id, plan.start, plan.start_line, sink, complete_tail=found.kind == "gz"
+        )
+        for read in reads:  # noqa: B007 - the last FileRead is used after the loop
+            if sink.size >= 32 * 2**20:
                 flush(con, sink, seeds, load_id, moved)
     except GZIP_ERRORS as e:
         line_no = (read.lines if read else plan.start_line) + 1
-        sink.quarantine(outcome.file_id, line_no, read.end if read else 0,
-                        f"gzip stream truncated or corrupt: {e}", b"")
+        sink.quarantine(
+            outcome.file_id, line_no, read.end if read else 0, f"gzip stream truncated or corrupt: {e}", b""
+        )
         outcome.bad += 1
     finally:
         stream.close()
