@@ -130,8 +130,9 @@ def _prefix_unchanged(found: Found, known: Known) -> bool:
     return head == known.head_sha256 and tail == known.tail_sha256
 
 
-def plan(found: list[Found], known: dict[str, Known],
-         archived: dict[str, list[Known]]) -> tuple[list[Planned], list[Known]]:
+def plan(
+    found: list[Found], known: dict[str, Known], archived: dict[str, list[Known]]
+) -> tuple[list[Planned], list[Known]]:
     """Decide the action per found file; also return manifest rows whose file disappeared."""
     plans: list[Planned] = []
     for f in found:

@@ -68,17 +68,16 @@ class Sink:
     offsets: list[int] = field(default_factory=list)
     raws: list[str] = field(default_factory=list)
     extras: list[str | None] = field(default_factory=list)
-    bytes: int = 0
+    size: int = 0
     bad: list[tuple[int, int, int, str, bytes]] = field(default_factory=list)
     drift: dict[tuple[str, str], list[int]] = field(default_factory=dict)
 
-    def good(self, file_id: int, line_no: int, offset: int, raw: bytes,
-             obj: dict[str, object]) -> None:
+    def good(self, file_id: int, line_no: int, offset: int, raw: bytes, obj: dict[str, object]) -> None:
         self.file_ids.append(file_id)
         self.line_nos.append(line_no)
         self.offsets.append(offset)
         self.raws.append(raw.decode("utf-8"))
-        self.bytes += len(raw)
+        self.size += len(raw)
         unknown = [k for k in obj if k not in KNOWN]
         if not unknown:
             self.extras.append(None)
@@ -91,12 +90,12 @@ class Sink:
 
     def quarantine(self, file_id: int, line_no: int, offset: int, error: str, raw: bytes) -> None:
         self.bad.append((file_id, line_no, offset, error, raw))
-        self.bytes += len(raw)
+        self.size += len(raw)
 
     def clear_rows(self) -> None:
         self.file_ids, self.line_nos, self.offsets, self.raws, self.extras = [], [], [], [], []
         self.bad = []
-        self.bytes = 0
+        self.size = 0
 
 
 @dataclass
@@ -166,15 +165,17 @@ def _take(sink: Sink, read: FileRead, file_id: int, line_no: int, offset: int, l
         read.bad += 1
         return
     cut, obj = glued
-    sink.quarantine(file_id, line_no, offset, f"torn line (next record glued at byte {cut}): {error}",
-                    line[:cut])
+    sink.quarantine(
+        file_id, line_no, offset, f"torn line (next record glued at byte {cut}): {error}", line[:cut]
+    )
     sink.good(file_id, line_no, offset + cut, line[cut:], obj)
     read.bad += 1
     read.good += 1
 
 
-def read_stream(stream: BinaryIO, file_id: int, start: int, start_line: int, sink: Sink,
-                complete_tail: bool) -> Iterator[FileRead]:
+def read_stream(
+    stream: BinaryIO, file_id: int, start: int, start_line: int, sink: Sink, complete_tail: bool
+) -> Iterator[FileRead]:
     """Feed every complete line after `start` into the sink; yields progress after each chunk
     worth of lines (so the caller can flush), the final FileRead last."""
     read = FileRead(end=start, lines=start_line, pending=0)
@@ -192,7 +193,7 @@ def read_stream(stream: BinaryIO, file_id: int, start: int, start_line: int, sin
         read.lines += 1
         _take(sink, read, file_id, read.lines, offset, line)
         read.end = offset + len(line) + 1
-        if sink.bytes >= CHUNK * 2:
+        if sink.size >= CHUNK * 2:
             yield read
     yield read
 
@@ -215,7 +216,6 @@ def first_line(path: str, kind: str) -> bytes:
 def open_log(path: str, kind: str, start: int) -> BinaryIO:
     if kind == "gz":
         return gzip.open(path, "rb")  # type: ignore[return-value]
-    fh = open(path, "rb")
+    fh = open(path, "rb")  # noqa: SIM115 - returned to the caller, who closes it
     fh.seek(start)
     return fh
-

@@ -17,8 +17,10 @@ from warehouse.config import PathRule
 if TYPE_CHECKING:
     import duckdb
 
-_KNOWN_COLS = ("file_id, path, relpath, status, size, mtime_ns, inode, head_sha256, tail_sha256,"
-               " ingested_bytes, ingested_lines, run_key_at_end, legacy_key")
+_KNOWN_COLS = (
+    "file_id, path, relpath, status, size, mtime_ns, inode, head_sha256, tail_sha256,"
+    " ingested_bytes, ingested_lines, run_key_at_end, legacy_key"
+)
 RULES_KEY = "path_rules_digest"
 
 
@@ -58,17 +60,35 @@ def derived_columns(relpath: str, rules: tuple[PathRule, ...]) -> dict[str, obje
     }
 
 
-_SCHEMA = pa.schema([
-    ("file_id", pa.int64()), ("path", pa.string()), ("relpath", pa.string()),
-    ("root", pa.string()), ("kind", pa.string()), ("reset", pa.bool_()),
-    ("size", pa.int64()), ("mtime_ns", pa.int64()), ("inode", pa.int64()),
-    ("head_sha256", pa.string()), ("tail_sha256", pa.string()),
-    ("ingested_bytes", pa.int64()), ("ingested_lines", pa.int64()), ("pending_bytes", pa.int64()),
-    ("good_lines", pa.int64()), ("bad_lines", pa.int64()), ("blank_lines", pa.int64()),
-    ("run_key_at_end", pa.string()), ("legacy_key", pa.string()),
-    ("provider", pa.string()), ("model", pa.string()), ("student", pa.string()),
-    ("tau", pa.float64()), ("stage", pa.string()), ("derivation", pa.string()),
-])
+_SCHEMA = pa.schema(
+    [
+        ("file_id", pa.int64()),
+        ("path", pa.string()),
+        ("relpath", pa.string()),
+        ("root", pa.string()),
+        ("kind", pa.string()),
+        ("reset", pa.bool_()),
+        ("size", pa.int64()),
+        ("mtime_ns", pa.int64()),
+        ("inode", pa.int64()),
+        ("head_sha256", pa.string()),
+        ("tail_sha256", pa.string()),
+        ("ingested_bytes", pa.int64()),
+        ("ingested_lines", pa.int64()),
+        ("pending_bytes", pa.int64()),
+        ("good_lines", pa.int64()),
+        ("bad_lines", pa.int64()),
+        ("blank_lines", pa.int64()),
+        ("run_key_at_end", pa.string()),
+        ("legacy_key", pa.string()),
+        ("provider", pa.string()),
+        ("model", pa.string()),
+        ("student", pa.string()),
+        ("tau", pa.float64()),
+        ("stage", pa.string()),
+        ("derivation", pa.string()),
+    ]
+)
 
 _SET = """path = m.path, relpath = m.relpath, root = m.root, kind = m.kind, status = 'present',
     size = m.size, mtime_ns = m.mtime_ns, inode = m.inode, head_sha256 = m.head_sha256,
@@ -84,23 +104,32 @@ _SET = """path = m.path, relpath = m.relpath, root = m.root, kind = m.kind, stat
     missing_since = NULL"""
 
 
-def write_outcomes(con: duckdb.DuckDBPyConnection, outcomes: list[FileOutcome], load_id: int,
-                   root: str, rules: tuple[PathRule, ...]) -> None:
+def write_outcomes(
+    con: duckdb.DuckDBPyConnection,
+    outcomes: list[FileOutcome],
+    load_id: int,
+    root: str,
+    rules: tuple[PathRule, ...],
+) -> None:
     """Update rows of files seen before, insert rows for new ones."""
     if not outcomes:
         return
     table = pa.Table.from_pylist([_row(o, root, rules) for o in outcomes], schema=_SCHEMA)
     con.register("manifest_rows", table)
     try:
-        con.execute(f"UPDATE files SET {_SET} FROM manifest_rows AS m WHERE files.file_id = m.file_id",
-                    {"load_id": load_id})
+        con.execute(
+            f"UPDATE files SET {_SET} FROM manifest_rows AS m WHERE files.file_id = m.file_id",
+            {"load_id": load_id},
+        )
         con.execute(
             """INSERT INTO files BY NAME
                SELECT m.* EXCLUDE (reset, derivation), m.derivation::JSON AS derivation,
                       'present' AS status, $load_id AS first_load_id, $load_id AS last_load_id,
                       now()::TIMESTAMP AS first_seen, now()::TIMESTAMP AS last_ingested
                FROM manifest_rows AS m
-               WHERE m.file_id NOT IN (SELECT file_id FROM files)""", {"load_id": load_id})
+               WHERE m.file_id NOT IN (SELECT file_id FROM files)""",
+            {"load_id": load_id},
+        )
     finally:
         con.unregister("manifest_rows")
 
@@ -109,21 +138,36 @@ def _row(o: FileOutcome, root: str, rules: tuple[PathRule, ...]) -> dict[str, ob
     f = o.plan.found
     head, tail = fingerprints(f.path, f.size if f.kind == "gz" else o.end)
     return {
-        "file_id": o.file_id, "path": f.path, "relpath": f.relpath, "root": root,
-        "kind": f.kind, "reset": o.plan.action == "rewritten",
-        "size": f.size, "mtime_ns": f.mtime_ns, "inode": f.inode,
-        "head_sha256": head, "tail_sha256": tail,
-        "ingested_bytes": o.end, "ingested_lines": o.lines, "pending_bytes": o.pending,
-        "good_lines": o.good, "bad_lines": o.bad, "blank_lines": o.blank,
-        "run_key_at_end": o.run_key_at_end, "legacy_key": o.legacy,
+        "file_id": o.file_id,
+        "path": f.path,
+        "relpath": f.relpath,
+        "root": root,
+        "kind": f.kind,
+        "reset": o.plan.action == "rewritten",
+        "size": f.size,
+        "mtime_ns": f.mtime_ns,
+        "inode": f.inode,
+        "head_sha256": head,
+        "tail_sha256": tail,
+        "ingested_bytes": o.end,
+        "ingested_lines": o.lines,
+        "pending_bytes": o.pending,
+        "good_lines": o.good,
+        "bad_lines": o.bad,
+        "blank_lines": o.blank,
+        "run_key_at_end": o.run_key_at_end,
+        "legacy_key": o.legacy,
         **derived_columns(f.relpath, rules),
     }
 
 
 def mark_missing(con: duckdb.DuckDBPyConnection, file_ids: list[int]) -> None:
     if file_ids:
-        con.execute("UPDATE files SET status = 'missing', missing_since = now()::TIMESTAMP"
-                    " WHERE list_contains($ids, file_id)", {"ids": file_ids})
+        con.execute(
+            "UPDATE files SET status = 'missing', missing_since = now()::TIMESTAMP"
+            " WHERE list_contains($ids, file_id)",
+            {"ids": file_ids},
+        )
 
 
 def refresh_attributes(con: duckdb.DuckDBPyConnection, rules: tuple[PathRule, ...]) -> bool:

@@ -12,16 +12,107 @@ import orjson
 # Every top-level key of LOGFORMAT A.4/A.7/A.8 plus the runner's schema_version-2 keys, in the
 # order of the `records.rec` struct in sql/migrations/0001_core_tables.sql.
 KNOWN_KEYS: tuple[str, ...] = (
-    "run_header", "run_end", "schema_version", "run_id", "step", "ts",
-    "config", "anonymization", "guardrails", "student", "coverage_tau",
-    "runner", "plan", "status", "reason", "steps_logged",
-    "task", "presented_stem", "answer", "evaluation", "tool_outputs",
-    "tools_used", "alias", "alias_evidence", "fact_cards_before",
-    "fact_cards_after", "card_validation", "evidence_telemetry", "duration_ms",
-    "student_usage", "tutor_usage", "messages", "guardrail_alerts",
-    "card_metrics", "grading", "saq_drafts", "calls",
+    "run_header",
+    "run_end",
+    "schema_version",
+    "run_id",
+    "step",
+    "ts",
+    "config",
+    "anonymization",
+    "guardrails",
+    "student",
+    "coverage_tau",
+    "runner",
+    "plan",
+    "status",
+    "reason",
+    "steps_logged",
+    "task",
+    "presented_stem",
+    "answer",
+    "evaluation",
+    "tool_outputs",
+    "tools_used",
+    "alias",
+    "alias_evidence",
+    "fact_cards_before",
+    "fact_cards_after",
+    "card_validation",
+    "evidence_telemetry",
+    "duration_ms",
+    "student_usage",
+    "tutor_usage",
+    "messages",
+    "guardrail_alerts",
+    "card_metrics",
+    "grading",
+    "saq_drafts",
+    "calls",
 )
 KNOWN = frozenset(KNOWN_KEYS)
+
+# The 58 `config.dials` of LOGFORMAT A.5; a header dial outside this set is recorded as drift.
+DIAL_NAMES: tuple[str, ...] = (
+    "closed_book",
+    "anonymize",
+    "rich",
+    "verify",
+    "reflection_every",
+    "context_position",
+    "self_consistency_n",
+    "adaptive_sc",
+    "sc_quorum",
+    "reasoning",
+    "temp_answer",
+    "temp_sc",
+    "top_p",
+    "min_p",
+    "grammar",
+    "sc_extract_n",
+    "q_min",
+    "max_learn_boosts",
+    "mmr_lambda",
+    "span_window",
+    "citation_mode",
+    "min_sources_chosen",
+    "dedup_sim",
+    "sc_policy",
+    "sc_k_easy",
+    "sc_k_medium",
+    "sc_k_hard",
+    "best_of_n",
+    "rerank",
+    "reflexion",
+    "compress_examples",
+    "compress_ratio",
+    "controller",
+    "controller_budget",
+    "tot_width",
+    "tot_depth",
+    "tot_judge",
+    "uncertainty_gate",
+    "conf_threshold",
+    "entropy_threshold",
+    "max_k_escalated",
+    "escalate_reasoning",
+    "instruction_header",
+    "accumulate_notes",
+    "rare_emphasis",
+    "use_tools",
+    "tools",
+    "use_fact_cards",
+    "fact_cards_budget",
+    "require_citations",
+    "freeze_cards",
+    "idk_enabled",
+    "target_confidence",
+    "min_cqs",
+    "min_card_len",
+    "max_card_len",
+    "per_option_top_k",
+    "evidence_weighted_selection",
+)
 
 # json_transform structure turning a raw line into `rec` (every value kept as JSON text).
 REC_STRUCTURE = orjson.dumps({k: "JSON" for k in KNOWN_KEYS}).decode()
@@ -29,27 +120,49 @@ REC_STRUCTURE = orjson.dumps({k: "JSON" for k in KNOWN_KEYS}).decode()
 READ_JSON_COLUMNS = "{" + ", ".join(f"'{k}': 'JSON'" for k in KNOWN_KEYS) + "}"
 REC_PACK = "struct_pack(" + ", ".join(f'"{k}" := "{k}"' for k in KNOWN_KEYS) + ")"
 
-_EVAL = orjson.dumps({
-    "correct": "BOOLEAN", "abstained": "BOOLEAN", "abstain_reason": "VARCHAR",
-    "calibrated_score": "DOUBLE", "chosen_index": "INTEGER", "correct_index": "INTEGER",
-    "citations_evidence": {"coverage": "DOUBLE", "witness_pass": "BOOLEAN",
-                           "credited": "BOOLEAN", "reasons": ["VARCHAR"]},
-    "evidence_report": {"coverage": "DOUBLE"},
-}).decode()
-_TASK = orjson.dumps({"type": "VARCHAR", "stem": "VARCHAR", "options": ["VARCHAR"],
-                      "correct_index": "INTEGER"}).decode()
-_ANSWER = orjson.dumps({"chosen_index": "INTEGER", "votes": ["JSON"],
-                        "citations": ["JSON"]}).decode()
-_USAGE = orjson.dumps({"calls": "INTEGER", "prompt_tokens": "BIGINT",
-                       "completion_tokens": "BIGINT", "total_tokens": "BIGINT",
-                       "request_ms_sum": "DOUBLE"}).decode()
+_EVAL = orjson.dumps(
+    {
+        "correct": "BOOLEAN",
+        "abstained": "BOOLEAN",
+        "abstain_reason": "VARCHAR",
+        "calibrated_score": "DOUBLE",
+        "chosen_index": "INTEGER",
+        "correct_index": "INTEGER",
+        "citations_evidence": {
+            "coverage": "DOUBLE",
+            "witness_pass": "BOOLEAN",
+            "credited": "BOOLEAN",
+            "reasons": ["VARCHAR"],
+        },
+        "evidence_report": {"coverage": "DOUBLE"},
+    }
+).decode()
+_TASK = orjson.dumps(
+    {"type": "VARCHAR", "stem": "VARCHAR", "options": ["VARCHAR"], "correct_index": "INTEGER"}
+).decode()
+_ANSWER = orjson.dumps({"chosen_index": "INTEGER", "votes": ["JSON"], "citations": ["JSON"]}).decode()
+_USAGE = orjson.dumps(
+    {
+        "calls": "INTEGER",
+        "prompt_tokens": "BIGINT",
+        "completion_tokens": "BIGINT",
+        "total_tokens": "BIGINT",
+        "request_ms_sum": "DOUBLE",
+    }
+).decode()
 _ALIAS = orjson.dumps({"phase": "VARCHAR"}).decode()
-_ALIAS_EV = orjson.dumps({"coverage": "DOUBLE", "witness_pass": "BOOLEAN",
-                          "credited": "BOOLEAN"}).decode()
+_ALIAS_EV = orjson.dumps({"coverage": "DOUBLE", "witness_pass": "BOOLEAN", "credited": "BOOLEAN"}).decode()
 _GRADING = orjson.dumps({"score": "DOUBLE", "correct": "BOOLEAN"}).decode()
-_CONFIG = orjson.dumps({"task": "VARCHAR", "num_steps": "INTEGER", "num_options": "INTEGER",
-                        "difficulty": "VARCHAR", "domain": "VARCHAR",
-                        "skill_id": "VARCHAR"}).decode()
+_CONFIG = orjson.dumps(
+    {
+        "task": "VARCHAR",
+        "num_steps": "INTEGER",
+        "num_options": "INTEGER",
+        "difficulty": "VARCHAR",
+        "domain": "VARCHAR",
+        "skill_id": "VARCHAR",
+    }
+).decode()
 _STUDENT = orjson.dumps({"type": "VARCHAR", "provider": "VARCHAR", "model": "VARCHAR"}).decode()
 
 

@@ -5,19 +5,32 @@ from __future__ import annotations
 import sys
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ingest.discover import Known, Planned, discover, plan
 from ingest.lines import Sink, first_line, legacy_key, prescan
 from ingest.load import (
-    FAST_BATCH_BYTES, FAST_BATCH_FILES, FastPathMismatch, FileOutcome, flush,
-    fast_min_bytes, load_exact, load_fast_batch, now_load_id, validate_fast,
+    FAST_BATCH_BYTES,
+    FAST_BATCH_FILES,
+    FastPathMismatch,
+    FileOutcome,
+    fast_min_bytes,
+    flush,
+    load_exact,
+    load_fast_batch,
+    now_load_id,
+    validate_fast,
 )
 from ingest.manifest import (
-    mark_missing, new_file_id, read_manifest, refresh_attributes, write_outcomes,
+    mark_missing,
+    new_file_id,
+    read_manifest,
+    refresh_attributes,
+    write_outcomes,
 )
+from ingest.records import DIAL_NAMES
 from warehouse import __version__
 from warehouse.config import Config, load_config
 from warehouse.db import check_free_space, open_writer
@@ -53,10 +66,12 @@ class IngestSummary:
         return asdict(self)
 
     def line(self) -> str:
-        return (f"files: {self.files_new} new, {self.files_grown} grown, {self.files_rewritten} "
-                f"rewritten, {self.files_unchanged} unchanged, {self.files_missing} missing; "
-                f"lines: {self.lines_good} loaded, {self.lines_quarantined} quarantined, "
-                f"{self.lines_blank} blank; {self.bytes_read / 2**20:.1f} MB in {self.seconds:.2f} s")
+        return (
+            f"files: {self.files_new} new, {self.files_grown} grown, {self.files_rewritten} "
+            f"rewritten, {self.files_unchanged} unchanged, {self.files_missing} missing; "
+            f"lines: {self.lines_good} loaded, {self.lines_quarantined} quarantined, "
+            f"{self.lines_blank} blank; {self.bytes_read / 2**20:.1f} MB in {self.seconds:.2f} s"
+        )
 
 
 class Phases:
@@ -84,12 +99,16 @@ class Reporter:
         if self.enabled and now - self.last >= 2.0:
             self.last = now
             rate = self.done / 2**20 / max(now - self.start, 1e-9)
-            print(f"ingest: {100 * self.done / self.total:5.1f}%  {self.done / 2**20:.0f} MB"
-                  f"  {rate:.0f} MB/s", file=sys.stderr, flush=True)
+            print(
+                f"ingest: {100 * self.done / self.total:5.1f}%  {self.done / 2**20:.0f} MB  {rate:.0f} MB/s",
+                file=sys.stderr,
+                flush=True,
+            )
 
 
-def ingest_runs(runs_dir: str, db: str, *, config: Config | None = None,
-                progress: bool = False, fast: bool = True) -> IngestSummary:
+def ingest_runs(
+    runs_dir: str, db: str, *, config: Config | None = None, progress: bool = False, fast: bool = True
+) -> IngestSummary:
     """Bring every new, grown or rewritten log under runs_dir into db (a no-op if none)."""
     root = Path(runs_dir)
     if not root.is_dir():
@@ -107,8 +126,15 @@ def ingest_runs(runs_dir: str, db: str, *, config: Config | None = None,
     return summary
 
 
-def _ingest(con: duckdb.DuckDBPyConnection, root: Path, config: Config, summary: IngestSummary,
-            progress: bool, fast: bool, phase: Phases) -> None:
+def _ingest(
+    con: duckdb.DuckDBPyConnection,
+    root: Path,
+    config: Config,
+    summary: IngestSummary,
+    progress: bool,
+    fast: bool,
+    phase: Phases,
+) -> None:
     found, skipped = discover(root)
     summary.files_skipped, summary.skipped_examples = len(skipped), skipped[:5]
     known, archived = read_manifest(con)
@@ -118,8 +144,7 @@ def _ingest(con: duckdb.DuckDBPyConnection, root: Path, config: Config, summary:
     work = [p for p in plans if p.action in ("new", "grown", "rewritten", "relinked")]
     if not work and not missing and not _rules_stale(con, config):
         return  # nothing to do: no transaction, nothing to publish
-    check_free_space(Path(summary.db).resolve().parent,
-                     sum(p.found.size - p.start for p in work))
+    check_free_space(Path(summary.db).resolve().parent, sum(p.found.size - p.start for p in work))
     outcomes = [_outcome(p) for p in work]
     phase("plan")
     fast_groups = _fast_groups(con, outcomes) if fast else []
@@ -201,11 +226,18 @@ def _reset(outcomes: list[FileOutcome], summary: IngestSummary) -> None:
     summary.lines_blank = summary.bytes_read = 0
 
 
-def _transaction(con: duckdb.DuckDBPyConnection, root: Path, config: Config,
-                 summary: IngestSummary, outcomes: list[FileOutcome],
-                 fast_groups: list[list[FileOutcome]], missing: list[Known], progress: bool,
-                 phase: Phases) -> None:
-    started_at = datetime.now(timezone.utc).replace(tzinfo=None)
+def _transaction(
+    con: duckdb.DuckDBPyConnection,
+    root: Path,
+    config: Config,
+    summary: IngestSummary,
+    outcomes: list[FileOutcome],
+    fast_groups: list[list[FileOutcome]],
+    missing: list[Known],
+    progress: bool,
+    phase: Phases,
+) -> None:
+    started_at = datetime.now(UTC).replace(tzinfo=None)
     load_id = now_load_id()
     reporter = Reporter(progress, sum(o.plan.found.size - o.plan.start for o in outcomes))
     fast_ids = {o.file_id for g in fast_groups for o in g}
@@ -252,20 +284,35 @@ def _delete_rewritten(con: duckdb.DuckDBPyConnection, outcomes: list[FileOutcome
 
 
 def _record_drift(con: duckdb.DuckDBPyConnection, sink: Sink, load_id: int) -> None:
-    for (key, kind), (count, file_id, line_no) in sink.drift.items():
+    """Top-level keys the exact path saw outside `rec`, and header dials outside LOGFORMAT A.5."""
+    drift = dict(sink.drift)
+    for key, count, file_id, line_no in con.execute(
+        """SELECT 'config.dials.' || k, count(*), arg_min(file_id, line_no), min(line_no)
+           FROM (SELECT file_id, line_no, unnest(json_keys(dials)) AS k FROM records
+                 WHERE load_id = $load_id AND kind = 'header' AND dials IS NOT NULL)
+           WHERE NOT list_contains($known, k) GROUP BY k""",
+        {"load_id": load_id, "known": list(DIAL_NAMES)},
+    ).fetchall():
+        drift[(key, "header")] = [count, file_id, line_no]
+    for (key, kind), (count, file_id, line_no) in drift.items():
         updated = con.execute(
             "UPDATE schema_drift SET n_lines = n_lines + ? WHERE key = ? AND kind = ? RETURNING 1",
-            [count, key, kind]).fetchall()
+            [count, key, kind],
+        ).fetchall()
         if not updated:
-            con.execute("INSERT INTO schema_drift VALUES (?, ?, ?, ?, ?, ?)",
-                        [key, kind, file_id, line_no, load_id, count])
+            con.execute(
+                "INSERT INTO schema_drift VALUES (?, ?, ?, ?, ?, ?)",
+                [key, kind, file_id, line_no, load_id, count],
+            )
 
 
-def _set_run_keys_at_end(con: duckdb.DuckDBPyConnection, outcomes: list[FileOutcome],
-                         load_id: int) -> None:
-    last = dict(con.execute(
-        "SELECT file_id, arg_max(run_key, line_no) FROM records WHERE load_id = ? GROUP BY file_id",
-        [load_id]).fetchall())
+def _set_run_keys_at_end(con: duckdb.DuckDBPyConnection, outcomes: list[FileOutcome], load_id: int) -> None:
+    last = dict(
+        con.execute(
+            "SELECT file_id, arg_max(run_key, line_no) FROM records WHERE load_id = ? GROUP BY file_id",
+            [load_id],
+        ).fetchall()
+    )
     for o in outcomes:
         o.run_key_at_end = last.get(o.file_id, o.seed_key)
 
@@ -280,10 +327,25 @@ def _summarise(summary: IngestSummary, outcomes: list[FileOutcome], load_id: int
 
 
 def _log(con: duckdb.DuckDBPyConnection, s: IngestSummary, started_at: datetime, load_id: int) -> None:
-    finished = datetime.now(timezone.utc).replace(tzinfo=None)
+    finished = datetime.now(UTC).replace(tzinfo=None)
     con.execute(
         "INSERT INTO ingest_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [load_id, started_at, finished, (finished - started_at).total_seconds(), s.runs_dir,
-         s.files_new, s.files_grown, s.files_rewritten, s.files_unchanged, s.files_missing,
-         s.files_fast_path, s.lines_good, s.lines_quarantined, s.lines_blank, s.bytes_read,
-         __version__])
+        [
+            load_id,
+            started_at,
+            finished,
+            (finished - started_at).total_seconds(),
+            s.runs_dir,
+            s.files_new,
+            s.files_grown,
+            s.files_rewritten,
+            s.files_unchanged,
+            s.files_missing,
+            s.files_fast_path,
+            s.lines_good,
+            s.lines_quarantined,
+            s.lines_blank,
+            s.bytes_read,
+            __version__,
+        ],
+    )
