@@ -16,8 +16,14 @@ import pytest
 
 from tests.ingest_support import content_hash, rows
 
-FAULT_POINTS = ["ingest:before_commit", "ingest:after_commit", "writer:before_checkpoint",
-                "writer:after_checkpoint", "publish:before_rename", "publish:after_rename"]
+FAULT_POINTS = [
+    "ingest:before_commit",
+    "ingest:after_commit",
+    "writer:before_checkpoint",
+    "writer:after_checkpoint",
+    "publish:before_rename",
+    "publish:after_rename",
+]
 
 
 def make_corpus(root: Path, files: int, steps: int, tag: str) -> None:
@@ -26,10 +32,23 @@ def make_corpus(root: Path, files: int, steps: int, tag: str) -> None:
         d.mkdir(parents=True, exist_ok=True)
         run = f"{tag}-{f}"
         lines = [json.dumps({"run_header": True, "run_id": run, "ts": 1, "config": {"num_steps": steps}})]
-        lines += [json.dumps({"run_id": run, "step": i, "task": {"type": "mcq", "stem": f"{tag} {i}",
-                              "options": ["a", "b", "c"], "correct_index": i % 3},
-                              "evaluation": {"correct": i % 2 == 0}, "presented_stem": "x" * 400})
-                  for i in range(steps)]
+        lines += [
+            json.dumps(
+                {
+                    "run_id": run,
+                    "step": i,
+                    "task": {
+                        "type": "mcq",
+                        "stem": f"{tag} {i}",
+                        "options": ["a", "b", "c"],
+                        "correct_index": i % 3,
+                    },
+                    "evaluation": {"correct": i % 2 == 0},
+                    "presented_stem": "x" * 400,
+                }
+            )
+            for i in range(steps)
+        ]
         (d / f"deepinfra_{tag}{f}_sc1_b6.jsonl").write_text("\n".join(lines) + "\n")
 
 
@@ -38,8 +57,9 @@ def ingest_cmd(runs: Path, db: Path) -> list[str]:
 
 
 def run_ingest(runs: Path, db: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(ingest_cmd(runs, db), capture_output=True, text=True,
-                          env={**os.environ, **(env or {})}, timeout=300)
+    return subprocess.run(
+        ingest_cmd(runs, db), capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=300
+    )
 
 
 def published_state(db: Path) -> tuple[object, ...] | None:
@@ -58,8 +78,6 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, tuple[object
     new_db = base / "new" / "runs.duckdb"
     assert run_ingest(runs, new_db).returncode == 0
     return runs, content_hash(old_db), content_hash(new_db)
-
-
 
 
 def _assert_old_or_new(db: Path, old: tuple[object, ...], new: tuple[object, ...]) -> str:
@@ -99,7 +117,9 @@ def _random_kills(corpus: tuple[Path, tuple, tuple], tmp_path: Path, n: int, see
         time.sleep(rng.uniform(0.3, 3.0))
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-        outcomes.append(_assert_old_or_new(db, old, new) if proc.returncode == -signal.SIGKILL else "finished")
+        outcomes.append(
+            _assert_old_or_new(db, old, new) if proc.returncode == -signal.SIGKILL else "finished"
+        )
         assert run_ingest(first, db).returncode == 0
         assert content_hash(db) == new
     return outcomes

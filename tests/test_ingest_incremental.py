@@ -15,9 +15,14 @@ TORN = "exp/openai_default_sc1_b6.jsonl"
 
 
 def _step(run: str, i: int) -> str:
-    return json.dumps({"run_id": run, "step": i, "task": {"type": "mcq", "stem": f"s{i}",
-                       "options": ["a", "b"], "correct_index": 0},
-                       "evaluation": {"correct": True, "chosen_index": 0, "correct_index": 0}})
+    return json.dumps(
+        {
+            "run_id": run,
+            "step": i,
+            "task": {"type": "mcq", "stem": f"s{i}", "options": ["a", "b"], "correct_index": 0},
+            "evaluation": {"correct": True, "chosen_index": 0, "correct_index": 0},
+        }
+    )
 
 
 def test_second_ingest_is_a_noop_and_does_not_republish(fixture_runs: Path, db_path: Path) -> None:
@@ -64,8 +69,11 @@ def test_rewritten_file_replaces_its_rows(fixture_runs: Path, db_path: Path) -> 
     path.write_text("\n".join(first) + "\n")  # truncated and rewritten
     summary = ingest_runs(str(fixture_runs), str(db_path))
     assert summary.files_rewritten == 1
-    got = rows(db_path, f"""SELECT count(*), max(line_no) FROM records JOIN files USING (file_id)
-                            WHERE relpath = '{MIX}'""")
+    got = rows(
+        db_path,
+        f"""SELECT count(*), max(line_no) FROM records JOIN files USING (file_id)
+                            WHERE relpath = '{MIX}'""",
+    )
     assert got == [(2, 2)]
     assert scalar(db_path, f"SELECT good_lines FROM files WHERE relpath = '{MIX}'") == 2
 
@@ -96,8 +104,11 @@ def test_gz_log_and_truncated_gz(fixture_runs: Path, db_path: Path) -> None:
     (fixture_runs / "exp" / "broken.jsonl.gz").write_bytes(data[:-12])  # lost its trailer
     summary = ingest_runs(str(fixture_runs), str(db_path))
     assert scalar(db_path, "SELECT count(*) FROM records WHERE run_key = 'run-i'") == 3
-    errors = rows(db_path, """SELECT q.error FROM quarantine q JOIN files f USING (file_id)
-                              WHERE f.relpath = 'exp/broken.jsonl.gz'""")
+    errors = rows(
+        db_path,
+        """SELECT q.error FROM quarantine q JOIN files f USING (file_id)
+                              WHERE f.relpath = 'exp/broken.jsonl.gz'""",
+    )
     assert len(errors) == 1 and "gzip" in errors[0][0]
     assert summary.lines_quarantined == 4
 

@@ -11,24 +11,40 @@ from ingest import ingest_runs
 from tests.ingest_support import content_hash, rows
 
 
+def _step(run: str, i: int) -> dict[str, object]:
+    return {
+        "run_id": run,
+        "step": i,
+        "ts": 2.5,
+        "task": {"type": "mcq", "stem": f"q {i}", "options": ["x", "y"], "correct_index": i % 2},
+        "answer": {"chosen_index": 0, "votes": [0, None]},
+        "evaluation": {
+            "correct": i % 2 == 0,
+            "citations_evidence": {
+                "coverage": 0.25,
+                "witness_pass": True,
+                "credited": i % 4 == 0,
+                "reasons": ["witness_mismatch"],
+            },
+        },
+        "presented_stem": "é ü \u00e9 " + "pad " * 50,
+        "duration_ms": 12.5,
+        "student_usage": {"calls": 1, "total_tokens": 99},
+    }
+
+
 def _big_corpus(root: Path) -> None:
     (root / "exp").mkdir(parents=True)
     for f in range(3):
-        lines = [json.dumps({"run_header": True, "run_id": f"big-{f}", "ts": 1,
-                             "config": {"task": "mcq", "num_steps": 40, "dials": {"best_of_n": f}}})]
-        for i in range(40):
-            lines.append(json.dumps({
-                "run_id": f"big-{f}", "step": i, "ts": 2.5, "task": {"type": "mcq", "stem": f"q {i}",
-                "options": ["x", "y"], "correct_index": i % 2}, "answer": {"chosen_index": 0, "votes": [0, None]},
-                "evaluation": {"correct": i % 2 == 0, "citations_evidence": {"coverage": 0.25,
-                "witness_pass": True, "credited": i % 4 == 0, "reasons": ["witness_mismatch"]}},
-                "presented_stem": "é ü \\u00e9 " + "pad " * 50, "big": None} if False else {
-                "run_id": f"big-{f}", "step": i, "ts": 2.5, "task": {"type": "mcq", "stem": f"q {i}",
-                "options": ["x", "y"], "correct_index": i % 2}, "answer": {"chosen_index": 0, "votes": [0, None]},
-                "evaluation": {"correct": i % 2 == 0, "citations_evidence": {"coverage": 0.25,
-                "witness_pass": True, "credited": i % 4 == 0, "reasons": ["witness_mismatch"]}},
-                "presented_stem": "é ü \u00e9 " + "pad " * 50, "duration_ms": 12.5,
-                "student_usage": {"calls": 1, "total_tokens": 99}}, ensure_ascii=False))
+        header = {
+            "run_header": True,
+            "run_id": f"big-{f}",
+            "ts": 1,
+            "config": {"task": "mcq", "num_steps": 40, "dials": {"best_of_n": f}},
+        }
+        lines = [json.dumps(header)] + [
+            json.dumps(_step(f"big-{f}", i), ensure_ascii=False) for i in range(40)
+        ]
         (root / "exp" / f"deepinfra_m{f}_sc3_b8.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
@@ -45,7 +61,8 @@ def test_fast_and_exact_paths_give_identical_rows(tmp_path: Path, monkeypatch: p
 
 
 def test_files_duckdb_would_read_differently_take_the_exact_path(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     runs = tmp_path / "runs"
     _big_corpus(runs)
     target = runs / "exp" / "deepinfra_m0_sc3_b8.jsonl"
@@ -55,12 +72,15 @@ def test_files_duckdb_would_read_differently_take_the_exact_path(
     lines[7] = '{"run_id": "big-0", "step": 7, "step": 8}'  # duplicate key
     target.write_text("\n".join(lines) + "\n", encoding="utf-8")
     other = runs / "exp" / "deepinfra_m1_sc3_b8.jsonl"
-    other.write_text(other.read_text(encoding="utf-8").replace('"ts": 2.5', '"ts": 2.5, "novel": 1', 1),
-                     encoding="utf-8")
+    other.write_text(
+        other.read_text(encoding="utf-8").replace('"ts": 2.5', '"ts": 2.5, "novel": 1', 1), encoding="utf-8"
+    )
     monkeypatch.setenv("WAREHOUSE_FAST_MIN_BYTES", "1")
     summary = ingest_runs(str(runs), str(tmp_path / "r.duckdb"))
     assert summary.files_fast_path == 1  # only the clean file
     assert (summary.lines_quarantined, summary.lines_blank) == (2, 1)
     errors = sorted(e for (e,) in rows(tmp_path / "r.duckdb", "SELECT error FROM quarantine"))
-    assert errors[0] == "duplicate top-level key" and "expected a JSON value" in errors[1] or "NaN" in errors[1]
+    assert (
+        errors[0] == "duplicate top-level key" and "expected a JSON value" in errors[1]
+    ) or "NaN" in errors[1]
     assert rows(tmp_path / "r.duckdb", "SELECT key FROM schema_drift") == [("novel",)]

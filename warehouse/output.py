@@ -31,8 +31,9 @@ def _cell(value: Any) -> str:
     return str(_plain(value))
 
 
-def write_rows(columns: Sequence[str], batches: Iterator[list[tuple[Any, ...]]], fmt: str,
-               out: IO[str] | None = None) -> int:
+def write_rows(
+    columns: Sequence[str], batches: Iterator[list[tuple[Any, ...]]], fmt: str, out: IO[str] | None = None
+) -> int:
     """Write rows in the chosen format; returns the row count."""
     out = out or sys.stdout
     if fmt == "csv":
@@ -48,8 +49,9 @@ def _csv(columns: Sequence[str], batches: Iterator[list[tuple[Any, ...]]], out: 
     n = 0
     for batch in batches:
         for row in batch:
-            writer.writerow(["" if v is None else _cell(v) if isinstance(v, (list, dict)) else _plain(v)
-                             for v in row])
+            writer.writerow(
+                ["" if v is None else _cell(v) if isinstance(v, (list, dict)) else _plain(v) for v in row]
+            )
             n += 1
     return n
 
@@ -60,7 +62,7 @@ def _json(columns: Sequence[str], batches: Iterator[list[tuple[Any, ...]]], out:
     for batch in batches:
         for row in batch:
             out.write(",\n " if n else "\n ")
-            out.write(json.dumps(dict(zip(columns, (_plain(v) for v in row))), default=str))
+            out.write(json.dumps(dict(zip(columns, (_plain(v) for v in row), strict=False)), default=str))
             n += 1
     out.write("\n]\n" if n else "]\n")
     return n
@@ -69,8 +71,8 @@ def _json(columns: Sequence[str], batches: Iterator[list[tuple[Any, ...]]], out:
 def _table(columns: Sequence[str], rows: list[tuple[Any, ...]], out: IO[str]) -> int:
     cells = [[_cell(v) for v in row] for row in rows]
     widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
-    out.write("  ".join(c.ljust(w) for c, w in zip(columns, widths)).rstrip() + "\n")
+    out.write("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=False)).rstrip() + "\n")
     out.write("  ".join("-" * w for w in widths) + "\n")
     for r in cells:
-        out.write("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() + "\n")
+        out.write("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)).rstrip() + "\n")
     return len(cells)

@@ -15,10 +15,20 @@ from warehouse.cli.options import config_option, db_option
 @config_option
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress or summary on stderr.")
-@click.option("--exact-only", is_flag=True, hidden=True,
-              help="Read every file with the exact line reader (no DuckDB fast path).")
-def ingest_command(runs_dir: str | None, db: str | None, config_path: str | None, as_json: bool,
-                   quiet: bool, exact_only: bool) -> None:
+@click.option(
+    "--exact-only",
+    is_flag=True,
+    hidden=True,
+    help="Read every file with the exact line reader (no DuckDB fast path).",
+)
+def ingest_command(
+    runs_dir: str | None,
+    db: str | None,
+    config_path: str | None,
+    as_json: bool,
+    quiet: bool,
+    exact_only: bool,
+) -> None:
     """Load new, grown and rewritten run logs into the database (a no-op when nothing changed).
 
     Reads *.jsonl, *.jsonl.recovered and *.jsonl.gz under RUNS_DIR (default: runs/), skipping
@@ -34,14 +44,18 @@ def ingest_command(runs_dir: str | None, db: str | None, config_path: str | None
     from warehouse.config import load_config
 
     config = load_config(config_path)
-    summary = ingest_runs(runs_dir or config.runs_dir, db or config.db, config=config,
-                          progress=not quiet, fast=not exact_only)
+    summary = ingest_runs(
+        runs_dir or config.runs_dir, db or config.db, config=config, progress=not quiet, fast=not exact_only
+    )
     if as_json:
         click.echo(json.dumps(summary.as_dict()))
     if not quiet:
         if summary.files_skipped:
-            click.echo(f"skipped {summary.files_skipped} non-log file(s), e.g. "
-                       f"{', '.join(summary.skipped_examples[:3])}", err=True)
+            click.echo(
+                f"skipped {summary.files_skipped} non-log file(s), e.g. "
+                f"{', '.join(summary.skipped_examples[:3])}",
+                err=True,
+            )
         click.echo(f"ingest: {summary.line()}", err=True)
 
 

@@ -15,10 +15,12 @@ from warehouse.cli.options import config_option, db_option, output_options, reso
 @db_option
 @config_option
 @output_options
-@click.option("--allow-external", is_flag=True,
-              help="Allow file and network access from SQL (off: read_text, COPY, ATTACH fail).")
-def query_command(sql: str, db: str | None, config_path: str | None, fmt: str,
-                  allow_external: bool) -> None:
+@click.option(
+    "--allow-external",
+    is_flag=True,
+    help="Allow file and network access from SQL (off: read_text, COPY, ATTACH fail).",
+)
+def query_command(sql: str, db: str | None, config_path: str | None, fmt: str, allow_external: bool) -> None:
     """Run a read-only SQL query against the published database.
 
     The connection is read-only and, unless --allow-external, cannot read or write files.
@@ -28,11 +30,11 @@ def query_command(sql: str, db: str | None, config_path: str | None, fmt: str,
       warehouse query "select model, credited, credited_low, credited_high from model_ranking"
       warehouse query "select count(*) from steps" --csv > n.csv
     """
+    import duckdb
+
     from warehouse.db import open_reader
     from warehouse.errors import QueryError
     from warehouse.output import write_rows
-
-    import duckdb
 
     con = open_reader(resolve_db(db, config_path), locked_down=not allow_external)
     try:
@@ -84,9 +86,11 @@ def status_command(db: str | None, config_path: str | None, as_json: bool) -> No
 
 
 def _status(con: Any) -> dict[str, Any]:
-    one = lambda sql: con.execute(sql).fetchone()[0]  # noqa: E731
-    last = con.execute("SELECT finished_at, seconds, lines_good, lines_quarantined FROM ingest_log"
-                       " ORDER BY load_id DESC LIMIT 1").fetchone()
+    one = lambda sql: con.execute(sql).fetchone()[0]
+    last = con.execute(
+        "SELECT finished_at, seconds, lines_good, lines_quarantined FROM ingest_log"
+        " ORDER BY load_id DESC LIMIT 1"
+    ).fetchone()
     return {
         "files": one("SELECT count(*) FROM files WHERE status = 'present'"),
         "files_missing": one("SELECT count(*) FROM files WHERE status = 'missing'"),
@@ -97,7 +101,8 @@ def _status(con: Any) -> dict[str, Any]:
         "new_keys_seen": one("SELECT count(*) FROM schema_drift"),
         "ingests": one("SELECT count(*) FROM ingest_log"),
         "last_ingest": f"{last[0]} ({last[1]:.2f} s, {last[2]} lines, {last[3]} quarantined)"
-        if last else "never",
+        if last
+        else "never",
     }
 
 
