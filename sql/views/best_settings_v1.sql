@@ -13,7 +13,10 @@
 --   SELECT * FROM best_settings_for(min_steps := 50, apples_only := true)  -- apples-only settings, at least 50 steps
 
 CREATE OR REPLACE MACRO best_settings_for_v1(min_steps := 30, apples_only := false) AS TABLE
-WITH s AS (
+WITH st AS MATERIALIZED (
+    SELECT * FROM steps_v1 WHERE task_type = 'mcq' AND (NOT apples_only OR apples)
+),
+s AS (
     SELECT model, setting_id,
            any_value(setting) AS setting, any_value(apples) AS apples, any_value(tau) AS tau,
            any_value(run_task) AS task,
@@ -29,8 +32,7 @@ WITH s AS (
            avg(student_tokens) AS tokens_per_step, avg(seconds) AS seconds_per_step,
            avg(cost_usd) AS cost_per_step,
            sum(cost_usd) / nullif(count(*) FILTER (WHERE credited), 0) AS cost_per_credited
-    FROM steps_v1
-    WHERE task_type = 'mcq' AND (NOT apples_only OR apples)
+    FROM st
     GROUP BY model, setting_id
 ),
 e AS (
@@ -61,8 +63,9 @@ r AS (
     FROM c
 ),
 runs_best AS (
-    SELECT model, setting_id, max(credited_final) AS best_run_credited_final
-    FROM runs_summary_v1 WHERE steps_n > 0 GROUP BY model, setting_id
+    SELECT model, setting_id, max(cf) AS best_run_credited_final
+    FROM (SELECT model, setting_id, run_key, avg(credited::INT) AS cf FROM st GROUP BY ALL)
+    GROUP BY model, setting_id
 )
 SELECT
     r.model, r.setting_id, r.setting, r.apples, r.task, r.tau,

@@ -6,10 +6,10 @@
 
 CREATE OR REPLACE VIEW catalog_v1 AS
 SELECT
-    s.run_ts, CASE WHEN NOT r.archived THEN r.file_mtime END AS mtime,
+    s.run_ts, CASE WHEN NOT s.archived THEN s.file_mtime END AS mtime,
     s.provider, s.model, s.task, s.fact_cards_budget AS budget, s.self_consistency_n AS sc,
     s.idk_enabled AS idk, s.closed_book, s.use_fact_cards, s.require_citations,
     s.steps_n, s.credited_final, s.witness_final, s.acc_final, s.mean_step_seconds, s.tokens_total,
-    s.source_path AS path, s.status, s.campaign, r.archived, r.n_copies, s.run_id, s.run_key
-FROM runs_summary_v1 s JOIN runs_v1 r USING (run_key)
+    s.source_path AS path, s.status, s.campaign, s.archived, s.n_copies, s.run_id, s.run_key
+FROM runs_summary_v1 s
 ORDER BY s.run_ts DESC NULLS LAST, mtime DESC NULLS LAST, s.run_key;

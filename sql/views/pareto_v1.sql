@@ -7,7 +7,7 @@
 -- Rows below the minimum n (best_settings_v1.below_min_n) are kept but flagged.
 
 CREATE OR REPLACE VIEW pareto_v1 AS
-WITH b AS (SELECT * FROM best_settings_v1)
+WITH b AS MATERIALIZED (SELECT * FROM best_settings_v1)
 SELECT
     b.model, b.setting_id, b.setting, b.n_runs, b.n_steps, b.below_min_n,
     b.credited, b.credited_low, b.credited_high,

@@ -17,10 +17,6 @@
 --   runs with the same setting_id ran the same configuration. setting is a short readable label.
 -- apples: task = mcq and closed_book and use_fact_cards and require_citations (LOGFORMAT C.11).
 
-CREATE OR REPLACE MACRO _dial_int(d, k) AS TRY_CAST(TRY_CAST(json_extract_string(d, '$.' || k) AS DOUBLE) AS INTEGER);
-CREATE OR REPLACE MACRO _dial_dbl(d, k) AS TRY_CAST(json_extract_string(d, '$.' || k) AS DOUBLE);
-CREATE OR REPLACE MACRO _dial_bool(d, k) AS TRY_CAST(json_extract_string(d, '$.' || k) AS BOOLEAN);
-CREATE OR REPLACE MACRO _dial_str(d, k) AS json_extract_string(d, '$.' || k);
 CREATE OR REPLACE MACRO _implied_dials() AS
     '{"use_fact_cards": false, "require_citations": false, "idk_enabled": false, "best_of_n": 0, "max_learn_boosts": 0}';
 
@@ -72,24 +68,49 @@ endrec AS (
     QUALIFY row_number() OVER (PARTITION BY e.run_key ORDER BY e.line_no DESC) = 1
 ),
 joined AS (
-    SELECT b.*, h.* EXCLUDE (run_key), e.end_status, e.end_reason,
-           CASE WHEN h.dials IS NOT NULL AND json_type(h.dials) = 'OBJECT'
-                THEN json_merge_patch(_implied_dials(), h.dials) END AS dials_eff
+    SELECT b.*, h.* EXCLUDE (run_key), e.end_status, e.end_reason, h.dials::VARCHAR AS dials_text
     FROM best b LEFT JOIN hdr h USING (run_key) LEFT JOIN endrec e USING (run_key)
 ),
+-- JSON work once per distinct dials object (a sweep has few), not once per run.
+dial_sets AS (
+    SELECT d.dials_text, d.dials_eff,
+           json_transform(d.dials_eff, '{"closed_book": "BOOLEAN", "anonymize": "BOOLEAN",
+               "self_consistency_n": "DOUBLE", "sc_extract_n": "DOUBLE", "fact_cards_budget": "DOUBLE",
+               "best_of_n": "DOUBLE", "q_min": "DOUBLE", "max_learn_boosts": "DOUBLE",
+               "idk_enabled": "BOOLEAN", "target_confidence": "DOUBLE", "use_tools": "BOOLEAN",
+               "use_fact_cards": "BOOLEAN", "require_citations": "BOOLEAN", "citation_mode": "VARCHAR",
+               "reasoning": "VARCHAR", "controller": "VARCHAR", "rerank": "VARCHAR",
+               "evidence_weighted_selection": "BOOLEAN", "uncertainty_gate": "BOOLEAN", "verify": "BOOLEAN",
+               "accumulate_notes": "BOOLEAN", "context_position": "VARCHAR", "temp_answer": "DOUBLE",
+               "tools": "JSON"}') AS dv,
+           list_sort(list_transform(map_entries(json_transform(d.dials_eff, '"MAP(VARCHAR, JSON)"')),
+                                    lambda e: e.key || '=' || e.value::VARCHAR)) AS dial_kv,
+           list_filter(json_keys(_implied_dials()),
+                       lambda k: json_extract(d.dials_text, '$."' || k || '"') IS NULL) AS dials_implied
+    FROM (
+        SELECT dials_text, json_merge_patch(_implied_dials(), dials_text) AS dials_eff
+        FROM (SELECT DISTINCT dials_text FROM joined WHERE dials_text IS NOT NULL)
+        WHERE json_type(dials_text) = 'OBJECT'
+    ) d
+),
 typed AS (
-    SELECT j.*,
+    SELECT j.*, ds.dials_eff, ds.dial_kv, ds.dials_implied,
            coalesce(j.hdr_provider, j.f_provider) AS provider_v,
            coalesce(j.hdr_model, j.f_model, 'unknown') AS model_v,
            coalesce(j.hdr_student, j.f_student) AS student_v,
            coalesce(j.hdr_tau, j.f_tau) AS tau_v,
-           CASE WHEN j.dials_eff IS NULL THEN NULL ELSE
-               list_sort(list_transform(json_keys(j.dials_eff),
-                   lambda k: k || '=' || json_extract(j.dials_eff, '$."' || k || '"')::VARCHAR)) END AS dial_kv,
-           CASE WHEN j.dials IS NULL OR json_type(j.dials) <> 'OBJECT' THEN NULL ELSE
-               list_filter(json_keys(_implied_dials()),
-                   lambda k: json_extract(j.dials, '$."' || k || '"') IS NULL) END AS dials_implied
-    FROM joined j
+           ds.dv.closed_book, ds.dv.anonymize,
+           TRY_CAST(ds.dv.self_consistency_n AS INTEGER) AS self_consistency_n,
+           TRY_CAST(ds.dv.sc_extract_n AS INTEGER) AS sc_extract_n,
+           TRY_CAST(ds.dv.fact_cards_budget AS INTEGER) AS fact_cards_budget,
+           TRY_CAST(ds.dv.best_of_n AS INTEGER) AS best_of_n,
+           TRY_CAST(ds.dv.q_min AS INTEGER) AS q_min,
+           TRY_CAST(ds.dv.max_learn_boosts AS INTEGER) AS max_learn_boosts,
+           ds.dv.idk_enabled, ds.dv.target_confidence, ds.dv.use_tools, ds.dv.use_fact_cards,
+           ds.dv.require_citations, ds.dv.citation_mode, ds.dv.reasoning, ds.dv.controller,
+           ds.dv.rerank, ds.dv.evidence_weighted_selection, ds.dv.uncertainty_gate, ds.dv.verify,
+           ds.dv.accumulate_notes, ds.dv.context_position, ds.dv.temp_answer, ds.dv.tools
+    FROM joined j LEFT JOIN dial_sets ds USING (dials_text)
 )
 SELECT
     t.run_key,
@@ -148,30 +169,30 @@ SELECT
     CASE WHEN t.last_step_ts IS NOT NULL THEN make_timestamp((t.last_step_ts * 1000000)::BIGINT) END AS ended_at,
     CASE WHEN t.mtime_ns IS NOT NULL THEN make_timestamp(t.mtime_ns // 1000) END AS file_mtime,
     t.anon_seed,
-    _dial_bool(t.dials_eff, 'closed_book')                        AS closed_book,
-    _dial_bool(t.dials_eff, 'anonymize')                          AS anonymize,
-    _dial_int(t.dials_eff, 'self_consistency_n')                  AS self_consistency_n,
-    _dial_int(t.dials_eff, 'sc_extract_n')                        AS sc_extract_n,
-    _dial_int(t.dials_eff, 'fact_cards_budget')                   AS fact_cards_budget,
-    _dial_int(t.dials_eff, 'best_of_n')                           AS best_of_n,
-    _dial_int(t.dials_eff, 'q_min')                               AS q_min,
-    _dial_int(t.dials_eff, 'max_learn_boosts')                    AS max_learn_boosts,
-    _dial_bool(t.dials_eff, 'idk_enabled')                        AS idk_enabled,
-    _dial_dbl(t.dials_eff, 'target_confidence')                   AS target_confidence,
-    _dial_bool(t.dials_eff, 'use_tools')                          AS use_tools,
-    _dial_bool(t.dials_eff, 'use_fact_cards')                     AS use_fact_cards,
-    _dial_bool(t.dials_eff, 'require_citations')                  AS require_citations,
-    _dial_str(t.dials_eff, 'citation_mode')                       AS citation_mode,
-    _dial_str(t.dials_eff, 'reasoning')                           AS reasoning,
-    _dial_str(t.dials_eff, 'controller')                          AS controller,
-    _dial_str(t.dials_eff, 'rerank')                              AS rerank,
-    _dial_bool(t.dials_eff, 'evidence_weighted_selection')        AS evidence_weighted_selection,
-    _dial_bool(t.dials_eff, 'uncertainty_gate')                   AS uncertainty_gate,
-    _dial_bool(t.dials_eff, 'verify')                             AS verify,
-    _dial_bool(t.dials_eff, 'accumulate_notes')                   AS accumulate_notes,
-    _dial_str(t.dials_eff, 'context_position')                    AS context_position,
-    _dial_dbl(t.dials_eff, 'temp_answer')                         AS temp_answer,
-    json_extract(t.dials_eff, '$.tools')                          AS tools,
+    t.closed_book                        AS closed_book,
+    t.anonymize                          AS anonymize,
+    t.self_consistency_n                  AS self_consistency_n,
+    t.sc_extract_n                        AS sc_extract_n,
+    t.fact_cards_budget                   AS fact_cards_budget,
+    t.best_of_n                           AS best_of_n,
+    t.q_min                               AS q_min,
+    t.max_learn_boosts                    AS max_learn_boosts,
+    t.idk_enabled                        AS idk_enabled,
+    t.target_confidence                   AS target_confidence,
+    t.use_tools                          AS use_tools,
+    t.use_fact_cards                     AS use_fact_cards,
+    t.require_citations                  AS require_citations,
+    t.citation_mode                       AS citation_mode,
+    t.reasoning                           AS reasoning,
+    t.controller                          AS controller,
+    t.rerank                              AS rerank,
+    t.evidence_weighted_selection        AS evidence_weighted_selection,
+    t.uncertainty_gate                   AS uncertainty_gate,
+    t.verify                             AS verify,
+    t.accumulate_notes                   AS accumulate_notes,
+    t.context_position                    AS context_position,
+    t.temp_answer                         AS temp_answer,
+    t.tools,
     t.dials,
     t.dials_implied,
     t.dial_kv,
@@ -182,19 +203,19 @@ SELECT
               'options=' || coalesce(t.cfg_num_options::VARCHAR, '?'), 'tau=' || coalesce(t.tau_v::VARCHAR, '?'))
              || '|' || coalesce(array_to_string(t.dial_kv, ';'), 'no-header')), 10) AS setting_id,
     concat_ws(' ',
-        'sc=' || _dial_int(t.dials_eff, 'self_consistency_n'),
-        'b=' || _dial_int(t.dials_eff, 'fact_cards_budget'),
-        'bo=' || _dial_int(t.dials_eff, 'best_of_n'),
-        'scx=' || _dial_int(t.dials_eff, 'sc_extract_n'),
-        'q=' || _dial_int(t.dials_eff, 'q_min'),
-        'mlb=' || _dial_int(t.dials_eff, 'max_learn_boosts'),
-        'idk=' || _dial_bool(t.dials_eff, 'idk_enabled')::INT,
-        'tools=' || _dial_bool(t.dials_eff, 'use_tools')::INT,
-        'fc=' || _dial_bool(t.dials_eff, 'use_fact_cards')::INT,
-        'cit=' || _dial_bool(t.dials_eff, 'require_citations')::INT,
-        'cb=' || _dial_bool(t.dials_eff, 'closed_book')::INT,
+        'sc=' || t.self_consistency_n,
+        'b=' || t.fact_cards_budget,
+        'bo=' || t.best_of_n,
+        'scx=' || t.sc_extract_n,
+        'q=' || t.q_min,
+        'mlb=' || t.max_learn_boosts,
+        'idk=' || t.idk_enabled::INT,
+        'tools=' || t.use_tools::INT,
+        'fc=' || t.use_fact_cards::INT,
+        'cit=' || t.require_citations::INT,
+        'cb=' || t.closed_book::INT,
         'tau=' || t.tau_v)                                        AS setting,
-    coalesce(t.cfg_task = 'mcq' AND _dial_bool(t.dials_eff, 'closed_book')
-             AND _dial_bool(t.dials_eff, 'use_fact_cards')
-             AND _dial_bool(t.dials_eff, 'require_citations'), false) AS apples
+    coalesce(t.cfg_task = 'mcq' AND t.closed_book
+             AND t.use_fact_cards
+             AND t.require_citations, false) AS apples
 FROM typed t;

@@ -1,23 +1,30 @@
 -- witness_credited v1: per model the witness -> credited lever: credited given witness pass / fail, the gap with interval, and the run-level correlation
 -- Step level (MCQ steps): credited_if_witness = P(credited | witness_pass), credited_if_no_witness =
 --   P(credited | not witness_pass), each with a 95% Wilson interval; lift = their difference with a
---   Newcombe 95% interval. Run level (runs_summary_v1): Pearson corr and least-squares slope of
+--   Newcombe 95% interval. Run level (per-run finals as in runs_summary_v1): Pearson corr and least-squares slope of
 --   credited_final on witness_final over runs (NULL with fewer than 3 runs).
 
 CREATE OR REPLACE VIEW witness_credited_v1 AS
-WITH s AS (
+WITH st AS MATERIALIZED (
+    SELECT model, run_key, credited, witness_pass FROM steps_v1 WHERE task_type = 'mcq'
+),
+s AS (
     SELECT model,
            count(*) AS n_steps,
            count(*) FILTER (WHERE witness_pass) AS witness_n,
-           count(*) FILTER (WHERE (credited AND witness_pass)) AS credited_w,
-           count(*) FILTER (WHERE (credited AND NOT witness_pass)) AS credited_nw
-    FROM steps_v1 WHERE task_type = 'mcq' GROUP BY model
+           count(*) FILTER (WHERE credited AND witness_pass) AS credited_w,
+           count(*) FILTER (WHERE credited AND NOT witness_pass) AS credited_nw
+    FROM st GROUP BY model
+),
+per_run AS (
+    SELECT model, run_key, avg(credited::INT) AS credited_final, avg(witness_pass::INT) AS witness_final
+    FROM st GROUP BY model, run_key
 ),
 r AS (
     SELECT model, count(*) AS n_runs,
            CASE WHEN count(*) >= 3 THEN corr(credited_final, witness_final) END AS run_corr,
            CASE WHEN count(*) >= 3 THEN regr_slope(credited_final, witness_final) END AS run_slope
-    FROM runs_summary_v1 WHERE steps_n > 0 GROUP BY model
+    FROM per_run GROUP BY model
 )
 SELECT s.model, s.n_steps, r.n_runs,
        s.witness_n::DOUBLE / s.n_steps AS witness,
