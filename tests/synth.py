@@ -164,3 +164,20 @@ def write_jsonl(path: Path, records: Iterator[dict[str, Any]] | list[dict[str, A
     with path.open("a" if append else "w", encoding="utf-8") as f:
         for rec in records:
             f.write(json.dumps(rec) + "\n")
+
+
+def docs_design() -> Design:
+    """The sweep behind docs/queries.md (seed 2026)."""
+    r1, mixtral = "deepseek-ai/DeepSeek-R1", "mistralai/Mixtral-8x7B-Instruct-v0.1"
+    return Design(
+        base={"gpt-4.1": 0.62, mixtral: 0.48, r1: 0.52},
+        grid={"fact_cards_budget": (6, 10), "self_consistency_n": (1, 3)},
+        effects={(r1, "self_consistency_n", 3): 0.12, (mixtral, "fact_cards_budget", 10): 0.08},
+        runs=6, steps=30, append_runs=True, campaign="sweep",
+        tokens={"gpt-4.1": 1800, mixtral: 2600, r1: 5200})
+
+
+if __name__ == "__main__":  # python tests/synth.py RUNS_DIR: write the docs/queries.md corpus
+    import sys
+
+    write_corpus(Path(sys.argv[1]), docs_design(), 2026)
