@@ -13,43 +13,57 @@
 CREATE OR REPLACE VIEW dial_effects_v1 AS
 WITH run_cells AS (
     SELECT run_key, count(*) AS n, count(*) FILTER (WHERE credited) AS k,
-           avg(student_tokens) AS tok, avg(seconds) AS sec
+           sum(student_tokens) AS tok_sum, count(student_tokens) AS tok_n,
+           sum(seconds) AS sec_sum, count(seconds) AS sec_n
     FROM steps_v1 WHERE task_type = 'mcq' GROUP BY run_key
 ),
-run_dials AS (
-    UNPIVOT (
-        SELECT run_key, model, cond_key, dial_kv,
-               closed_book::VARCHAR AS closed_book, self_consistency_n::VARCHAR AS self_consistency_n,
-               sc_extract_n::VARCHAR AS sc_extract_n, fact_cards_budget::VARCHAR AS fact_cards_budget,
-               best_of_n::VARCHAR AS best_of_n, q_min::VARCHAR AS q_min,
-               max_learn_boosts::VARCHAR AS max_learn_boosts, idk_enabled::VARCHAR AS idk_enabled,
-               target_confidence::VARCHAR AS target_confidence, use_tools::VARCHAR AS use_tools,
-               use_fact_cards::VARCHAR AS use_fact_cards, require_citations::VARCHAR AS require_citations,
-               citation_mode, reasoning, controller, rerank,
-               evidence_weighted_selection::VARCHAR AS evidence_weighted_selection,
-               uncertainty_gate::VARCHAR AS uncertainty_gate, verify::VARCHAR AS verify,
-               context_position, temp_answer::VARCHAR AS temp_answer
-        FROM runs_v1
-    ) ON closed_book, self_consistency_n, sc_extract_n, fact_cards_budget, best_of_n, q_min,
-         max_learn_boosts, idk_enabled, target_confidence, use_tools, use_fact_cards,
-         require_citations, citation_mode, reasoning, controller, rerank,
-         evidence_weighted_selection, uncertainty_gate, verify, context_position, temp_answer
+-- one row per model x setting (its runs pooled): dials and the stratum key are constant there
+setting_cells AS (
+    SELECT r.model, r.setting_id, any_value(r.cond_key) AS cond_key, any_value(r.dial_kv) AS dial_kv,
+           count(*) AS n_runs, sum(c.n)::BIGINT AS n, sum(c.k)::BIGINT AS k,
+           sum(c.tok_sum) AS tok_sum, sum(c.tok_n) AS tok_n, sum(c.sec_sum) AS sec_sum, sum(c.sec_n) AS sec_n,
+           any_value(r.closed_book)::VARCHAR AS closed_book,
+           any_value(r.self_consistency_n)::VARCHAR AS self_consistency_n,
+           any_value(r.sc_extract_n)::VARCHAR AS sc_extract_n,
+           any_value(r.fact_cards_budget)::VARCHAR AS fact_cards_budget,
+           any_value(r.best_of_n)::VARCHAR AS best_of_n, any_value(r.q_min)::VARCHAR AS q_min,
+           any_value(r.max_learn_boosts)::VARCHAR AS max_learn_boosts,
+           any_value(r.idk_enabled)::VARCHAR AS idk_enabled,
+           any_value(r.target_confidence)::VARCHAR AS target_confidence,
+           any_value(r.use_tools)::VARCHAR AS use_tools,
+           any_value(r.use_fact_cards)::VARCHAR AS use_fact_cards,
+           any_value(r.require_citations)::VARCHAR AS require_citations,
+           any_value(r.citation_mode) AS citation_mode, any_value(r.reasoning) AS reasoning,
+           any_value(r.controller) AS controller, any_value(r.rerank) AS rerank,
+           any_value(r.evidence_weighted_selection)::VARCHAR AS evidence_weighted_selection,
+           any_value(r.uncertainty_gate)::VARCHAR AS uncertainty_gate,
+           any_value(r.verify)::VARCHAR AS verify, any_value(r.context_position) AS context_position,
+           any_value(r.temp_answer)::VARCHAR AS temp_answer
+    FROM runs_v1 r JOIN run_cells c USING (run_key)
+    GROUP BY r.model, r.setting_id
+),
+setting_dials AS (
+    UNPIVOT setting_cells
+    ON closed_book, self_consistency_n, sc_extract_n, fact_cards_budget, best_of_n, q_min,
+       max_learn_boosts, idk_enabled, target_confidence, use_tools, use_fact_cards,
+       require_citations, citation_mode, reasoning, controller, rerank,
+       evidence_weighted_selection, uncertainty_gate, verify, context_position, temp_answer
     INTO NAME dial VALUE value
 ),
 cells AS (
-    SELECT d.model, d.dial, d.value, d.run_key, c.n, c.k, c.tok, c.sec,
-           d.cond_key || '|' || array_to_string(
-               list_filter(d.dial_kv, lambda x: NOT starts_with(x, d.dial || '=')), ';') AS stratum
-    FROM run_dials d JOIN run_cells c USING (run_key)
+    SELECT model, dial, value, n_runs, n, k, tok_sum, tok_n, sec_sum, sec_n,
+           cond_key || '|' || array_to_string(
+               list_filter(dial_kv, lambda x: NOT starts_with(x, dial || '=')), ';') AS stratum
+    FROM setting_dials
 ),
 varying AS (
     SELECT model, dial FROM cells GROUP BY model, dial HAVING count(DISTINCT value) >= 2
 ),
 marginal AS (
-    SELECT c.model, c.dial, c.value, count(*) AS n_runs, sum(n)::BIGINT AS n_steps, sum(k)::BIGINT AS credited_n,
-           sum(k)::DOUBLE / sum(n) AS credited,
-           sum(tok * n) / sum(n) FILTER (WHERE tok IS NOT NULL) AS tokens_per_step,
-           sum(sec * n) / sum(n) FILTER (WHERE sec IS NOT NULL) AS seconds_per_step
+    SELECT c.model, c.dial, c.value, sum(n_runs)::BIGINT AS n_runs, sum(n)::BIGINT AS n_steps,
+           sum(k)::BIGINT AS credited_n, sum(k)::DOUBLE / sum(n) AS credited,
+           sum(tok_sum) / nullif(sum(tok_n), 0) AS tokens_per_step,
+           sum(sec_sum) / nullif(sum(sec_n), 0) AS seconds_per_step
     FROM cells c SEMI JOIN varying v USING (model, dial)
     GROUP BY c.model, c.dial, c.value
 ),
@@ -60,7 +74,7 @@ ref AS (
 ),
 strata AS (
     SELECT model, dial, value, stratum, sum(n)::BIGINT AS n, sum(k)::BIGINT AS k,
-           sum(tok * n) / sum(n) AS tok, sum(sec * n) / sum(n) AS sec
+           sum(tok_sum) / nullif(sum(tok_n), 0) AS tok, sum(sec_sum) / nullif(sum(sec_n), 0) AS sec
     FROM cells GROUP BY model, dial, value, stratum
 ),
 matched AS (
