@@ -41,10 +41,11 @@ def _reader(db: str | None, config_path: str | None) -> duckdb.DuckDBPyConnectio
 @click.command("views")
 @output_options
 def views_command(fmt: str) -> None:
-    """List the analysis views and macros: name, version, latest, kind, description.
+    """List the analysis views and macros with their versions.
 
-    Query the unversioned name (e.g. model_ranking) for the latest version, or a
-    versioned one (model_ranking_v1) to pin it.
+    Columns: name, version, latest, kind, description. Query the unversioned name
+    (e.g. model_ranking) for the latest version, or a versioned one (model_ranking_v1)
+    to pin it.
 
     \b
     Example:
@@ -69,8 +70,10 @@ def views_command(fmt: str) -> None:
 @click.option("--out", default=None, metavar="CSV", help="Write CSV to this file instead of stdout.")
 def best_settings_command(db: str | None, config_path: str | None, fmt: str, apples: bool,
                           min_steps: int, all_rows: bool, model: str | None, out: str | None) -> None:
-    """Per model: the best dial setting (pooled over runs, with intervals) and the
-    recommended one (cheapest not significantly worse than the best).
+    """Best and recommended dial setting per model, with intervals.
+
+    Settings pool all their runs (never one lucky run). The recommended setting is the
+    cheapest one (tokens, then seconds) not significantly worse than the best.
 
     \b
     Example:
@@ -98,8 +101,10 @@ def best_settings_command(db: str | None, config_path: str | None, fmt: str, app
 @click.option("--out", default=None, metavar="CSV", help="Write CSV to this file instead of stdout.")
 def dial_effects_command(db: str | None, config_path: str | None, fmt: str, model: str | None,
                          dial: str | None, significant: bool, out: str | None) -> None:
-    """Per model and dial value: credited with interval and the effect against the
-    model's most common value, estimated where all other dials are equal.
+    """Effect of each dial value per model, with intervals and FDR control.
+
+    Each value is compared with the model's most common value of that dial, only within
+    groups of runs whose other dials are equal.
 
     \b
     Example:
@@ -124,7 +129,9 @@ def dial_effects_command(db: str | None, config_path: str | None, fmt: str, mode
 @click.option("--out", default=None, metavar="CSV", help="Write CSV to this file instead of stdout.")
 def catalog_command(db: str | None, config_path: str | None, fmt: str, limit: int | None,
                     out: str | None) -> None:
-    """One row per run, newest first, archived runs included (path archive://...).
+    """One row per run, newest first, archived runs included.
+
+    Archived runs show their archive://... path.
 
     \b
     Example:
@@ -151,10 +158,10 @@ def catalog_command(db: str | None, config_path: str | None, fmt: str, limit: in
               type=click.Choice(["credited", "correct", "witness"]), help="What counts as right.")
 def compare_command(a: str, b: str, db: str | None, config_path: str | None, fmt: str,
                     metric: str) -> None:
-    """Paired comparison of A and B on the same items: both-right / only-A / only-B /
-    both-wrong, exact McNemar p-value, difference with 95% interval.
+    """Paired comparison of A and B on the same items (exact McNemar).
 
-    A and B are models, setting_ids, run_ids or model@setting_id.
+    Counts both-right / only-A / only-B / both-wrong and gives the difference with a 95%
+    interval. A and B are models, setting_ids, run_ids or model@setting_id.
 
     \b
     Example:
@@ -175,7 +182,9 @@ def compare_command(a: str, b: str, db: str | None, config_path: str | None, fmt
 @db_option
 @config_option
 def prices_command(db: str | None, config_path: str | None) -> None:
-    """Load [prices."model"] of warehouse.toml into the prices table the cost columns use.
+    """Load warehouse.toml [prices] into the table the cost columns use.
+
+    Each [prices."model"] needs input_per_mtok and output_per_mtok (USD per million tokens).
 
     \b
     Example:
