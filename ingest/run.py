@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -272,7 +273,8 @@ def _transaction(
         fault_point("ingest:after_commit")
         phase("commit")
     except BaseException:
-        con.execute("ROLLBACK")
+        with contextlib.suppress(Exception):  # a failed COMMIT has already ended the transaction:
+            con.execute("ROLLBACK")  # never let the ROLLBACK error hide the real one (disk full)
         raise
 
 

@@ -3,6 +3,7 @@
     python tests/reliability_child.py ingest RUNS DB [exact]
     python tests/reliability_child.py export DB OUT_DIR
     python tests/reliability_child.py archive DB RUNS
+    python tests/reliability_child.py cli ARGS...   (the `warehouse` command line)
     python tests/reliability_child.py trap DBFILE   (negative control: open()+close() drops the lock)
 
 Environment (all optional):
@@ -141,6 +142,10 @@ def main(argv: list[str]) -> None:
         from warehouse.export import export
 
         export(argv[1], Path(argv[2]), None, ("csv", "parquet"))
+    elif command == "cli":  # the real CLI (error translation, exit codes) with the fault actions
+        from warehouse.cli import main as cli_main
+
+        cli_main(argv[1:])
     elif command == "trap":  # the hazard both checks exist for (RELIABILITY-NOTES §1b)
         from reliability_support import posix_locks
 

@@ -14,6 +14,7 @@ itself: copies run in a `cp` subprocess, so DuckDB's POSIX lock is never dropped
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import os
 import shutil
@@ -119,9 +120,10 @@ def writer_lock(paths: DbPaths, command: str) -> Iterator[None]:
 def sweep_stale(paths: DbPaths) -> list[Path]:
     """Remove temp files left by killed writers (call with the writer lock held)."""
     removed = []
-    for stale in paths.published.parent.glob(f".{paths.published.name}.tmp-*"):
-        stale.unlink(missing_ok=True)
-        removed.append(stale)
+    for pattern in (f".{paths.published.name}.tmp-*", f"{paths.marker.name}.tmp-*"):
+        for stale in paths.published.parent.glob(pattern):
+            stale.unlink(missing_ok=True)
+            removed.append(stale)
     stale_wal = paths.published.with_name(paths.published.name + ".wal")
     if stale_wal.exists():  # someone opened the snapshot read-write: its WAL would poison opens
         stale_wal.unlink()
@@ -245,7 +247,7 @@ def open_writer(
     if paths.published.is_dir():
         raise UsageError(f"--db {paths.published} is a directory; give a file path such as runs/runs.duckdb")
     paths.published.parent.mkdir(parents=True, exist_ok=True)
-    with writer_lock(paths, command):
+    with writer_lock(paths, command), _disk_full_is_data_error(paths.published.parent):
         sweep_stale(paths)
         seed_live(paths)
         con = connect_file(paths.live, read_only=False)
@@ -264,6 +266,21 @@ def open_writer(
         # publishes.
         if not paths.published.exists() or _live_stamp(paths) != _read_marker(paths):
             publish(paths)
+
+
+@contextlib.contextmanager
+def _disk_full_is_data_error(directory: Path) -> Iterator[None]:
+    """ENOSPC, from DuckDB (IOException, FatalException on checkpoint) or the OS, becomes one
+    clear DataError. The published snapshot is untouched; committed work stays in the live file."""
+    try:
+        yield
+    except Exception as e:
+        if not (isinstance(e, OSError) and e.errno == errno.ENOSPC) and "No space left" not in str(e):
+            raise
+        raise DataError(
+            f"disk full in {directory}: {_first_line(e)}; free some space and rerun "
+            "(readers keep the previous database)"
+        ) from e
 
 
 def _live_stamp(paths: DbPaths) -> str:
