@@ -54,11 +54,19 @@ def _check_views(con: duckdb.DuckDBPyConnection) -> None:
                          " with this version (it applies the migrations), then retry")
 
 
+def _stage(con: duckdb.DuckDBPyConnection) -> None:
+    """Compute the run-level views once (several sections read them) into temp tables."""
+    con.execute("""CREATE OR REPLACE TEMP TABLE report_runs AS
+        SELECT relpath, status, model, steps_logged, planned_steps, started_at FROM runs""")
+    con.execute("""CREATE OR REPLACE TEMP TABLE report_summary AS
+        SELECT model, run_ts, steps_n, witness_final, credited_final FROM runs_summary""")
+
+
 def _totals(con: duckdb.DuckDBPyConnection) -> Row:
     return one(con, """
         SELECT count(*) AS runs, count(DISTINCT model) AS models,
                sum(steps_n)::BIGINT AS steps, min(run_ts) AS oldest, max(run_ts) AS newest
-        FROM runs_summary""")
+        FROM report_summary""")
 
 
 def _health(con: duckdb.DuckDBPyConnection) -> Row:
@@ -68,14 +76,16 @@ def _health(con: duckdb.DuckDBPyConnection) -> Row:
             SELECT f.relpath, count(*) AS n, min(q.error) AS error
             FROM quarantine q LEFT JOIN files f USING (file_id)
             GROUP BY f.relpath ORDER BY n DESC, f.relpath LIMIT 8"""),
-        "run_status": rows(con, "SELECT status, count(*) AS n FROM runs GROUP BY status ORDER BY n DESC"),
-        "incomplete": one(con, "SELECT count(*) AS n FROM runs WHERE status <> 'complete'").get("n", 0),
+        "run_status": rows(con, "SELECT status, count(*) AS n FROM report_runs"
+                                " GROUP BY status ORDER BY n DESC"),
+        "incomplete": one(con, "SELECT count(*) AS n FROM report_runs"
+                               " WHERE status <> 'complete'").get("n", 0),
         "incomplete_examples": rows(con, """
-            SELECT relpath, status, steps_logged, planned_steps FROM runs WHERE status <> 'complete'
+            SELECT relpath, status, steps_logged, planned_steps FROM report_runs WHERE status <> 'complete'
             ORDER BY started_at DESC NULLS LAST, relpath LIMIT 8"""),
-        "no_model": one(con, "SELECT count(*) AS n FROM runs WHERE model = 'unknown'").get("n", 0),
+        "no_model": one(con, "SELECT count(*) AS n FROM report_runs WHERE model = 'unknown'").get("n", 0),
         "no_model_examples": rows(con, """
-            SELECT relpath, steps_logged FROM runs WHERE model = 'unknown'
+            SELECT relpath, steps_logged FROM report_runs WHERE model = 'unknown'
             ORDER BY started_at DESC NULLS LAST, relpath LIMIT 8"""),
         "drift": rows(con, "SELECT key, kind, n_lines FROM schema_drift ORDER BY n_lines DESC, key LIMIT 20"),
         "files": rows(con, "SELECT status, count(*) AS n FROM files GROUP BY status ORDER BY status"),
@@ -88,12 +98,13 @@ def load(db: str | os.PathLike[str]) -> ReportData:
     try:
         con.execute("SET enable_progress_bar = false")
         _check_views(con)
+        _stage(con)
         data = ReportData(str(db), dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"))
         data.totals = _totals(con)
         data.ranking = rows(con, "SELECT * FROM model_ranking ORDER BY rank")
         data.witness = rows(con, "SELECT * FROM witness_credited ORDER BY n_steps DESC, model")
         data.run_points = rows(con, f"""
-            SELECT model, witness_final, credited_final, steps_n FROM runs_summary
+            SELECT model, witness_final, credited_final, steps_n FROM report_summary
             WHERE witness_final IS NOT NULL AND credited_final IS NOT NULL
             USING SAMPLE reservoir({MAX_POINTS} ROWS) REPEATABLE (7)""")
         data.dials = rows(con, """

@@ -141,11 +141,14 @@ def pareto_png(pareto: list[Row], x: str, frontier: str, label: str, order: list
     fig, ax = _figure(6.5, 4.5)
     models = _top_models(rows, order)
     colors = _colors(models, order)
-    for p in rows:
-        color = colors.get(p["model"], "#bbbbbb")
-        edge = "black" if p.get(frontier) else "none"
-        ax.scatter([p[x]], [p["credited"]], s=40, color=color, edgecolors=edge, linewidths=1.2,
-                   alpha=0.45 if p.get("below_min_n") else 0.9)
+    groups: dict[tuple[str, bool, bool], list[Row]] = {}
+    for p in rows:  # one scatter call per (colour, on frontier, faded): fast with many settings
+        key = (colors.get(p["model"], "#bbbbbb"), bool(p.get(frontier)), bool(p.get("below_min_n")))
+        groups.setdefault(key, []).append(p)
+    for (color, on_front, faded), sel in groups.items():
+        ax.scatter([p[x] for p in sel], [p["credited"] for p in sel], s=40, color=color,
+                   edgecolors="black" if on_front else "none", linewidths=1.2,
+                   alpha=0.45 if faded else 0.9)
     front = sorted((p for p in rows if p.get(frontier)), key=lambda p: p[x])
     if front:
         ax.plot([p[x] for p in front], [p["credited"] for p in front], color="black", lw=1,
