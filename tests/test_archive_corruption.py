@@ -126,3 +126,14 @@ def test_original_rewritten_same_size_and_mtime(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="modified after it was archived"):
         commit(db, built)
     _assert_nothing_deleted(runs, db, {**files, sorted(files)[0]: bytes(data)})
+
+
+def test_concurrent_archive_runs_archive_once(tmp_path: Path) -> None:
+    """Two archive runs planned on the same files: the second commit finds the rows changed."""
+    runs, db, _files, first = _prepare(tmp_path)
+    second = build(plan_archive(db, runs, 10), runs / "_archive")
+    commit(db, first)
+    with pytest.raises(DataError, match="row changed"):
+        commit(db, second)
+    assert not second.path.exists() and first.path.exists()
+    assert {status for _path, status in files_rows(db).values()} == {"archived"}

@@ -253,6 +253,7 @@ def _mark_archived(con: duckdb.DuckDBPyConnection, archive: str, sha: str,
 def commit(db: str | os.PathLike[str], built: Built) -> None:
     """Verify, then delete the originals and re-point their rows; any mismatch deletes nothing."""
     entries = built.members
+    deleted = 0
     try:
         with open_writer(db, "warehouse archive") as con:
             verify_archive(built.path, built.sha256, entries)
@@ -263,14 +264,15 @@ def commit(db: str | os.PathLike[str], built: Built) -> None:
                 if _sig(path.lstat()) != _sig(st):
                     raise DataError(f"{e['name']} changed during archiving; rerun 'warehouse archive'")
                 path.unlink()
+                deleted += 1
                 fault("archive:mid-delete")
             for parent in {Path(e["original_path"]).parent for e in entries}:
                 fsync_dir(parent)
             fault("archive:before-update")
             _mark_archived(con, built.path.name, built.sha256, entries)
     except DataError:
-        if all(Path(e["original_path"]).exists() for e in entries):
-            _remove_archive(built.path)  # nothing deleted: the archive is redundant (or corrupt)
+        if not deleted:  # we deleted nothing: this archive is redundant (or corrupt)
+            _remove_archive(built.path)
         raise
 
 
