@@ -29,11 +29,12 @@ def ingest_command(
     quiet: bool,
     exact_only: bool,
 ) -> None:
-    """Load new, grown and rewritten run logs into the database (a no-op when nothing changed).
+    """Load new, grown and rewritten run logs into the database.
 
-    Reads *.jsonl, *.jsonl.recovered and *.jsonl.gz under RUNS_DIR (default: runs/), skipping
-    _aggregated/, _archive/ and _catalog/. Bad lines go to the `quarantine` table, a line still
-    being written is picked up once complete, and the whole ingest commits at once.
+    A no-op when nothing changed. Reads *.jsonl, *.jsonl.recovered and *.jsonl.gz under RUNS_DIR
+    (default: runs/), skipping _aggregated/, _archive/ and _catalog/. Bad lines go to the
+    `quarantine` table, a line still being written is picked up once complete, and the whole
+    ingest commits at once.
 
     \b
     Example:
@@ -64,7 +65,7 @@ def ingest_command(
 @config_option
 @click.option("--list", "list_only", is_flag=True, help="List applied and pending migrations only.")
 def migrate_command(db: str | None, config_path: str | None, list_only: bool) -> None:
-    """Upgrade the database schema and views to this version of runs-warehouse.
+    """Upgrade the database schema and views to this runs-warehouse.
 
     \b
     Example:

@@ -41,7 +41,7 @@ def _say(message: str) -> None:
 
 @click.group("lake")
 def lake_group() -> None:
-    """Shared warehouse on DuckLake: many machines ingest, everyone queries the same views.
+    """Shared warehouse on DuckLake: many machines ingest, everyone queries.
 
     Every other command takes the lake URL as --db too (query, status, exports).
 
@@ -60,7 +60,7 @@ def lake_group() -> None:
               help="Where a NEW lake keeps its Parquet files (stored in the catalog; "
                    "default: [lake] data_path).")
 def migrate_command(db: str | None, config_path: str | None, data_path: str | None) -> None:
-    """Create the lake if needed and apply pending migrations (tables and views).
+    """Create the lake if needed and apply pending migrations.
 
     Run it once per upgrade, from one place: connecting never migrates a lake, and concurrent
     runs wait for each other (a PostgreSQL advisory lock).
@@ -88,7 +88,7 @@ def migrate_command(db: str | None, config_path: str | None, data_path: str | No
 @click.option("--quiet", "-q", is_flag=True, help="No progress or summary on stderr.")
 def ingest_command(runs_dir: str | None, db: str | None, config_path: str | None,
                    wait_seconds: float, as_json: bool, quiet: bool) -> None:
-    """Load new, grown and rewritten logs into the lake; safe from many machines at once.
+    """Load new, grown and rewritten logs into the lake, from any machine.
 
     Each file is claimed in the catalog database before it is read, so concurrent ingests
     never load a file twice; a killed ingest's claims are freed when its session ends.
@@ -118,7 +118,7 @@ def ingest_command(runs_dir: str | None, db: str | None, config_path: str | None
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON on stdout.")
 def maintain_command(db: str | None, config_path: str | None, expire_older_than: str,
                      cleanup_older_than: str, as_json: bool) -> None:
-    """Flush inlined rows, merge small files, expire old snapshots, delete unneeded files.
+    """Flush inlined rows, merge small files, expire snapshots, clean up.
 
     Safe while ingests run; one maintainer at a time. Run it from cron (e.g. nightly).
 
@@ -169,7 +169,9 @@ def push_command(source: str | None, db: str | None, config_path: str | None, as
 @config_option
 @click.option("--json", "as_json", is_flag=True, help="Output JSON instead of tab-separated lines.")
 def claims_command(db: str | None, config_path: str | None, as_json: bool) -> None:
-    """List the files ingests hold right now (live = owner session alive, lease not expired).
+    """List the files that ingests hold right now.
+
+    live: the owner's session is alive and its lease has not expired.
 
     \b
     Example:

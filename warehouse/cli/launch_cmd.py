@@ -187,7 +187,7 @@ def _step_printer(total: int) -> Any:
 def sweep_command(ctx: click.Context, plan_file: str, jobs: int, dry_run: bool,
                   redo_incomplete: bool, runs_dir: str | None, no_ingest: bool, db: str | None,
                   config_path: str | None) -> None:
-    """Run a plan: stages x models x dial grid x seeds, resumably, then ingest and rank.
+    """Run a plan (stages x models x dials x seeds), then ingest and rank.
 
     Complete logs are skipped; incomplete ones are resumed from their last step (or redone
     with --redo-incomplete). Re-run the same command after a crash or Ctrl-C. Failures are
@@ -275,10 +275,11 @@ def _run_with_signals(planned: list[Any], jobs: int) -> Any:
 @click.option("--poll", type=float, default=5.0, show_default=True, help="Seconds between checks.")
 @click.option("--timeout", type=float, help="Give up after this many seconds.")
 def wait_command(pids: tuple[str, ...], logs: tuple[str, ...], poll: float, timeout: float | None) -> None:
-    """Wait for runs launched elsewhere, then print each log's status (tab-separated).
+    """Wait for runs launched elsewhere, then print each log's status.
 
-    Returns when every PID has exited (or, with no PIDs, when every log is complete).
-    Exit code 7 if a log is left incomplete.
+    Prints status, steps/planned and path per log, tab-separated. Returns when every PID has
+    exited (or, with no PIDs, when every log is complete). Exit code 7 if a log is left
+    incomplete.
 
     \b
     Example:
@@ -311,7 +312,7 @@ def wait_command(pids: tuple[str, ...], logs: tuple[str, ...], poll: float, time
 @db_option
 @config_option
 def defaults_command(out: str, db: str | None, config_path: str | None) -> None:
-    """Write per-model dial defaults from the recommended rows of best_settings.
+    """Write each model's recommended dials (best_settings) to a TOML file.
 
     `warehouse run --dials auto` and plan models with dials = "auto" read the file.
 
@@ -339,9 +340,10 @@ def defaults_command(out: str, db: str | None, config_path: str | None) -> None:
 @click.pass_context
 def demo_command(ctx: click.Context, runs_dir: str, steps: int, seeds: int, jobs: int, report: bool,
                  db: str | None, config_path: str | None) -> None:
-    """Offline demo: baseline students over a few dials, ingest, rank, best settings, report.
+    """Offline demo: run baseline students, ingest, rank, write the report.
 
-    Needs no network and no key; re-running it resumes or skips what is already there.
+    Three baseline students over a few dials, then the ranking and best settings. Needs no
+    network and no key; re-running it resumes or skips what is already there.
 
     \b
     Example:

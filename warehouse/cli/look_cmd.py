@@ -60,7 +60,7 @@ def _batches(result: Any) -> Iterator[list[tuple[Any, ...]]]:
 @config_option
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 def status_command(db: str | None, config_path: str | None, as_json: bool) -> None:
-    """Say what is in the database: files, runs, steps, quarantine, last ingest.
+    """Summarize the database: files, runs, steps, quarantine, last ingest.
 
     \b
     Example:
