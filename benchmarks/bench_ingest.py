@@ -38,9 +38,9 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
-import bench_report
-import gen_corpus
-from benchlib import Result, machine_info, quote, run_case
+import bench_report  # noqa: E402
+import gen_corpus  # noqa: E402
+from benchlib import Result, machine_info, quote, run_case  # noqa: E402
 
 SKIP_DIRS = {"_aggregated", "_archive", "_catalog"}
 LOG_SUFFIXES = (".jsonl", ".jsonl.recovered", ".jsonl.gz")
@@ -71,7 +71,10 @@ def prepare_corpus(label: str, path: Path | None, args: argparse.Namespace) -> C
         files, steps = gen_corpus.resolve(label)
         m = gen_corpus.read_manifest(path)
         if not m or (m["files"], m["steps"], m["seed"], m["dirty_frac"]) != (files, steps, args.seed, 0.0):
-            print(f"[bench] generating corpus {label} ({files} files x {steps} steps) in {path}", file=sys.stderr)
+            print(
+                f"[bench] generating corpus {label} ({files} files x {steps} steps) in {path}",
+                file=sys.stderr,
+            )
             gen_corpus.generate(path, files, steps, args.seed, args.gen_jobs, 0.0, label)
     if not path.is_dir():
         raise SystemExit(f"corpus {label}: {path} is not a directory")
@@ -80,8 +83,9 @@ def prepare_corpus(label: str, path: Path | None, args: argparse.Namespace) -> C
     work.mkdir(parents=True, exist_ok=True)
     flist = work / f"{label}.files"
     flist.write_text("".join(f"{p}\n" for p in files_))
-    return Corpus(label, path, gen_corpus.read_manifest(path), flist, len(files_),
-                  sum(p.stat().st_size for p in files_))
+    return Corpus(
+        label, path, gen_corpus.read_manifest(path), flist, len(files_), sum(p.stat().st_size for p in files_)
+    )
 
 
 class Bench:
@@ -98,21 +102,40 @@ class Bench:
         if case == "cat":
             return f"find {quote(corpus.path)} -name '*.jsonl' -print0 | xargs -0 cat > /dev/null"
         if case == "floor":
-            return f"{quote(self.args.python)} {quote(HERE / 'floor_read_json.py')} {quote(corpus.file_list)} {quote(db)}"
+            batch = (
+                f" --batch-files {self.args.floor_batch}"
+                if self.args.floor_batch and corpus.n_files > self.args.floor_batch
+                else ""
+            )
+            return (
+                f"{quote(self.args.python)} {quote(HERE / 'floor_read_json.py')} "
+                f"{quote(corpus.file_list)} {quote(db)}{batch}"
+            )
         return f"{quote(self.args.warehouse)} ingest {quote(corpus.path)} --db {quote(db)} --json"
 
     def run(self, corpus: str, case: str, rnd: int, cmd: str) -> Result:
-        res = run_case(corpus, case, rnd, cmd, cwd=self.args.root, log_dir=self.logs, env=self.env,
-                       timeout=self.args.timeout)
+        res = run_case(
+            corpus,
+            case,
+            rnd,
+            cmd,
+            cwd=self.args.root,
+            log_dir=self.logs,
+            env=self.env,
+            timeout=self.args.timeout,
+        )
         try:
             res.extra["json"] = json.loads(res.stdout.splitlines()[-1]) if res.stdout else None
         except (ValueError, IndexError):
             res.extra["json"] = None
         self.results.append(res)
         status = "ok" if res.rc == 0 else f"rc={res.rc}"
-        print(f"[bench] r{rnd} {corpus:>6} {case:<28} {res.wall:8.3f} s  cpu {res.user + res.sys:7.2f} s"
-              f"  rss {res.rss_mib:6.0f} MiB  tree {res.tree_rss_mib:6.0f} MiB"
-              f"  cpu-stall {res.cpu_stall:4.0%}  {status}", file=sys.stderr)
+        print(
+            f"[bench] r{rnd} {corpus:>6} {case:<28} {res.wall:8.3f} s  cpu {res.user + res.sys:7.2f} s"
+            f"  rss {res.rss_mib:6.0f} MiB  tree {res.tree_rss_mib:6.0f} MiB"
+            f"  cpu-stall {res.cpu_stall:4.0%}  {status}",
+            file=sys.stderr,
+        )
         if res.rc != 0:
             print(f"[bench]   stderr tail: {res.stderr_tail[-600:]}", file=sys.stderr)
         return res
@@ -194,8 +217,20 @@ class Bench:
         """One extra ingest under cProfile; returns the top of the report."""
         db = db or self.fresh_db(f"{corpus.label}.profile")
         prof = self.args.out / f"profile_{name}.prof"
-        cmd = [str(self.args.python), "-m", "cProfile", "-o", str(prof), "-m", "warehouse",
-               "ingest", str(corpus.path), "--db", str(db), "--json"]
+        cmd = [
+            str(self.args.python),
+            "-m",
+            "cProfile",
+            "-o",
+            str(prof),
+            "-m",
+            "warehouse",
+            "ingest",
+            str(corpus.path),
+            "--db",
+            str(db),
+            "--json",
+        ]
         start = time.perf_counter()
         subprocess.run(cmd, cwd=self.args.root, env=self.env, capture_output=True, check=False)
         wall = time.perf_counter() - start
@@ -264,24 +299,40 @@ def rows_check(db: Path, manifest: dict[str, Any] | None) -> dict[str, Any]:
     if counts:
         # A header glued after a torn line is recoverable (LOGFORMAT A.2): a lossless ingest
         # quarantines the torn part and still loads the header.
-        want = {"step": counts["steps"], "header": counts["headers"] + counts.get("glued", 0),
-                "run_end": counts["run_ends"]}
+        want = {
+            "step": counts["steps"],
+            "header": counts["headers"] + counts.get("glued", 0),
+            "run_end": counts["run_ends"],
+        }
         bad = {k: (kinds.get(k, 0), v) for k, v in want.items() if kinds.get(k, 0) != v}
         if out["quarantine"] != counts["bad_lines"]:
             bad["quarantine"] = (out["quarantine"], counts["bad_lines"])
-        out["verdict"] = "ok" if not bad else "MISMATCH " + ", ".join(
-            f"{k}: got {g}, expected {w}" for k, (g, w) in bad.items())
+        out["verdict"] = (
+            "ok"
+            if not bad
+            else "MISMATCH " + ", ".join(f"{k}: got {g}, expected {w}" for k, (g, w) in bad.items())
+        )
     return out
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter,
-                                 epilog=__doc__.split("\n\n", 1)[1])
-    ap.add_argument("--corpora", default="1gb,many",
-                    help="comma-separated presets (100mb, 1gb, many, 5gb), generated under --root")
-    ap.add_argument("--corpus", action="append", default=[], metavar="LABEL=PATH",
-                    help="an existing corpus directory (a preset label gets that preset's targets)")
+    ap = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__.split("\n\n", 1)[1],
+    )
+    ap.add_argument(
+        "--corpora",
+        default="1gb,many",
+        help="comma-separated presets (100mb, 1gb, many, 5gb), generated under --root",
+    )
+    ap.add_argument(
+        "--corpus",
+        action="append",
+        default=[],
+        metavar="LABEL=PATH",
+        help="an existing corpus directory (a preset label gets that preset's targets)",
+    )
     ap.add_argument("--root", type=Path, default=Path("/tmp/bench"), help="corpora and scratch DBs")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--incr-corpus", default="many", help="label for the incremental cases, or 'none'")
@@ -289,6 +340,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--no-torn-check", dest="torn_check", action="store_false")
     ap.add_argument("--query-corpus", default="1gb", help="label whose DB gets the query check, or 'none'")
     ap.add_argument("--cases", default="cat,floor,ours")
+    ap.add_argument(
+        "--floor-batch",
+        type=int,
+        default=2000,
+        help="read_json floor: files per statement when a corpus has more files than "
+        "this (one statement over 20,000 files runs out of memory); 0 = never",
+    )
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--gen-jobs", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--python", type=Path, default=REPO / ".venv/bin/python")
@@ -296,8 +354,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--out", type=Path, default=HERE / "out")
     ap.add_argument("--results-md", type=Path, default=HERE / "RESULTS.md")
     ap.add_argument("--no-results-md", dest="results_md", action="store_const", const=None)
-    ap.add_argument("--profile-on-fail", action="store_true",
-                    help="after the rounds, run one cProfile'd ingest for every failed target")
+    ap.add_argument(
+        "--profile-on-fail",
+        action="store_true",
+        help="after the rounds, run one cProfile'd ingest for every failed target",
+    )
     ap.add_argument("--timeout", type=float, default=3600)
     args = ap.parse_args(argv)
     args.root = args.root.resolve()
@@ -309,8 +370,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def ingest_available(args: argparse.Namespace) -> bool:
     try:
-        r = subprocess.run([str(args.warehouse), "ingest", "--help"], capture_output=True, timeout=60,
-                           check=False)
+        r = subprocess.run(
+            [str(args.warehouse), "ingest", "--help"], capture_output=True, timeout=60, check=False
+        )
     except (OSError, subprocess.TimeoutExpired):
         return False
     return r.returncode == 0

@@ -22,8 +22,11 @@ TARGETS: dict[tuple[str, str], list[tuple[str, float, str]]] = {
     ("many", "append 1 line"): [("wall", 1.0, "≤ 1 s")],
 }
 FULL_CASES = ("cat", "floor", "ours")
-CASE_NAMES = {"cat": "cat (I/O floor)", "floor": "read_json columns= CTAS (engine floor)",
-              "ours": "warehouse ingest (ours)"}
+CASE_NAMES = {
+    "cat": "cat (I/O floor)",
+    "floor": "read_json columns= CTAS (engine floor)",
+    "ours": "warehouse ingest (ours)",
+}
 
 TYPED_SQL = """
 SELECT f.model, count(*) AS n, avg(r.correct::INT) AS acc, avg(r.credited::INT) AS credited,
@@ -44,19 +47,28 @@ def _rss(r: Result) -> float:
     return max(r.rss_mib, r.tree_rss_mib)
 
 
-def _ratio(groups: dict[tuple[str, str], list[Result]], corpus: str, case: str, base: str,
-           cpu: bool = False) -> float:
+def _ratio(
+    groups: dict[tuple[str, str], list[Result]], corpus: str, case: str, base: str, cpu: bool = False
+) -> float:
     def value(r: Result) -> float:
         return r.user + r.sys if cpu else r.wall
 
     base_by_round = {r.round: value(r) for r in groups.get((corpus, base), []) if r.rc == 0}
-    ratios = [value(r) / base_by_round[r.round] for r in groups.get((corpus, case), [])
-              if r.rc == 0 and base_by_round.get(r.round)]
+    ratios = [
+        value(r) / base_by_round[r.round]
+        for r in groups.get((corpus, case), [])
+        if r.rc == 0 and base_by_round.get(r.round)
+    ]
     return median(ratios)
 
 
-def build(results: list[Result], corpora: list[Any], info: dict[str, Any],
-          query: dict[str, Any] | None, notes: list[str]) -> dict[str, Any]:
+def build(
+    results: list[Result],
+    corpora: list[Any],
+    info: dict[str, Any],
+    query: dict[str, Any] | None,
+    notes: list[str],
+) -> dict[str, Any]:
     groups: dict[tuple[str, str], list[Result]] = defaultdict(list)
     for r in results:
         groups[(r.corpus, r.case)].append(r)
@@ -65,19 +77,29 @@ def build(results: list[Result], corpora: list[Any], info: dict[str, Any],
         ok = [r for r in rs if r.rc == 0]
         walls, rss = [r.wall for r in ok], [_rss(r) for r in ok]
         row: dict[str, Any] = {
-            "corpus": corpus, "case": case, "n": len(ok), "failed_runs": len(rs) - len(ok),
-            "wall_median": median(walls), "wall_min": min(walls, default=math.nan),
+            "corpus": corpus,
+            "case": case,
+            "n": len(ok),
+            "failed_runs": len(rs) - len(ok),
+            "wall_median": median(walls),
+            "wall_min": min(walls, default=math.nan),
             "wall_max": max(walls, default=math.nan),
             "cpu_median": median([r.user + r.sys for r in ok]),
-            "rss_median": median(rss), "rss_min": min(rss, default=math.nan),
+            "rss_median": median(rss),
+            "rss_min": min(rss, default=math.nan),
             "rss_max": max(rss, default=math.nan),
             "time_v_rss_median": median([r.rss_mib for r in ok]),
-            "x_cat": _ratio(groups, corpus, case, "cat") if case in FULL_CASES and case != "cat" else math.nan,
+            "x_cat": _ratio(groups, corpus, case, "cat")
+            if case in FULL_CASES and case != "cat"
+            else math.nan,
             "x_floor": _ratio(groups, corpus, case, "floor") if case == "ours" else math.nan,
             "x_floor_cpu": _ratio(groups, corpus, case, "floor", cpu=True) if case == "ours" else math.nan,
             "cpu_stall": median([r.cpu_stall for r in ok]),
-            "db_mib": median([r.extra.get("db_mib", 0.0) for r in ok]) if case in ("floor", "ours") else math.nan,
-            "check": _check(rs), "verdicts": [],
+            "db_mib": median([r.extra.get("db_mib", 0.0) for r in ok])
+            if case in ("floor", "ours")
+            else math.nan,
+            "check": _check(rs),
+            "verdicts": [],
         }
         metric = {"x_floor": row["x_floor"], "rss": row["rss_median"], "wall": row["wall_median"]}
         for key, limit, text in TARGETS.get((corpus, case), []):
@@ -90,11 +112,24 @@ def build(results: list[Result], corpora: list[Any], info: dict[str, Any],
                 else:
                     failed_incr = True
         rows.append(row)
-    sizes = {c.label: {"path": str(c.path), "files": c.n_files, "mb": c.bytes / 1e6,
-                       "manifest": (c.manifest or {}).get("counts")} for c in corpora}
-    return {"rows": rows, "corpora": sizes, "query": query, "notes": notes,
-            "failed_corpora": sorted(set(failed_corpora)), "failed_incremental": failed_incr,
-            "info": info}
+    sizes = {
+        c.label: {
+            "path": str(c.path),
+            "files": c.n_files,
+            "mb": c.bytes / 1e6,
+            "manifest": (c.manifest or {}).get("counts"),
+        }
+        for c in corpora
+    }
+    return {
+        "rows": rows,
+        "corpora": sizes,
+        "query": query,
+        "notes": notes,
+        "failed_corpora": sorted(set(failed_corpora)),
+        "failed_incremental": failed_incr,
+        "info": info,
+    }
 
 
 def _check(rs: list[Result]) -> str:
@@ -110,7 +145,8 @@ def _check(rs: list[Result]) -> str:
             verdicts.append(r.extra["check"])
         js = r.extra.get("json")
         if r.case == "floor" and isinstance(js, dict):
-            verdicts.append(f"rows={js.get('rows')}")
+            batches = js.get("batches", 1)
+            verdicts.append(f"rows={js.get('rows')}" + (f" in {batches} statements" if batches > 1 else ""))
     bad = [v for v in verdicts if v and v != "ok" and not v.startswith("rows=")]
     if bad:
         return "; ".join(dict.fromkeys(bad))
@@ -136,11 +172,18 @@ def query_check(db: Path, reps: int = 5) -> dict[str, Any]:
                 t = time.perf_counter()
                 answers[name] = con.execute(sql).fetchall()
                 times.append(time.perf_counter() - t)
-            out[name] = {"first": times[0], "warm_median": median(times[1:]),
-                         "warm_min": min(times[1:]), "warm_max": max(times[1:]), "groups": len(answers[name])}
+            out[name] = {
+                "first": times[0],
+                "warm_median": median(times[1:]),
+                "warm_min": min(times[1:]),
+                "warm_max": max(times[1:]),
+                "groups": len(answers[name]),
+            }
         out["same_answer"] = _same(answers["typed"], answers["raw"])
         out["x_raw_over_typed"] = out["raw"]["warm_median"] / max(out["typed"]["warm_median"], 1e-9)
-        out["pass"] = out["typed"]["warm_median"] <= 0.1 and out["x_raw_over_typed"] >= 10 and out["same_answer"]
+        out["pass"] = (
+            out["typed"]["warm_median"] <= 0.1 and out["x_raw_over_typed"] >= 10 and out["same_answer"]
+        )
     except duckdb.Error as e:
         out["error"] = f"{type(e).__name__}: {str(e).splitlines()[0]}"
     finally:
@@ -151,6 +194,7 @@ def query_check(db: Path, reps: int = 5) -> dict[str, Any]:
 def _same(a: list[tuple[Any, ...]], b: list[tuple[Any, ...]]) -> bool:
     def norm(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
         return [tuple(round(v, 6) if isinstance(v, float) else v for v in row) for row in rows]
+
     return norm(a) == norm(b)
 
 
@@ -168,6 +212,7 @@ def profile_text(prof: Path, wall: float) -> str:
 
 # ---------------------------------------------------------------- rendering
 
+
 def _fmt_row(row: dict[str, Any]) -> list[str]:
     def mib(x: float) -> str:
         return "-" if math.isnan(x) else f"{x:.0f}"
@@ -176,17 +221,38 @@ def _fmt_row(row: dict[str, Any]) -> list[str]:
         return "-" if math.isnan(x) else f"{x:.2f}"
 
     verdicts = "; ".join(f"{v['target']}: {'PASS' if v['pass'] else 'FAIL'}" for v in row["verdicts"]) or "-"
-    return [row["corpus"], CASE_NAMES.get(row["case"], row["case"]), str(row["n"]),
-            f"{fmt_s(row['wall_median'])} ({fmt_s(row['wall_min'])}-{fmt_s(row['wall_max'])})",
-            fmt_s(row["cpu_median"]),
-            f"{mib(row['rss_median'])} ({mib(row['rss_min'])}-{mib(row['rss_max'])})",
-            ratio(row["x_cat"]), ratio(row["x_floor"]), ratio(row["x_floor_cpu"]),
-            "-" if math.isnan(row["cpu_stall"]) else f"{row['cpu_stall']:.0%}", mib(row["db_mib"]), verdicts,
-            row["check"] or "-"]
+    return [
+        row["corpus"],
+        CASE_NAMES.get(row["case"], row["case"]),
+        str(row["n"]),
+        f"{fmt_s(row['wall_median'])} ({fmt_s(row['wall_min'])}-{fmt_s(row['wall_max'])})",
+        fmt_s(row["cpu_median"]),
+        f"{mib(row['rss_median'])} ({mib(row['rss_min'])}-{mib(row['rss_max'])})",
+        ratio(row["x_cat"]),
+        ratio(row["x_floor"]),
+        ratio(row["x_floor_cpu"]),
+        "-" if math.isnan(row["cpu_stall"]) else f"{row['cpu_stall']:.0%}",
+        mib(row["db_mib"]),
+        verdicts,
+        row["check"] or "-",
+    ]
 
 
-HEADERS = ["corpus", "case", "n", "wall s median (min-max)", "CPU s", "peak RSS MiB median (min-max)",
-           "x cat", "x floor", "x floor (CPU)", "CPU stall", "DB MiB", "target", "check"]
+HEADERS = [
+    "corpus",
+    "case",
+    "n",
+    "wall s median (min-max)",
+    "CPU s",
+    "peak RSS MiB median (min-max)",
+    "x cat",
+    "x floor",
+    "x floor (CPU)",
+    "CPU stall",
+    "DB MiB",
+    "target",
+    "check",
+]
 
 
 def _md_table(rows: list[list[str]]) -> str:
@@ -201,32 +267,45 @@ def _query_md(q: dict[str, Any] | None) -> str:
     if "error" in q:
         return f"Failed: `{q['error']}`"
     t, r = q["typed"], q["raw"]
-    return "\n".join([
-        (f"On `{q['db']}` ({q['steps']:,} step rows), group-by model over steps (count, accuracy, "
-        "credited, coverage, duration):"),
-        "",
-        "| representation | first run s | warm median s (min-max) | groups |",
-        "|---|---|---|---|",
-        (f"| typed columns (`records.correct`, `credited`, ...) | {fmt_s(t['first'])} | "
-        f"{fmt_s(t['warm_median'])} ({fmt_s(t['warm_min'])}-{fmt_s(t['warm_max'])}) | {t['groups']} |"),
-        (f"| raw JSON (`records.rec.evaluation ->> ...`) | {fmt_s(r['first'])} | "
-        f"{fmt_s(r['warm_median'])} ({fmt_s(r['warm_min'])}-{fmt_s(r['warm_max'])}) | {r['groups']} |"),
-        "",
-        (f"Raw / typed: {q['x_raw_over_typed']:.0f}x; same answer: {q['same_answer']}; "
-        f"target (typed ≤ 0.1 s and ≥ 10x faster than raw, same answer): {'PASS' if q['pass'] else 'FAIL'}."),
-    ])
+    return "\n".join(
+        [
+            (
+                f"On `{q['db']}` ({q['steps']:,} step rows), group-by model over steps (count, accuracy, "
+                "credited, coverage, duration):"
+            ),
+            "",
+            "| representation | first run s | warm median s (min-max) | groups |",
+            "|---|---|---|---|",
+            (
+                f"| typed columns (`records.correct`, `credited`, ...) | {fmt_s(t['first'])} | "
+                f"{fmt_s(t['warm_median'])} ({fmt_s(t['warm_min'])}-{fmt_s(t['warm_max'])}) | {t['groups']} |"
+            ),
+            (
+                f"| raw JSON (`records.rec.evaluation ->> ...`) | {fmt_s(r['first'])} | "
+                f"{fmt_s(r['warm_median'])} ({fmt_s(r['warm_min'])}-{fmt_s(r['warm_max'])}) | {r['groups']} |"
+            ),
+            "",
+            (
+                f"Raw / typed: {q['x_raw_over_typed']:.0f}x; same answer: {q['same_answer']}; "
+                "target (typed ≤ 0.1 s and ≥ 10x faster than raw, same answer): "
+                f"{'PASS' if q['pass'] else 'FAIL'}."
+            ),
+        ]
+    )
 
 
 def render_text(report: dict[str, Any]) -> str:
     rows = [_fmt_row(r) for r in report["rows"]]
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(HEADERS)]
-    out = ["  ".join(h.ljust(w) for h, w in zip(HEADERS, widths))]
-    out += ["  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in rows]
+    out = ["  ".join(h.ljust(w) for h, w in zip(HEADERS, widths, strict=True))]
+    out += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
     q = report.get("query")
     if q and "typed" in q:
-        out.append(f"query check: typed {fmt_s(q['typed']['warm_median'])} s vs raw JSON "
-                   f"{fmt_s(q['raw']['warm_median'])} s ({q['x_raw_over_typed']:.0f}x), same answer "
-                   f"{q['same_answer']}: {'PASS' if q['pass'] else 'FAIL'}")
+        out.append(
+            f"query check: typed {fmt_s(q['typed']['warm_median'])} s vs raw JSON "
+            f"{fmt_s(q['raw']['warm_median'])} s ({q['x_raw_over_typed']:.0f}x), same answer "
+            f"{q['same_answer']}: {'PASS' if q['pass'] else 'FAIL'}"
+        )
     elif q:
         out.append(f"query check: {q.get('error')}")
     out += [f"note: {n}" for n in report["notes"]]
@@ -237,40 +316,52 @@ def write_markdown(path: Path, report: dict[str, Any], info: dict[str, Any]) -> 
     corpora = "\n".join(
         f"| {k} | `{v['path']}` | {v['files']:,} | {v['mb']:.0f} | "
         f"{(v['manifest'] or {}).get('steps', '-')} | {(v['manifest'] or {}).get('headers', '-')} |"
-        for k, v in report["corpora"].items())
-    body = "\n".join([
-        "<!-- bench:begin (generated by benchmarks/bench_ingest.py; edit outside the markers) -->",
-        (f"Run {info['date']} on {info['cores']} cores ({info['host_cpu']}), {info['memory']} RAM, "
-        f"kernel {info['kernel']}; python/duckdb/pyarrow/orjson {info['versions']}; repo at "
-        f"{info['git_commit']} (+{info['git_dirty_paths']} uncommitted paths in the shared tree); "
-        f"load average at start {tuple(round(x, 2) for x in info['loadavg_start'])}, at end "
-        f"{tuple(round(x, 2) for x in info.get('loadavg_end', ()))}."),
-        "",
-        f"Command: `{info['command']}`",
-        "",
-        "| corpus | path | log files | MB | steps | headers |", "|---|---|---|---|---|---|", corpora,
-        "",
-        ("Warm page cache. Wall = whole process (start, imports, work, publish). Peak RSS = max of "
-         "`/usr/bin/time -v` and the sampled sum over the process tree. `x cat` / `x floor` = median "
-         "of same-round ratios (wall; `(CPU)` = user+sys). `CPU stall` = share of the wall time some "
-         "task waited for a CPU (PSI, whole machine: other tenants' load). `check` compares ingested "
-         "rows with the generator's ground truth (and, for incremental cases, the summary's "
-         "`lines_good`)."),
-        "",
-        _md_table([_fmt_row(r) for r in report["rows"]]),
-        "",
-        "### Query check (typed columns materialized at ingest)",
-        "",
-        _query_md(report.get("query")),
-        "",
-        *(f"- note: {n}" for n in report["notes"]),
-        *(f"\n### Profile: {name}\n\n```\n{_clip(text)}\n```" for name, text in report.get("profiles", {}).items()),
-        "<!-- bench:end -->",
-    ])
+        for k, v in report["corpora"].items()
+    )
+    body = "\n".join(
+        [
+            "<!-- bench:begin (generated by benchmarks/bench_ingest.py; edit outside the markers) -->",
+            (
+                f"Run {info['date']} on {info['cores']} cores ({info['host_cpu']}), {info['memory']} RAM, "
+                f"kernel {info['kernel']}; python/duckdb/pyarrow/orjson {info['versions']}; repo at "
+                f"{info['git_commit']} (+{info['git_dirty_paths']} uncommitted paths in the shared tree); "
+                f"load average at start {tuple(round(x, 2) for x in info['loadavg_start'])}, at end "
+                f"{tuple(round(x, 2) for x in info.get('loadavg_end', ()))}."
+            ),
+            "",
+            f"Command: `{info['command']}`",
+            "",
+            "| corpus | path | log files | MB | steps | headers |",
+            "|---|---|---|---|---|---|",
+            corpora,
+            "",
+            (
+                "Warm page cache. Wall = whole process (start, imports, work, publish). Peak RSS = max of "
+                "`/usr/bin/time -v` and the sampled sum over the process tree. `x cat` / `x floor` = median "
+                "of same-round ratios (wall; `(CPU)` = user+sys). `CPU stall` = share of the wall time some "
+                "task waited for a CPU (PSI, whole machine: other tenants' load). `check` compares ingested "
+                "rows with the generator's ground truth (and, for incremental cases, the summary's "
+                "`lines_good`)."
+            ),
+            "",
+            _md_table([_fmt_row(r) for r in report["rows"]]),
+            "",
+            "### Query check (typed columns materialized at ingest)",
+            "",
+            _query_md(report.get("query")),
+            "",
+            *(f"- note: {n}" for n in report["notes"]),
+            *(
+                f"\n### Profile: {name}\n\n```\n{_clip(text)}\n```"
+                for name, text in report.get("profiles", {}).items()
+            ),
+            "<!-- bench:end -->",
+        ]
+    )
     old = path.read_text() if path.exists() else ""
     begin, end = old.find("<!-- bench:begin"), old.find("<!-- bench:end -->")
     if begin >= 0 and end > begin:
-        new = old[:begin] + body + old[end + len("<!-- bench:end -->"):]
+        new = old[:begin] + body + old[end + len("<!-- bench:end -->") :]
     else:
         new = "# Ingest benchmark results\n\n" + body + "\n\n## Notes\n\n(none yet)\n"
     path.write_text(new)

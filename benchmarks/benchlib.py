@@ -54,7 +54,7 @@ def _children_map() -> dict[int, list[int]]:
                 stat = fh.read()
         except OSError:
             continue
-        rest = stat[stat.rfind(b")") + 2:].split()
+        rest = stat[stat.rfind(b")") + 2 :].split()
         kids.setdefault(int(rest[1]), []).append(int(name))
     return kids
 
@@ -107,17 +107,28 @@ def cpu_pressure_us() -> int:
 
 def parse_time_v(text: str) -> dict[str, float]:
     out: dict[str, float] = {}
-    for key, pattern in (("user", r"User time \(seconds\): ([\d.]+)"),
-                         ("sys", r"System time \(seconds\): ([\d.]+)"),
-                         ("rss_kib", r"Maximum resident set size \(kbytes\): (\d+)")):
+    for key, pattern in (
+        ("user", r"User time \(seconds\): ([\d.]+)"),
+        ("sys", r"System time \(seconds\): ([\d.]+)"),
+        ("rss_kib", r"Maximum resident set size \(kbytes\): (\d+)"),
+    ):
         m = re.search(pattern, text)
         if m:
             out[key] = float(m.group(1))
     return out
 
 
-def run_case(corpus: str, case: str, rnd: int, cmd: str, *, cwd: Path, log_dir: Path,
-             env: dict[str, str] | None = None, timeout: float | None = None) -> Result:
+def run_case(
+    corpus: str,
+    case: str,
+    rnd: int,
+    cmd: str,
+    *,
+    cwd: Path,
+    log_dir: Path,
+    env: dict[str, str] | None = None,
+    timeout: float | None = None,
+) -> Result:
     """Run `sh -c cmd` under /usr/bin/time -v and measure it."""
     log_dir.mkdir(parents=True, exist_ok=True)
     stem = f"{corpus}.{case}.r{rnd}".replace("/", "_").replace(" ", "_")
@@ -139,9 +150,20 @@ def run_case(corpus: str, case: str, rnd: int, cmd: str, *, cwd: Path, log_dir: 
         sampler.stop()
     tv = parse_time_v(tfile.read_text(errors="replace") if tfile.exists() else "")
     tail = efile.read_text(errors="replace")[-2000:]
-    return Result(corpus, case, rnd, wall, tv.get("user", 0.0), tv.get("sys", 0.0),
-                  tv.get("rss_kib", 0.0) / 1024, sampler.peak_kib / 1024, stall, proc.returncode,
-                  out.decode(errors="replace").strip(), tail)
+    return Result(
+        corpus,
+        case,
+        rnd,
+        wall,
+        tv.get("user", 0.0),
+        tv.get("sys", 0.0),
+        tv.get("rss_kib", 0.0) / 1024,
+        sampler.peak_kib / 1024,
+        stall,
+        proc.returncode,
+        out.decode(errors="replace").strip(),
+        tail,
+    )
 
 
 def median(values: list[float]) -> float:
@@ -181,13 +203,20 @@ def machine_info(repo: Path, python: str) -> dict[str, Any]:
         except (OSError, subprocess.TimeoutExpired):
             return ""
 
-    probe = ("import sys, duckdb, pyarrow, orjson; print(sys.version.split()[0], duckdb.__version__, "
-             "pyarrow.__version__, orjson.__version__)")
+    probe = (
+        "import sys, duckdb, pyarrow, orjson; print(sys.version.split()[0], duckdb.__version__, "
+        "pyarrow.__version__, orjson.__version__)"
+    )
     versions = sh([python, "-c", probe])
     dirty = [line for line in sh(["git", "status", "--porcelain"]).splitlines() if line]
     return {
-        "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "host_cpu": cpu, "cores": os.cpu_count(),
-        "memory": mem, "kernel": platform.release(), "versions": versions,
+        "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "host_cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory": mem,
+        "kernel": platform.release(),
+        "versions": versions,
         "git_commit": sh(["git", "rev-parse", "--short", "HEAD"]),
-        "git_dirty_paths": len(dirty), "loadavg_start": os.getloadavg(),
+        "git_dirty_paths": len(dirty),
+        "loadavg_start": os.getloadavg(),
     }

@@ -12,32 +12,102 @@ from typing import Any
 
 # LOGFORMAT A.5: the 58 dial names in serialization order.
 DIAL_NAMES = (
-    "closed_book", "anonymize", "rich", "verify", "reflection_every", "context_position",
-    "self_consistency_n", "adaptive_sc", "sc_quorum", "reasoning", "temp_answer", "temp_sc", "top_p",
-    "min_p", "grammar", "sc_extract_n", "q_min", "max_learn_boosts", "mmr_lambda", "span_window",
-    "citation_mode", "min_sources_chosen", "dedup_sim", "sc_policy", "sc_k_easy", "sc_k_medium",
-    "sc_k_hard", "best_of_n", "rerank", "reflexion", "compress_examples", "compress_ratio",
-    "controller", "controller_budget", "tot_width", "tot_depth", "tot_judge", "uncertainty_gate",
-    "conf_threshold", "entropy_threshold", "max_k_escalated", "escalate_reasoning",
-    "instruction_header", "accumulate_notes", "rare_emphasis", "use_tools", "tools",
-    "use_fact_cards", "fact_cards_budget", "require_citations", "freeze_cards", "idk_enabled",
-    "target_confidence", "min_cqs", "min_card_len", "max_card_len", "per_option_top_k",
+    "closed_book",
+    "anonymize",
+    "rich",
+    "verify",
+    "reflection_every",
+    "context_position",
+    "self_consistency_n",
+    "adaptive_sc",
+    "sc_quorum",
+    "reasoning",
+    "temp_answer",
+    "temp_sc",
+    "top_p",
+    "min_p",
+    "grammar",
+    "sc_extract_n",
+    "q_min",
+    "max_learn_boosts",
+    "mmr_lambda",
+    "span_window",
+    "citation_mode",
+    "min_sources_chosen",
+    "dedup_sim",
+    "sc_policy",
+    "sc_k_easy",
+    "sc_k_medium",
+    "sc_k_hard",
+    "best_of_n",
+    "rerank",
+    "reflexion",
+    "compress_examples",
+    "compress_ratio",
+    "controller",
+    "controller_budget",
+    "tot_width",
+    "tot_depth",
+    "tot_judge",
+    "uncertainty_gate",
+    "conf_threshold",
+    "entropy_threshold",
+    "max_k_escalated",
+    "escalate_reasoning",
+    "instruction_header",
+    "accumulate_notes",
+    "rare_emphasis",
+    "use_tools",
+    "tools",
+    "use_fact_cards",
+    "fact_cards_budget",
+    "require_citations",
+    "freeze_cards",
+    "idk_enabled",
+    "target_confidence",
+    "min_cqs",
+    "min_card_len",
+    "max_card_len",
+    "per_option_top_k",
     "evidence_weighted_selection",
 )
 assert len(DIAL_NAMES) == 58
-OLD_DIALS = ("closed_book", "anonymize", "rich", "verify", "reflection_every", "context_position",
-             "self_consistency_n", "accumulate_notes", "rare_emphasis", "use_tools", "tools")
+OLD_DIALS = (
+    "closed_book",
+    "anonymize",
+    "rich",
+    "verify",
+    "reflection_every",
+    "context_position",
+    "self_consistency_n",
+    "accumulate_notes",
+    "rare_emphasis",
+    "use_tools",
+    "tools",
+)
 
 VERBS = ("Shift", "Map", "Repeat", "Drop", "Mirror", "Swap", "Rotate", "Append", "Pair", "Reverse")
 MOVES = ("left", "right", "forward", "back", "outward", "inward", "once", "twice", "fwd", "out")
-STEMS = ("Which option applies {a} {p} to the {b} {q}?", "Pick the {a} that matches {b} {q}.",
-         "Under {a} {p}, what does {b} become?", "Which {a} completes the {b} {p} {q}?")
-NOTES = ("Dated 2026-03-14: under rule {p} every token is shifted one place right before pairing.",
-         "The pattern labelled {p} repeats after three steps; {q} breaks the cycle.",
-         "When {a} meets {b}, the mapping is applied twice and then mirrored.",
-         "A {a} keeps its order unless rule {p} is active, in which case {q} moves first.")
-REASONS = ("no_citations", "tag_or_quote_filter", "no_option_quote_for_choice", "no_snippet_quote",
-           "coverage_below_tau", "witness_mismatch")
+STEMS = (
+    "Which option applies {a} {p} to the {b} {q}?",
+    "Pick the {a} that matches {b} {q}.",
+    "Under {a} {p}, what does {b} become?",
+    "Which {a} completes the {b} {p} {q}?",
+)
+NOTES = (
+    "Dated 2026-03-14: under rule {p} every token is shifted one place right before pairing.",
+    "The pattern labelled {p} repeats after three steps; {q} breaks the cycle.",
+    "When {a} meets {b}, the mapping is applied twice and then mirrored.",
+    "A {a} keeps its order unless rule {p} is active, in which case {q} moves first.",
+)
+REASONS = (
+    "no_citations",
+    "tag_or_quote_filter",
+    "no_option_quote_for_choice",
+    "no_snippet_quote",
+    "coverage_below_tau",
+    "witness_mismatch",
+)
 ABSTAIN = ("no_option_quote_for_choice", "coverage_below_tau", "required_card_not_cited", "no_citations")
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
@@ -115,23 +185,64 @@ def dials(spec: RunSpec) -> dict[str, Any]:
     """All 58 dials, the way the guardrailed / scattergun recipes would log them."""
     tools = spec.tools or ["retriever"]
     values: dict[str, Any] = {
-        "closed_book": True, "anonymize": spec.anonymize, "rich": spec.guardrails is not None,
-        "verify": False, "reflection_every": 0, "context_position": "pre",
-        "self_consistency_n": spec.sc, "adaptive_sc": False, "sc_quorum": 0, "reasoning": "none",
-        "temp_answer": 0.3, "temp_sc": 0.7, "top_p": 1.0, "min_p": None, "grammar": "json",
-        "sc_extract_n": spec.sc_extract, "q_min": spec.q_min, "max_learn_boosts": spec.boosts,
-        "mmr_lambda": 0.4, "span_window": 240, "citation_mode": "strict", "min_sources_chosen": 2,
-        "dedup_sim": 0.88, "sc_policy": "fixed", "sc_k_easy": 3, "sc_k_medium": 5, "sc_k_hard": 7,
-        "best_of_n": spec.best_of, "rerank": spec.rerank, "reflexion": False,
-        "compress_examples": False, "compress_ratio": 3.0, "controller": "basic",
-        "controller_budget": 6, "tot_width": 2, "tot_depth": 2, "tot_judge": "self",
-        "uncertainty_gate": False, "conf_threshold": 0.45, "entropy_threshold": 0.9,
-        "max_k_escalated": 12, "escalate_reasoning": False, "instruction_header": None,
-        "accumulate_notes": False, "rare_emphasis": False, "use_tools": bool(spec.tools),
-        "tools": tools, "use_fact_cards": spec.fact_cards, "fact_cards_budget": spec.budget,
-        "require_citations": True, "freeze_cards": False, "idk_enabled": spec.idk,
-        "target_confidence": spec.target_conf, "min_cqs": 0.0, "min_card_len": 40,
-        "max_card_len": 300, "per_option_top_k": 3, "evidence_weighted_selection": spec.ews,
+        "closed_book": True,
+        "anonymize": spec.anonymize,
+        "rich": spec.guardrails is not None,
+        "verify": False,
+        "reflection_every": 0,
+        "context_position": "pre",
+        "self_consistency_n": spec.sc,
+        "adaptive_sc": False,
+        "sc_quorum": 0,
+        "reasoning": "none",
+        "temp_answer": 0.3,
+        "temp_sc": 0.7,
+        "top_p": 1.0,
+        "min_p": None,
+        "grammar": "json",
+        "sc_extract_n": spec.sc_extract,
+        "q_min": spec.q_min,
+        "max_learn_boosts": spec.boosts,
+        "mmr_lambda": 0.4,
+        "span_window": 240,
+        "citation_mode": "strict",
+        "min_sources_chosen": 2,
+        "dedup_sim": 0.88,
+        "sc_policy": "fixed",
+        "sc_k_easy": 3,
+        "sc_k_medium": 5,
+        "sc_k_hard": 7,
+        "best_of_n": spec.best_of,
+        "rerank": spec.rerank,
+        "reflexion": False,
+        "compress_examples": False,
+        "compress_ratio": 3.0,
+        "controller": "basic",
+        "controller_budget": 6,
+        "tot_width": 2,
+        "tot_depth": 2,
+        "tot_judge": "self",
+        "uncertainty_gate": False,
+        "conf_threshold": 0.45,
+        "entropy_threshold": 0.9,
+        "max_k_escalated": 12,
+        "escalate_reasoning": False,
+        "instruction_header": None,
+        "accumulate_notes": False,
+        "rare_emphasis": False,
+        "use_tools": bool(spec.tools),
+        "tools": tools,
+        "use_fact_cards": spec.fact_cards,
+        "fact_cards_budget": spec.budget,
+        "require_citations": True,
+        "freeze_cards": False,
+        "idk_enabled": spec.idk,
+        "target_confidence": spec.target_conf,
+        "min_cqs": 0.0,
+        "min_card_len": 40,
+        "max_card_len": 300,
+        "per_option_top_k": 3,
+        "evidence_weighted_selection": spec.ews,
     }
     names = OLD_DIALS if spec.era == "v1" else DIAL_NAMES
     return {name: values[name] for name in names}
@@ -143,18 +254,28 @@ def header_record(spec: RunSpec, run_id: str | None, ts: int, rng: random.Random
         rec["schema_version"] = spec.schema_version
     rec.update(run_id=run_id, ts=ts)
     rec["config"] = {
-        "skill_id": None, "task": "mcq", "num_steps": spec.steps, "num_options": 5,
-        "difficulty": "medium", "domain": "psych" if spec.era == "v1" else "general",
-        "dials": dials(spec)}
-    rec["anonymization"] = ({"seed": spec.anon_seed, "vocab_size": 58 if spec.era else 51}
-                            if spec.anonymize else None)
+        "skill_id": None,
+        "task": "mcq",
+        "num_steps": spec.steps,
+        "num_options": 5,
+        "difficulty": "medium",
+        "domain": "psych" if spec.era == "v1" else "general",
+        "dials": dials(spec),
+    }
+    rec["anonymization"] = (
+        {"seed": spec.anon_seed, "vocab_size": 58 if spec.era else 51} if spec.anonymize else None
+    )
     if spec.era is None:
         rec["guardrails"] = _guardrails(spec)
     if spec.schema_version:
         rec["student"] = {"type": "llm", "provider": spec.provider, "model": spec.model}
         rec["coverage_tau"] = spec.tau
-        rec["runner"] = {"name": "runs-warehouse", "version": "0.1.0", "git_commit": None,
-                         "argv": ["warehouse", "run", "--plan", spec.plan or "adhoc"]}
+        rec["runner"] = {
+            "name": "runs-warehouse",
+            "version": "0.1.0",
+            "git_commit": None,
+            "argv": ["warehouse", "run", "--plan", spec.plan or "adhoc"],
+        }
         rec["plan"] = {"name": spec.plan, "stage": "main", "seed": spec.anon_seed}
     return rec
 
@@ -163,14 +284,24 @@ def _guardrails(spec: RunSpec) -> dict[str, Any] | None:
     if spec.guardrails is None:
         return None
     root = "/home/lab/tutorstudentllm/" if spec.guardrails == "abs" else ""
-    return {"guardrails_path": f"{root}runs/_aggregated/bayes/tables/guardrails.json",
-            "talk_slopes_path": f"{root}runs/_aggregated/bayes/tables/talk_slopes_by_domain_20250913_104225.csv",
-            "turns_limit": 24, "talk_mode": "rich"}
+    return {
+        "guardrails_path": f"{root}runs/_aggregated/bayes/tables/guardrails.json",
+        "talk_slopes_path": f"{root}runs/_aggregated/bayes/tables/talk_slopes_by_domain_20250913_104225.csv",
+        "turns_limit": 24,
+        "talk_mode": "rich",
+    }
 
 
 def run_end_record(run_id: str | None, ts: int, steps: int) -> dict[str, Any]:
-    return {"run_end": True, "schema_version": 2, "run_id": run_id, "ts": ts, "status": "complete",
-            "reason": None, "steps_logged": steps}
+    return {
+        "run_end": True,
+        "schema_version": 2,
+        "run_id": run_id,
+        "ts": ts,
+        "status": "complete",
+        "reason": None,
+        "steps_logged": steps,
+    }
 
 
 def _cards(options: list[str], budget: int, rng: random.Random) -> list[dict[str, Any]]:
@@ -179,87 +310,178 @@ def _cards(options: list[str], budget: int, rng: random.Random) -> list[dict[str
     opts = sorted(rng.sample(range(len(options)), k=min(len(options), max(1, n - 1))))
     for k, oi in enumerate(opts):
         quote = options[oi] if rng.random() < 0.3 else _quote(options[oi])
-        cards.append({"id": f"f{k + 1}", "quote": quote,
-                      "where": {"scope": "option", "option_index": oi, "start": 0, "end": len(quote),
-                                "source_id": f"option:{oi}"}, "tags": ["general-concepts"]})
+        cards.append(
+            {
+                "id": f"f{k + 1}",
+                "quote": quote,
+                "where": {
+                    "scope": "option",
+                    "option_index": oi,
+                    "start": 0,
+                    "end": len(quote),
+                    "source_id": f"option:{oi}",
+                },
+                "tags": ["general-concepts"],
+            }
+        )
     for k in range(len(cards), n):
         quote = _quote(_fill(rng.choice(NOTES), rng))
         start = rng.randint(0, 40)
-        cards.append({"id": f"f{k + 1}", "quote": quote,
-                      "where": {"scope": "context", "start": start, "end": start + len(quote),
-                                "source_id": f"notes:para:{rng.randint(1, 9)}"},
-                      "tags": ["general-concepts"]})
+        cards.append(
+            {
+                "id": f"f{k + 1}",
+                "quote": quote,
+                "where": {
+                    "scope": "context",
+                    "start": start,
+                    "end": start + len(quote),
+                    "source_id": f"notes:para:{rng.randint(1, 9)}",
+                },
+                "tags": ["general-concepts"],
+            }
+        )
     return cards
 
 
 def _example(rng: random.Random) -> str:
-    return (f"\n\n{_code(rng)}:\nQ: Which option best illustrates a {_code(rng)}?\n"
-            "Options: An abstract idea, A random number, A misspelling, An unknown\nA: An abstract idea")
+    return (
+        f"\n\n{_code(rng)}:\nQ: Which option best illustrates a {_code(rng)}?\n"
+        "Options: An abstract idea, A random number, A misspelling, An unknown\nA: An abstract idea"
+    )
 
 
 def _usage(rng: random.Random, calls: int, scale: int) -> dict[str, Any]:
     prompt = rng.randint(scale // 2, scale * 2) * calls
     completion = rng.randint(scale // 10, scale // 2) * calls
-    return {"calls": calls, "prompt_tokens": prompt, "completion_tokens": completion,
-            "total_tokens": prompt + completion,
-            "request_ms_sum": round(rng.uniform(800, 9000) * calls, 3)}
+    return {
+        "calls": calls,
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+        "request_ms_sum": round(rng.uniform(800, 9000) * calls, 3),
+    }
 
 
 def _tool_outputs(spec: RunSpec, step: int, cards_json: str, rng: random.Random) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for name in spec.tools:
         if name == "option_retriever":
-            snippets = [{"text": cards_json if step == 0 else _fill(rng.choice(NOTES), rng),
-                         "source_id": f"notes:para:{rng.randint(1, 9)}", "option_index": oi}
-                        for oi in range(5) for _ in range(rng.randint(0, 1))]
+            snippets = [
+                {
+                    "text": cards_json if step == 0 else _fill(rng.choice(NOTES), rng),
+                    "source_id": f"notes:para:{rng.randint(1, 9)}",
+                    "option_index": oi,
+                }
+                for oi in range(5)
+                for _ in range(rng.randint(0, 1))
+            ]
             out.append({"name": name, "snippets": snippets})
         else:
-            out.append({"name": name, "snippets": [_fill(rng.choice(NOTES), rng)] if rng.random() < 0.9 else []})
+            out.append(
+                {"name": name, "snippets": [_fill(rng.choice(NOTES), rng)] if rng.random() < 0.9 else []}
+            )
     return out
 
 
 def _messages(spec: RunSpec, ts: int, n_student: int, rng: random.Random) -> list[dict[str, Any]]:
     api = "openai.chat" if spec.provider == "openai" else "deepinfra.chat"
-    events = [{"ts": ts - 60, "role_group": "tutor", "api": "openai.chat", "model": "gpt-5-nano-2025-08-07",
-               "prompt_tokens": rng.randint(150, 260), "completion_tokens": rng.randint(600, 1200),
-               "total_tokens": 0, "request_ms": round(rng.uniform(3000, 11000), 3),
-               "system_len": 512, "user_len": rng.randint(180, 260)}]
+    events = [
+        {
+            "ts": ts - 60,
+            "role_group": "tutor",
+            "api": "openai.chat",
+            "model": "gpt-5-nano-2025-08-07",
+            "prompt_tokens": rng.randint(150, 260),
+            "completion_tokens": rng.randint(600, 1200),
+            "total_tokens": 0,
+            "request_ms": round(rng.uniform(3000, 11000), 3),
+            "system_len": 512,
+            "user_len": rng.randint(180, 260),
+        }
+    ]
     for k in range(n_student):
-        events.append({"ts": ts - 50 + 5 * k, "role_group": "student", "api": api, "model": spec.model,
-                       "prompt_tokens": rng.randint(900, 2400), "completion_tokens": rng.randint(100, 700),
-                       "total_tokens": 0, "request_ms": round(rng.uniform(900, 9000), 3),
-                       "system_len": rng.randint(900, 1500), "user_len": rng.randint(2000, 6000)})
+        events.append(
+            {
+                "ts": ts - 50 + 5 * k,
+                "role_group": "student",
+                "api": api,
+                "model": spec.model,
+                "prompt_tokens": rng.randint(900, 2400),
+                "completion_tokens": rng.randint(100, 700),
+                "total_tokens": 0,
+                "request_ms": round(rng.uniform(900, 9000), 3),
+                "system_len": rng.randint(900, 1500),
+                "user_len": rng.randint(2000, 6000),
+            }
+        )
     for e in events:
         e["total_tokens"] = e["prompt_tokens"] + e["completion_tokens"]
     return events
 
 
-def step_record(spec: RunSpec, run_id: str | None, step: int, ts: int, prev_cards: list[dict[str, Any]],
-                rng: random.Random) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def step_record(
+    spec: RunSpec,
+    run_id: str | None,
+    step: int,
+    ts: int,
+    prev_cards: list[dict[str, Any]],
+    rng: random.Random,
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """One step line and the cards it leaves for the next step's fact_cards_before."""
     options = [_option(rng) for _ in range(5)]
     correct_index = rng.randrange(5)
-    task = {"type": "mcq", "stem": _fill(rng.choice(STEMS), rng), "options": options,
-            "correct_index": correct_index}
+    task = {
+        "type": "mcq",
+        "stem": _fill(rng.choice(STEMS), rng),
+        "options": options,
+        "correct_index": correct_index,
+    }
     if spec.era == "v0":
         chosen = rng.randrange(5)
-        return ({"step": step, "task": task, "presented_stem": task["stem"],
-                 "answer": {"chosen_index": chosen, "scores": [[0, 4 - k] for k in range(5)]},
-                 "evaluation": {"correct": chosen == correct_index, "chosen_index": chosen,
-                                "correct_index": correct_index}}, [])
+        return (
+            {
+                "step": step,
+                "task": task,
+                "presented_stem": task["stem"],
+                "answer": {"chosen_index": chosen, "scores": [[0, 4 - k] for k in range(5)]},
+                "evaluation": {
+                    "correct": chosen == correct_index,
+                    "chosen_index": chosen,
+                    "correct_index": correct_index,
+                },
+            },
+            [],
+        )
     if spec.era == "v1":
         chosen = rng.randrange(5)
-        return ({"run_id": run_id, "step": step, "ts": ts, "task": task,
-                 "presented_stem": task["stem"] + _example(rng),
-                 "answer": {"chosen_index": chosen, "votes": [chosen] * spec.sc},
-                 "evaluation": {"correct": chosen == correct_index, "chosen_index": chosen,
-                                "correct_index": correct_index}}, [])
+        return (
+            {
+                "run_id": run_id,
+                "step": step,
+                "ts": ts,
+                "task": task,
+                "presented_stem": task["stem"] + _example(rng),
+                "answer": {"chosen_index": chosen, "votes": [chosen] * spec.sc},
+                "evaluation": {
+                    "correct": chosen == correct_index,
+                    "chosen_index": chosen,
+                    "correct_index": correct_index,
+                },
+            },
+            [],
+        )
     return _current_step(spec, run_id, step, ts, task, prev_cards, rng)
 
 
-def _current_step(spec: RunSpec, run_id: str | None, step: int, ts: int, task: dict[str, Any],
-                  prev_cards: list[dict[str, Any]], rng: random.Random
-                  ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def _current_step(
+    spec: RunSpec,
+    run_id: str | None,
+    step: int,
+    ts: int,
+    task: dict[str, Any],
+    prev_cards: list[dict[str, Any]],
+    rng: random.Random,
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     options, correct_index = task["options"], task["correct_index"]
     cards = _cards(options, spec.budget, rng) if spec.fact_cards else []
     cards_json = json.dumps({"cards": [dict(c, quote=_quote(c["quote"])) for c in cards]})
@@ -273,38 +495,59 @@ def _current_step(spec: RunSpec, run_id: str | None, step: int, ts: int, task: d
     if cited and spec.fact_cards:
         answer["citations"] = [c["id"] for c in cited]
         if chosen is not None:
-            answer["witness"] = {"rule": {"card_id": cited[-1]["id"], "quote": cited[-1]["quote"]},
-                                 "choice": {"card_id": cited[0]["id"], "quote": cited[0]["quote"]}}
+            answer["witness"] = {
+                "rule": {"card_id": cited[-1]["id"], "quote": cited[-1]["quote"]},
+                "choice": {"card_id": cited[0]["id"], "quote": cited[0]["quote"]},
+            }
     correct = chosen == correct_index
     coverage = rng.choice((0.0, 0.25, 0.5, 1.0, 1.0, 1.0))
     witness_pass = coverage >= spec.tau and rng.random() < 0.85
     credited = correct and witness_pass
     reasons = [] if credited else sorted(rng.sample(REASONS, k=rng.randint(1, 2)), key=REASONS.index)
-    evaluation: dict[str, Any] = {"correct": correct, "chosen_index": chosen,
-                                  "correct_index": correct_index, "abstained": abstained}
+    evaluation: dict[str, Any] = {
+        "correct": correct,
+        "chosen_index": chosen,
+        "correct_index": correct_index,
+        "abstained": abstained,
+    }
     if spec.fact_cards:
         ids = [c["id"] for c in cited]
         evaluation["evidence_report"] = {
-            "post_pass": credited, "abstain_reason": None, "coverage": coverage,
-            "witness_idx": chosen, "witness_pass": witness_pass, "has_option_quote_chosen": True,
-            "required_ok_chosen": coverage > 0, "cited_ids": ids,
-            "metrics": {"num_cited_cards": len(ids), "coverage": coverage, "witness_idx": chosen,
-                        "witness_pass": witness_pass}}
+            "post_pass": credited,
+            "abstain_reason": None,
+            "coverage": coverage,
+            "witness_idx": chosen,
+            "witness_pass": witness_pass,
+            "has_option_quote_chosen": True,
+            "required_ok_chosen": coverage > 0,
+            "cited_ids": ids,
+            "metrics": {
+                "num_cited_cards": len(ids),
+                "coverage": coverage,
+                "witness_idx": chosen,
+                "witness_pass": witness_pass,
+            },
+        }
     if spec.idk:
         t = spec.target_conf
         evaluation["calibrated_score"] = 1.0 if correct else (0.0 if abstained else round(-t / (1 - t), 4))
         evaluation["t"] = t
         if abstained:
             evaluation["abstain_reason"] = rng.choice(ABSTAIN)
-    evaluation["citations_evidence"] = {"coverage": coverage, "witness_pass": witness_pass,
-                                        "credited": credited, "reasons": reasons}
+    evaluation["citations_evidence"] = {
+        "coverage": coverage,
+        "witness_pass": witness_pass,
+        "credited": credited,
+        "reasons": reasons,
+    }
     rec: dict[str, Any] = {"run_id": run_id, "step": step, "ts": ts}
     if spec.schema_version:
         rec = {"schema_version": 2, **rec}
-    rec.update(task=task, presented_stem=context + task["stem"] + _example(rng),
-               answer=answer, evaluation=evaluation)
+    rec.update(
+        task=task, presented_stem=context + task["stem"] + _example(rng), answer=answer, evaluation=evaluation
+    )
     if spec.tools:
-        rec["tool_outputs"] = _tool_outputs(spec, step, "{\"cards\": []}", rng)
+        rec["tool_outputs"] = _tool_outputs(spec, step, '{"cards": []}', rng)
         rec["tools_used"] = list(spec.tools)
     if spec.fact_cards:
         rec["fact_cards_before"] = {"cards": prev_cards}
@@ -312,15 +555,23 @@ def _current_step(spec: RunSpec, run_id: str | None, step: int, ts: int, task: d
         by_scope = sum(1 for c in cards if c["where"]["scope"] == "option")
         rec["card_validation"] = {
             "counts": {"option": by_scope, "context": len(cards) - by_scope, "other": 0},
-            "issues": [f"missing_option_card:{k}" for k in range(5)
-                       if k not in {c["where"].get("option_index") for c in cards}],
-            "validator_modes": {"offset": by_scope, "canon-substring": 0, "fail": 0}}
+            "issues": [
+                f"missing_option_card:{k}"
+                for k in range(5)
+                if k not in {c["where"].get("option_index") for c in cards}
+            ],
+            "validator_modes": {"offset": by_scope, "canon-substring": 0, "fail": 0},
+        }
     if spec.ews:
-        rec["evidence_telemetry"] = {"min_quotes_per_option": spec.q_min,
-                                     "coverage_by_option": {str(k): rng.choice((0.0, 0.5, 1.0)) for k in range(5)},
-                                     "coverage_chosen": coverage, "witness_overlap_ratio": round(rng.random(), 3),
-                                     "num_distinct_sources": rng.randint(1, 4), "learn_tokens": rng.randint(500, 4000),
-                                     "learn_time_s": round(rng.uniform(2, 40), 3)}
+        rec["evidence_telemetry"] = {
+            "min_quotes_per_option": spec.q_min,
+            "coverage_by_option": {str(k): rng.choice((0.0, 0.5, 1.0)) for k in range(5)},
+            "coverage_chosen": coverage,
+            "witness_overlap_ratio": round(rng.random(), 3),
+            "num_distinct_sources": rng.randint(1, 4),
+            "learn_tokens": rng.randint(500, 4000),
+            "learn_time_s": round(rng.uniform(2, 40), 3),
+        }
     student_calls = n_votes + max(spec.sc_extract, 1) + spec.boosts
     rec["duration_ms"] = rng.randint(4000, 120000)
     if spec.student != "oracle":
@@ -331,14 +582,34 @@ def _current_step(spec: RunSpec, run_id: str | None, step: int, ts: int, task: d
     if spec.guardrails:
         tokens = rec.get("student_usage", {}).get("total_tokens", 0)
         rec["guardrail_alerts"] = {
-            "tokens_step": {"tokens": tokens, "state": rng.choice(("in_band", "above_band", "below_band")),
-                            "band_low": 14400.0, "band_high": 20400.0, "opt": 17400.0, "autonudge": True,
-                            "action": rng.choice((None, "nudge_leaner", "warn_richer"))},
-            "tokens_run": {"tokens_cum": tokens * (step + 1), "band_low": 288000.0, "band_high": 408000.0,
-                           "opt": 348000.0},
-            "turns": {"limit": 24, "resolve_triggered": False}}
+            "tokens_step": {
+                "tokens": tokens,
+                "state": rng.choice(("in_band", "above_band", "below_band")),
+                "band_low": 14400.0,
+                "band_high": 20400.0,
+                "opt": 17400.0,
+                "autonudge": True,
+                "action": rng.choice((None, "nudge_leaner", "warn_richer")),
+            },
+            "tokens_run": {
+                "tokens_cum": tokens * (step + 1),
+                "band_low": 288000.0,
+                "band_high": 408000.0,
+                "opt": 348000.0,
+            },
+            "turns": {"limit": 24, "resolve_triggered": False},
+        }
     if spec.schema_version:
-        rec["calls"] = [{"role": "student", "phase": "use", "ms": round(rng.uniform(800, 9000), 1),
-                         "prompt_tokens": rng.randint(900, 2400), "completion_tokens": rng.randint(100, 700),
-                         "attempts": 1, "error": None} for _ in range(min(student_calls, 3))]
+        rec["calls"] = [
+            {
+                "role": "student",
+                "phase": "use",
+                "ms": round(rng.uniform(800, 9000), 1),
+                "prompt_tokens": rng.randint(900, 2400),
+                "completion_tokens": rng.randint(100, 700),
+                "attempts": 1,
+                "error": None,
+            }
+            for _ in range(min(student_calls, 3))
+        ]
     return rec, cards

@@ -7,8 +7,13 @@ one statement over the whole file list, DuckDB defaults (threads = cores, defaul
 then CHECKPOINT. It is not correct for live logs (ignore_errors gives phantom rows; PERF-NOTES §8)
 and keeps no manifest: it is a speed floor only.
 
-Usage: floor_read_json.py FILE_LIST DB   (FILE_LIST: one path per line)
-Prints {"rows": N, "seconds": S} on stdout.
+With --batch-files N the file list is read N files per statement (a CTAS, then INSERTs): one
+read_json over 20,000 small files does not finish on duckdb 1.5.5 (it ran out of its 18.8 GiB
+memory_limit at 8.6 GB RSS here; PERF-NOTES §4 measured 5.3 GB on 2.0.1), so the `many` floor is
+batched, as PERF-NOTES §4 "500 files per INSERT" (same time, bounded memory).
+
+Usage: floor_read_json.py FILE_LIST DB [--batch-files N]   (FILE_LIST: one path per line)
+Prints {"rows": N, "files": F, "batches": B, "seconds": S} on stdout.
 """
 
 from __future__ import annotations
@@ -18,24 +23,48 @@ import sys
 import time
 from pathlib import Path
 
-USAGE = "STRUCT(calls INTEGER, prompt_tokens BIGINT, completion_tokens BIGINT, total_tokens BIGINT, request_ms_sum DOUBLE)"
+USAGE = (
+    "STRUCT(calls INTEGER, prompt_tokens BIGINT, completion_tokens BIGINT, total_tokens BIGINT, "
+    "request_ms_sum DOUBLE)"
+)
 COLUMNS = {
-    "run_header": "BOOLEAN", "run_end": "BOOLEAN", "schema_version": "INTEGER",
-    "run_id": "VARCHAR", "step": "INTEGER", "ts": "BIGINT",
-    "config": "JSON", "anonymization": "JSON", "guardrails": "JSON", "student": "JSON",
-    "coverage_tau": "DOUBLE", "runner": "JSON", "plan": "JSON", "status": "VARCHAR",
+    "run_header": "BOOLEAN",
+    "run_end": "BOOLEAN",
+    "schema_version": "INTEGER",
+    "run_id": "VARCHAR",
+    "step": "INTEGER",
+    "ts": "BIGINT",
+    "config": "JSON",
+    "anonymization": "JSON",
+    "guardrails": "JSON",
+    "student": "JSON",
+    "coverage_tau": "DOUBLE",
+    "runner": "JSON",
+    "plan": "JSON",
+    "status": "VARCHAR",
     "task": "STRUCT(type VARCHAR, stem VARCHAR, options VARCHAR[], correct_index INTEGER)",
     "presented_stem": "VARCHAR",
     "answer": "STRUCT(chosen_index INTEGER, votes INTEGER[], citations JSON, witness JSON)",
     "evaluation": (
         "STRUCT(correct BOOLEAN, chosen_index INTEGER, correct_index INTEGER, abstained BOOLEAN, "
         "calibrated_score DOUBLE, abstain_reason VARCHAR, evidence_report JSON, "
-        "citations_evidence STRUCT(coverage DOUBLE, witness_pass BOOLEAN, credited BOOLEAN, reasons VARCHAR[]))"),
-    "tool_outputs": "JSON", "tools_used": "VARCHAR[]", "alias": "JSON", "alias_evidence": "JSON",
-    "fact_cards_before": "JSON", "fact_cards_after": "JSON", "card_validation": "JSON",
-    "evidence_telemetry": "JSON", "duration_ms": "DOUBLE",
-    "student_usage": USAGE, "tutor_usage": USAGE,
-    "messages": "JSON", "guardrail_alerts": "JSON", "calls": "JSON",
+        "citations_evidence STRUCT(coverage DOUBLE, witness_pass BOOLEAN, credited BOOLEAN, "
+        "reasons VARCHAR[]))"
+    ),
+    "tool_outputs": "JSON",
+    "tools_used": "VARCHAR[]",
+    "alias": "JSON",
+    "alias_evidence": "JSON",
+    "fact_cards_before": "JSON",
+    "fact_cards_after": "JSON",
+    "card_validation": "JSON",
+    "evidence_telemetry": "JSON",
+    "duration_ms": "DOUBLE",
+    "student_usage": USAGE,
+    "tutor_usage": USAGE,
+    "messages": "JSON",
+    "guardrail_alerts": "JSON",
+    "calls": "JSON",
 }
 
 
@@ -44,6 +73,9 @@ def columns_sql() -> str:
 
 
 def main(argv: list[str]) -> int:
+    batch = 0
+    if len(argv) == 4 and argv[2] == "--batch-files":
+        batch, argv = int(argv[3]), argv[:2]
     if len(argv) != 2:
         print(__doc__, file=sys.stderr)
         return 2
@@ -52,14 +84,28 @@ def main(argv: list[str]) -> int:
 
     start = time.perf_counter()
     con = duckdb.connect(argv[1])
-    con.execute(
-        "CREATE TABLE lines AS SELECT * FROM read_json(?, format='newline_delimited', "
-        f"filename=true, ignore_errors=true, columns={columns_sql()})", [files])
+    reader = (
+        f"read_json(?, format='newline_delimited', filename=true, ignore_errors=true, "
+        f"columns={columns_sql()})"
+    )
+    step = batch or max(1, len(files))
+    batches = [files[i : i + step] for i in range(0, len(files), step)]
+    for k, part in enumerate(batches):
+        verb = "CREATE TABLE lines AS" if k == 0 else "INSERT INTO lines"
+        con.execute(f"{verb} SELECT * FROM {reader}", [part])
     con.execute("CHECKPOINT")
     rows = con.execute("SELECT count(*) FROM lines").fetchone()
     con.close()
-    print(json.dumps({"rows": rows[0] if rows else 0, "files": len(files),
-                      "seconds": round(time.perf_counter() - start, 3)}))
+    print(
+        json.dumps(
+            {
+                "rows": rows[0] if rows else 0,
+                "files": len(files),
+                "batches": len(batches),
+                "seconds": round(time.perf_counter() - start, 3),
+            }
+        )
+    )
     return 0
 
 

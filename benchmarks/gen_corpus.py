@@ -58,18 +58,29 @@ AVG_FILE_OVERHEAD = 2400
 MANIFEST = Path("_catalog") / "gen_manifest.json"
 
 SCATTERGUN_MODELS = (
-    "deepseek-ai/DeepSeek-V3.1", "openai/gpt-oss-120b", "Qwen/Qwen3-235B-A22B-Instruct-2507",
-    "meta-llama/Llama-4-Scout-17B-16E-Instruct", "Qwen/Qwen3-Next-80B-A3B-Instruct",
-    "Qwen/Qwen3-30B-A3B", "openai/gpt-oss-20b", "deepseek-ai/DeepSeek-V3-0324", "Qwen/Qwen3-32B",
-    "Qwen/Qwen3-14B", "mistralai/Mistral-Small-3.2-24B-Instruct-2506", "deepseek-ai/DeepSeek-R1-0528",
+    "deepseek-ai/DeepSeek-V3.1",
+    "openai/gpt-oss-120b",
+    "Qwen/Qwen3-235B-A22B-Instruct-2507",
+    "meta-llama/Llama-4-Scout-17B-16E-Instruct",
+    "Qwen/Qwen3-Next-80B-A3B-Instruct",
+    "Qwen/Qwen3-30B-A3B",
+    "openai/gpt-oss-20b",
+    "deepseek-ai/DeepSeek-V3-0324",
+    "Qwen/Qwen3-32B",
+    "Qwen/Qwen3-14B",
+    "mistralai/Mistral-Small-3.2-24B-Instruct-2506",
+    "deepseek-ai/DeepSeek-R1-0528",
     "moonshotai/Kimi-K2-Instruct-0905",
 )
 GUARDRAILED_MODELS = (
-    "mistralai/Mixtral-8x7B-Instruct-v0.1", "mistralai/Mixtral-8x22B-Instruct-v0.1",
-    "deepseek-ai/DeepSeek-V3.1", "moonshotai/Kimi-K2-Instruct-0905",
+    "mistralai/Mixtral-8x7B-Instruct-v0.1",
+    "mistralai/Mixtral-8x22B-Instruct-v0.1",
+    "deepseek-ai/DeepSeek-V3.1",
+    "moonshotai/Kimi-K2-Instruct-0905",
 )
 COMPARE_MODELS = (
-    ("deepinfra", "deepseek-ai/DeepSeek-R1"), ("deepinfra", "mistralai/Mixtral-8x7B-Instruct-v0.1"),
+    ("deepinfra", "deepseek-ai/DeepSeek-R1"),
+    ("deepinfra", "mistralai/Mixtral-8x7B-Instruct-v0.1"),
     ("openai", "gpt-4.1"),
 )
 STAGES = {"breadth": (4, 2, 8, 0, True), "depth": (6, 3, 10, 1, True), "long": (8, 4, 12, 1, True)}
@@ -94,38 +105,86 @@ def plan_file(i: int, steps: int, rng: random.Random) -> tuple[str, RunSpec]:
         stage = ("breadth", "depth", "long")[i % 3]
         model = SCATTERGUN_MODELS[(i // 3) % len(SCATTERGUN_MODELS)]
         best_of, scx, budget, boosts, idk = STAGES[stage]
-        spec.update(model=model, provider="deepinfra", best_of=best_of, sc_extract=scx, budget=budget,
-                    boosts=boosts, q_min=2, idk=idk, sc=3, rerank="evidence",
-                    tools=["tfidf_retriever", "option_retriever"], guardrails="abs", anon_seed=4242420 + i)
+        spec.update(
+            model=model,
+            provider="deepinfra",
+            best_of=best_of,
+            sc_extract=scx,
+            budget=budget,
+            boosts=boosts,
+            q_min=2,
+            idk=idk,
+            sc=3,
+            rerank="evidence",
+            tools=["tfidf_retriever", "option_retriever"],
+            guardrails="abs",
+            anon_seed=4242420 + i,
+        )
         return f"scattergun_phase2/{stage}/{slug_us(model)}_seed{4242420 + i}_N{steps}.jsonl", spec
     if roll < 0.58:
         model = GUARDRAILED_MODELS[i % len(GUARDRAILED_MODELS)]
-        spec.update(model=model, provider="deepinfra", best_of=8, sc_extract=3, budget=12, q_min=2,
-                    sc=3, rerank="evidence", tools=["tfidf_retriever", "option_retriever"],
-                    guardrails="rel", anon_seed=424240 + i)
+        spec.update(
+            model=model,
+            provider="deepinfra",
+            best_of=8,
+            sc_extract=3,
+            budget=12,
+            q_min=2,
+            sc=3,
+            rerank="evidence",
+            tools=["tfidf_retriever", "option_retriever"],
+            guardrails="rel",
+            anon_seed=424240 + i,
+        )
         return f"guardrailed/{slug_us(model)}_state{i + 1:03d}.jsonl", spec
     if roll < 0.73:
         combo = i % 8
         provider, model = (("deepinfra", MIXTRAL), ("openai", "default"))[combo % 2]
         sc, budget = (1, 3)[(combo // 2) % 2], (6, 8)[combo // 4]
-        spec.update(model=model, provider=provider, sc=sc, budget=budget, idk=True, target_conf=0.6,
-                    tools=["tfidf_retriever"], anon_seed=424242)
+        spec.update(
+            model=model,
+            provider=provider,
+            sc=sc,
+            budget=budget,
+            idk=True,
+            target_conf=0.6,
+            tools=["tfidf_retriever"],
+            anon_seed=424242,
+        )
         return f"sweep{i:05d}/exp/{provider}_{slug_dash(model)}_sc{sc}_b{budget}.jsonl", spec
     if roll < 0.86:
         provider, model = COMPARE_MODELS[i % 3]
-        spec.update(model=model, provider=provider, sc=3, sc_extract=3, budget=10, student="llm",
-                    tools=["tfidf_retriever"])
+        spec.update(
+            model=model,
+            provider=provider,
+            sc=3,
+            sc_extract=3,
+            budget=10,
+            student="llm",
+            tools=["tfidf_retriever"],
+        )
         return f"compare/{provider}_{slug_dash(model)}/batch_{i}.jsonl", spec
     if roll < 0.91:
         plan = ("nightly", "ablation-cards", "tau-sweep")[i % 3]
         model = SCATTERGUN_MODELS[i % len(SCATTERGUN_MODELS)]
-        spec.update(model=model, provider="deepinfra", sc=3, budget=10, schema_version=2,
-                    tools=["tfidf_retriever", "option_retriever"], plan=plan, anon_seed=900000 + i)
+        spec.update(
+            model=model,
+            provider="deepinfra",
+            sc=3,
+            budget=10,
+            schema_version=2,
+            tools=["tfidf_retriever", "option_retriever"],
+            plan=plan,
+            anon_seed=900000 + i,
+        )
         return f"plans/{plan}/deepinfra_{slug_us(model)}_seed{900000 + i}.jsonl", spec
     if roll < 0.97:
         name, extra = (
             (f"strict/oracle_strict_q1_v{i}", {"student": "oracle", "model": "oracle", "sc": 7}),
-            (f"holdout/mixtral_postcutoff_t060_rag_on_{i}", {"model": MIXTRAL, "idk": True, "target_conf": 0.6}),
+            (
+                f"holdout/mixtral_postcutoff_t060_rag_on_{i}",
+                {"model": MIXTRAL, "idk": True, "target_conf": 0.6},
+            ),
             (f"live/deepseek_r1_maxdial_N{steps}_{i}", {"model": "deepseek-ai/DeepSeek-R1", "sc": 5}),
             (f"fc_sc3_v2_batch{i}", {"model": "deepseek-ai/DeepSeek-R1", "sc": 3, "student": "llm"}),
         )[i % 4]
@@ -165,22 +224,32 @@ def build_file(i: int, seed: int, steps: int, dirty_frac: float) -> tuple[str, b
             lines.append(("run_end", _dump(run_end_record(run_id, ts + 1, n_steps)) + b"\n"))
     if defect == "garbage" and len(lines) > 2:
         at = rng.randint(1, len(lines) - 1)
-        bad = rng.choice((b"Traceback (most recent call last):\n",
-                          b'{"run_id": "x", "step": 3, "duration_ms": NaN}\n',
-                          b'{"step": 4, "task": "\xff\xfe bad utf-8"}\n',
-                          b"[1, 2, 3]\n"))
+        bad = rng.choice(
+            (
+                b"Traceback (most recent call last):\n",
+                b'{"run_id": "x", "step": 3, "duration_ms": NaN}\n',
+                b'{"step": 4, "task": "\xff\xfe bad utf-8"}\n',
+                b"[1, 2, 3]\n",
+            )
+        )
         lines[at:at] = [("bad", bad), ("blank", b"\n")]
     if defect == "torn" and lines:
         _, last = lines.pop()
         lines.append(("torn", last[: rng.randint(1, max(1, len(last) - 2))]))
     kinds = Counter(kind for kind, _ in lines)
     stats: Counter[str] = Counter(
-        files=1, headers=kinds["header"], steps=kinds["step"], run_ends=kinds["run_end"],
-        bad_lines=kinds["bad"], blank_lines=kinds["blank"], torn_tails=kinds["torn"],
+        files=1,
+        headers=kinds["header"],
+        steps=kinds["step"],
+        run_ends=kinds["run_end"],
+        bad_lines=kinds["bad"],
+        blank_lines=kinds["blank"],
+        torn_tails=kinds["torn"],
         glued=sum(1 for kind, data in lines if kind == "bad" and b"run_header" in data),
         runs=len(runs),
         valid_lines=kinds["header"] + kinds["step"] + kinds["run_end"],
-        complete_lines=len(lines) - kinds["torn"])
+        complete_lines=len(lines) - kinds["torn"],
+    )
     return relpath, b"".join(data for _, data in lines), stats
 
 
@@ -214,8 +283,10 @@ def _side_files(i: int, relpath: str) -> list[tuple[str, bytes]]:
     """Non-log files that sit in real runs/ trees (ingest must skip them)."""
     if relpath.startswith("compare/") and i < 3:
         base = relpath.rsplit("/", 1)[0]
-        return [(f"{base}/batch_{i}.stderr", b"progress: step 1/5\n"),
-                (f"{base}/aggregate.json", b'{"files": 1}\n')]
+        return [
+            (f"{base}/batch_{i}.stderr", b"progress: step 1/5\n"),
+            (f"{base}/aggregate.json", b'{"files": 1}\n'),
+        ]
     if relpath.startswith("guardrailed/") and i < 8:
         return [("guardrailed/failures.txt", b"model=x seed=1\n")]
     return []
@@ -242,8 +313,9 @@ def files_for_size(size_mb: float, steps: int) -> int:
     return max(1, math.ceil(size_mb * 1e6 / per_file))
 
 
-def resolve(preset: str | None, files: int | None = None, steps: int | None = None,
-            size_mb: float | None = None) -> tuple[int, int]:
+def resolve(
+    preset: str | None, files: int | None = None, steps: int | None = None, size_mb: float | None = None
+) -> tuple[int, int]:
     """(files, steps) from a preset and/or explicit options (explicit options win)."""
     base = PRESETS.get(preset or "", {})
     steps = steps or base.get("steps", 160)
@@ -255,16 +327,25 @@ def resolve(preset: str | None, files: int | None = None, steps: int | None = No
     return base.get("files", 0), steps
 
 
-def generate(out: Path, files: int, steps: int, seed: int = 0, jobs: int = 1,
-             dirty_frac: float = 0.0, preset: str | None = None) -> dict[str, Any]:
+def generate(
+    out: Path,
+    files: int,
+    steps: int,
+    seed: int = 0,
+    jobs: int = 1,
+    dirty_frac: float = 0.0,
+    preset: str | None = None,
+) -> dict[str, Any]:
     """Write the corpus (replacing `out`) and return its manifest."""
     start = time.perf_counter()
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
     chunk = max(1, min(500, files // max(1, jobs * 8)))
-    tasks = [(str(out), list(range(a, min(files, a + chunk))), seed, steps, dirty_frac)
-             for a in range(0, files, chunk)]
+    tasks = [
+        (str(out), list(range(a, min(files, a + chunk))), seed, steps, dirty_frac)
+        for a in range(0, files, chunk)
+    ]
     total: Counter[str] = Counter()
     if jobs > 1:
         with Pool(jobs) as pool:
@@ -274,11 +355,29 @@ def generate(out: Path, files: int, steps: int, seed: int = 0, jobs: int = 1,
         for task in tasks:
             total.update(_work(task))
     manifest = {
-        "generator": "benchmarks/gen_corpus.py", "preset": preset, "files": files, "steps": steps,
-        "seed": seed, "dirty_frac": dirty_frac,
-        "counts": {k: total.get(k, 0) for k in (
-            "files", "bytes", "runs", "headers", "steps", "run_ends", "valid_lines", "bad_lines",
-            "blank_lines", "torn_tails", "glued", "complete_lines")},
+        "generator": "benchmarks/gen_corpus.py",
+        "preset": preset,
+        "files": files,
+        "steps": steps,
+        "seed": seed,
+        "dirty_frac": dirty_frac,
+        "counts": {
+            k: total.get(k, 0)
+            for k in (
+                "files",
+                "bytes",
+                "runs",
+                "headers",
+                "steps",
+                "run_ends",
+                "valid_lines",
+                "bad_lines",
+                "blank_lines",
+                "torn_tails",
+                "glued",
+                "complete_lines",
+            )
+        },
         "seconds": round(time.perf_counter() - start, 2),
     }
     (out / MANIFEST).parent.mkdir(parents=True, exist_ok=True)
@@ -295,9 +394,11 @@ def read_manifest(out: Path) -> dict[str, Any] | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter,
-                                 epilog=__doc__.split("\n\n", 1)[1])
+    ap = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__.split("\n\n", 1)[1],
+    )
     ap.add_argument("out", type=Path, help="output directory (replaced)")
     ap.add_argument("--preset", choices=sorted(PRESETS))
     ap.add_argument("--files", type=int, help="number of log files")
@@ -305,18 +406,24 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--size-mb", type=float, help="target size: derives --files from --steps")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
-    ap.add_argument("--dirty-frac", type=float, default=0.0,
-                    help="fraction of files with one defect: torn tail, glued torn line + header, "
-                         "or a mid-file garbage line followed by a blank line")
+    ap.add_argument(
+        "--dirty-frac",
+        type=float,
+        default=0.0,
+        help="fraction of files with one defect: torn tail, glued torn line + header, "
+        "or a mid-file garbage line followed by a blank line",
+    )
     args = ap.parse_args(argv)
     files, steps = resolve(args.preset, args.files, args.steps, args.size_mb)
     if files <= 0:
         ap.error("give --preset, --files or --size-mb")
     m = generate(args.out, files, steps, args.seed, args.jobs, args.dirty_frac, args.preset)
     c = m["counts"]
-    print(f"wrote {c['files']} files, {c['bytes'] / 1e6:.1f} MB, {c['runs']} runs, {c['steps']} steps, "
-          f"{c['bad_lines']} bad lines, {c['torn_tails']} torn tails in {m['seconds']} s -> {args.out}",
-          file=sys.stderr)
+    print(
+        f"wrote {c['files']} files, {c['bytes'] / 1e6:.1f} MB, {c['runs']} runs, {c['steps']} steps, "
+        f"{c['bad_lines']} bad lines, {c['torn_tails']} torn tails in {m['seconds']} s -> {args.out}",
+        file=sys.stderr,
+    )
     return 0
 
 

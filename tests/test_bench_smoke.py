@@ -13,14 +13,18 @@ WAREHOUSE = Path(sys.executable).parent / "warehouse"
 
 
 def _gen(out: Path, *extra: str) -> dict:
-    subprocess.run([sys.executable, str(BENCH / "gen_corpus.py"), str(out), *extra],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, str(BENCH / "gen_corpus.py"), str(out), *extra], check=True, capture_output=True
+    )
     return json.loads((out / "_catalog" / "gen_manifest.json").read_text())
 
 
 def _tree(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
-            if p.is_file() and "_catalog" not in p.parts}
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and "_catalog" not in p.parts
+    }
 
 
 def _count_lines(root: Path) -> dict[str, int]:
@@ -63,9 +67,12 @@ def test_generator_is_deterministic_and_its_manifest_is_true(tmp_path: Path) -> 
     recount = _count_lines(tmp_path / "a")
     assert recount == {k: one["counts"][k] for k in recount}
     assert one["counts"]["bad_lines"] > 0 and one["counts"]["torn_tails"] > 0
-    header = next(json.loads(line) for p in sorted((tmp_path / "a").rglob("*_state*.jsonl"))
-                  for line in p.read_text(errors="replace").splitlines()
-                  if line.startswith('{"run_header": true'))
+    header = next(
+        json.loads(line)
+        for p in sorted((tmp_path / "a").rglob("*_state*.jsonl"))
+        for line in p.read_text(errors="replace").splitlines()
+        if line.startswith('{"run_header": true')
+    )
     assert len(header["config"]["dials"]) == 58
 
 
@@ -74,11 +81,36 @@ def test_bench_runs_on_a_tiny_corpus(tmp_path: Path) -> None:
     manifest = _gen(corpus, "--files", "4", "--steps", "2", "--jobs", "1")
     out, md = tmp_path / "out", tmp_path / "RESULTS.md"
     proc = subprocess.run(
-        [sys.executable, str(BENCH / "bench_ingest.py"), "--corpora", "", "--corpus", f"many={corpus}",
-         "--rounds", "1", "--incr-reps", "1", "--no-torn-check", "--query-corpus", "many",
-         "--root", str(tmp_path / "root"), "--out", str(out), "--results-md", str(md),
-         "--python", sys.executable, "--warehouse", str(WAREHOUSE)],
-        capture_output=True, text=True, timeout=120, check=False)
+        [
+            sys.executable,
+            str(BENCH / "bench_ingest.py"),
+            "--corpora",
+            "",
+            "--corpus",
+            f"many={corpus}",
+            "--rounds",
+            "1",
+            "--incr-reps",
+            "1",
+            "--no-torn-check",
+            "--query-corpus",
+            "many",
+            "--root",
+            str(tmp_path / "root"),
+            "--out",
+            str(out),
+            "--results-md",
+            str(md),
+            "--python",
+            sys.executable,
+            "--warehouse",
+            str(WAREHOUSE),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     data = json.loads((out / "latest.json").read_text())
     by_case = {r["case"]: r for r in data["results"]}
