@@ -99,6 +99,7 @@ def build(
             if case in ("floor", "ours")
             else math.nan,
             "check": _check(rs),
+            "phases": _phases(ok),
             "verdicts": [],
         }
         metric = {"x_floor": row["x_floor"], "rss": row["rss_median"], "wall": row["wall_median"]}
@@ -130,6 +131,29 @@ def build(
         "failed_incremental": failed_incr,
         "info": info,
     }
+
+
+def _phases(rs: list[Result]) -> dict[str, float]:
+    """Median seconds per phase, from the ingest summary's own `phases` timings (if it has them)."""
+    per: dict[str, list[float]] = defaultdict(list)
+    for r in rs:
+        js = r.extra.get("json")
+        if isinstance(js, dict) and isinstance(js.get("phases"), dict):
+            for name, sec in js["phases"].items():
+                if isinstance(sec, int | float):
+                    per[name].append(float(sec))
+    return {name: median(v) for name, v in per.items()}
+
+
+def _phases_md(rows: list[dict[str, Any]]) -> list[str]:
+    out = []
+    for row in rows:
+        if row.get("phases"):
+            parts = ", ".join(f"{k} {fmt_s(v)}" for k, v in row["phases"].items())
+            out.append(f"- {row['corpus']} / {row['case']}: {parts}")
+    if not out:
+        return []
+    return ["### Where ours spends its time (the ingest's own phase timings, s, median)", "", *out, ""]
 
 
 def _check(rs: list[Result]) -> str:
@@ -308,6 +332,7 @@ def render_text(report: dict[str, Any]) -> str:
         )
     elif q:
         out.append(f"query check: {q.get('error')}")
+    out += [line for line in _phases_md(report["rows"]) if line.startswith("- ")]
     out += [f"note: {n}" for n in report["notes"]]
     return "\n".join(out)
 
@@ -346,6 +371,7 @@ def write_markdown(path: Path, report: dict[str, Any], info: dict[str, Any]) -> 
             "",
             _md_table([_fmt_row(r) for r in report["rows"]]),
             "",
+            *_phases_md(report["rows"]),
             "### Query check (typed columns materialized at ingest)",
             "",
             _query_md(report.get("query")),
