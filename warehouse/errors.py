@@ -8,14 +8,15 @@ from enum import IntEnum
 class ExitCode(IntEnum):
     """Documented process exit codes of the `warehouse` command."""
 
-    OK = 0
+    OK = 0  # success
     FAILURE = 1  # unexpected internal error (a bug: run with --debug and report it)
-    USAGE = 2  # bad option, bad path, bad config (click uses 2 for usage errors too)
+    USAGE = 2  # bad option, bad path, bad TOML or config, API key variable unset (click uses 2 too)
     QUERY = 3  # SQL error in a user query, unknown view or column
     SCHEMA = 4  # database schema too old / too new
     LOCKED = 5  # another process holds the database
     ENDPOINT = 6  # model endpoint unreachable or refusing
     DATA = 7  # input data unusable (corrupt archive, missing file, no space)
+    INTERRUPTED = 130  # stopped by Ctrl-C or SIGTERM (runs close as aborted and can be resumed)
 
 
 class WarehouseError(Exception):

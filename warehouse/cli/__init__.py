@@ -10,7 +10,8 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-from typing import Any
+import traceback
+from typing import Any, NoReturn
 
 import click
 
@@ -95,28 +96,38 @@ _load_commands()
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: run the CLI and translate library errors once."""
+    """Entry point: run the CLI and translate every error once.
+
+    A user mistake is one line on stderr and the documented exit code (warehouse.errors.ExitCode);
+    `--debug` prints the traceback before that line, with the same code.
+    """
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     try:
         cli.main(args=argv, prog_name="warehouse", standalone_mode=False)
     except WarehouseError as e:
-        if debug or os.environ.get("WAREHOUSE_RAISE"):
+        if os.environ.get("WAREHOUSE_RAISE"):
             raise
-        click.echo(f"error: {e}", err=True)
-        sys.exit(int(e.exit_code))
+        _fail(f"error: {e}", e.exit_code, debug)
     except click.exceptions.Abort:
-        click.echo("aborted", err=True)
-        sys.exit(130)
+        _fail("aborted", ExitCode.INTERRUPTED, debug)
+    except click.UsageError as e:  # bad option or argument: one line and where to look
+        hint = f"; see '{e.ctx.command_path} --help'" if e.ctx is not None else ""
+        _fail(f"error: {e.format_message().rstrip('.')}{hint}", e.exit_code, debug)
     except click.ClickException as e:
-        e.show()
-        sys.exit(e.exit_code)
+        _fail(f"error: {e.format_message()}", e.exit_code, debug)
     except click.exceptions.Exit as e:
         sys.exit(e.exit_code)
     except KeyboardInterrupt:
-        click.echo("interrupted", err=True)
-        sys.exit(130)
+        _fail("interrupted", ExitCode.INTERRUPTED, debug)
     except Exception as e:  # a bug: say so in one line unless --debug
-        if debug or os.environ.get("WAREHOUSE_RAISE"):
+        if os.environ.get("WAREHOUSE_RAISE"):
             raise
-        click.echo(f"internal error: {type(e).__name__}: {e} (rerun with --debug)", err=True)
-        sys.exit(int(ExitCode.FAILURE))
+        _fail(f"internal error: {type(e).__name__}: {e} (rerun with --debug)", ExitCode.FAILURE, debug)
+
+
+def _fail(message: str, code: int, debug: bool) -> NoReturn:
+    """Print the current exception's traceback when debugging, then one line; exit with code."""
+    if debug:
+        traceback.print_exc()
+    click.echo(" ".join(line.strip() for line in message.splitlines() if line.strip()), err=True)
+    sys.exit(int(code))
