@@ -110,7 +110,12 @@ def cli_markdown() -> str:
         rows = [d for d in docs[1:] if len(d.path) == 2 and section_of(d) == title]
         out.append(f"- **{title}**: " + ", ".join(f"[`{d.path[1]}`](#{_anchor(d.name)})" for d in rows))
     out += ["", "## Exit codes", "", exit_code_table()]
-    out += ["Usage errors from option parsing (unknown option, missing argument) also exit 2.", ""]
+    out += [
+        "Each error is one line on stderr that says what to do; `warehouse --debug COMMAND ...` also",
+        "prints the traceback, with the same code. Option parsing errors (unknown option, missing",
+        "argument) exit 2.",
+        "",
+    ]
     for doc in docs:
         out += [f"## {doc.name}", "", "```text", doc.help.rstrip(), "```", ""]
     return "\n".join(out)
