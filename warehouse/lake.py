@@ -10,11 +10,15 @@ Differences from the embedded file (warehouse/db.py):
 - no snapshot publishing: DuckLake commits are snapshots, readers see each committed state;
 - connecting never migrates: `warehouse lake migrate` applies migrations once, from one place,
   under a PostgreSQL advisory lock (concurrent DDL conflicts in DuckLake, SCALE-NOTES §1.4);
-- `CALL set_option` is never used (it crashes once a view exists, SCALE-NOTES §1.9); inlining is
-  set per connection with the ATTACH option DATA_INLINING_ROW_LIMIT instead.
+- data inlining is OFF: DuckLake 1.5.5 keeps inlined rows in PostgreSQL as the VARCHAR rendering
+  of each value and loses backslash escapes reading a STRUCT back (a `records.rec` whose JSON
+  holds `\n` or `\"` fails to cast, or could come back changed). A new lake stores the option
+  (set before any view exists: `set_option` crashes once one does, SCALE-NOTES §1.9) and every
+  writer also attaches with DATA_INLINING_ROW_LIMIT 0, so each commit writes Parquet;
+  `warehouse lake maintain` merges the small files.
 
 Settings come from the `[lake]` table of warehouse.toml (data_path, s3_endpoint, s3_region,
-s3_url_style, s3_use_ssl, s3_key_id, s3_secret, data_inlining_row_limit, claim_lease_seconds);
+s3_url_style, s3_use_ssl, s3_key_id, s3_secret, claim_lease_seconds, url);
 S3 keys may instead come from $WAREHOUSE_S3_KEY_ID / $WAREHOUSE_S3_SECRET or the AWS variables.
 """
 
@@ -67,7 +71,7 @@ class LakeSettings:
     url: str
     data_path: str | None = None
     s3: S3Settings | None = None
-    inlining_row_limit: int | None = None
+    inlining_row_limit: int = 0  # see the module docstring: never inline
     claim_lease_seconds: float = 3600.0
     extension_dir: Path | None = None
 
@@ -102,7 +106,6 @@ def settings_for(url: str, config: Config | None = None, *, data_path: str | Non
         url=url,
         data_path=path,
         s3=_s3_settings(raw, config, path),
-        inlining_row_limit=_opt_int(raw, "data_inlining_row_limit", config),
         claim_lease_seconds=float(_opt_int(raw, "claim_lease_seconds", config) or 3600),
         extension_dir=Path(os.environ["WAREHOUSE_EXTENSION_DIR"])
         if os.environ.get("WAREHOUSE_EXTENSION_DIR") else None,
@@ -129,7 +132,8 @@ def _s3_settings(raw: dict[str, Any], config: Config, data_path: str | None) -> 
     use_ssl = raw.get("s3_use_ssl")
     if use_ssl is not None and not isinstance(use_ssl, bool):
         raise ConfigError(f"{config.source}: [lake] s3_use_ssl must be true or false")
-    key_id = values["s3_key_id"] or os.environ.get("WAREHOUSE_S3_KEY_ID") or os.environ.get("AWS_ACCESS_KEY_ID")
+    key_id = (values["s3_key_id"] or os.environ.get("WAREHOUSE_S3_KEY_ID")
+              or os.environ.get("AWS_ACCESS_KEY_ID"))
     secret = (values["s3_secret"] or os.environ.get("WAREHOUSE_S3_SECRET")
               or os.environ.get("AWS_SECRET_ACCESS_KEY"))
     wanted = any(v is not None for v in values.values()) or use_ssl is not None or bool(key_id)
@@ -182,7 +186,7 @@ def load_extensions(con: duckdb.DuckDBPyConnection, settings: LakeSettings) -> N
         files = {name: wheel_extension(name, version) for name in missing}  # errors before locking
         ext_dir.mkdir(parents=True, exist_ok=True)
         with _file_lock(ext_dir / ".install.lock"):
-            for name, path in files.items():
+            for path in files.values():
                 con.execute(f"FORCE INSTALL {_literal(str(path))}")
     for name in wanted:  # httpfs only for S3 data (loading verifies ~100 MB of signed binaries)
         con.execute(f"LOAD {name}")
@@ -249,7 +253,7 @@ def _attach_options(settings: LakeSettings, read_only: bool, create: bool) -> st
         options.append("READ_ONLY")
     if create and settings.data_path:
         options.append(f"DATA_PATH {_literal(settings.data_path)}")
-    if settings.inlining_row_limit is not None and not read_only:
+    if not read_only:
         options.append(f"DATA_INLINING_ROW_LIMIT {int(settings.inlining_row_limit)}")
     return ", ".join(options)
 
@@ -339,10 +343,8 @@ def in_transaction(con: duckdb.DuckDBPyConnection, body: Callable[[], object]) -
 def _rollback_quietly(con: duckdb.DuckDBPyConnection) -> None:
     import duckdb
 
-    try:
+    with contextlib.suppress(duckdb.TransactionException):  # a failed COMMIT already ended it
         con.execute("ROLLBACK")
-    except duckdb.TransactionException:
-        pass  # a failed COMMIT already ended the transaction
 
 
 def is_conflict(error: BaseException) -> bool:
@@ -388,14 +390,17 @@ def migrate_lake(url: str, *, config: Config | None = None,
         local.mkdir(parents=True, exist_ok=True)
         settings = dataclasses.replace(settings, data_path=f"{local}/")
     with advisory_lock(settings.conninfo, MIGRATE_LOCK_KEY):
+        created = False
         try:
             con = connect(settings, read_only=False)
         except UsageError:  # no lake yet: create it, which needs a data path
             if not settings.data_path:
                 raise UsageError("a new lake needs a data path: pass --data-path (a folder or "
                                  "s3://bucket/prefix/) or set [lake] data_path in warehouse.toml") from None
-            con = connect(settings, read_only=False, create=True)
+            con, created = connect(settings, read_only=False, create=True), True
         try:
+            if created:  # persisted in the catalog, for every client (before any view exists)
+                con.execute(f"CALL ducklake_set_option('{ALIAS}', 'data_inlining_row_limit', 0)")
             done = migrate(con)
         finally:
             con.close()

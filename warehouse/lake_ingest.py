@@ -16,7 +16,6 @@ only under this runs directory: other machines' files are not this writer's busi
 
 from __future__ import annotations
 
-import inspect
 import random
 import time
 from collections.abc import Callable, Collection, Iterator
@@ -29,6 +28,7 @@ from ingest.load import FastPathMismatch, FileOutcome
 from ingest.manifest import mark_missing, read_manifest, refresh_attributes
 from ingest.run import (
     IngestSummary,
+    Phases,
     _count_actions,
     _fast_groups,
     _outcome,
@@ -181,13 +181,8 @@ class _Job:
     def _transaction(self, con: duckdb.DuckDBPyConnection, part: IngestSummary,
                      outcomes: list[FileOutcome], groups: list[list[FileOutcome]]) -> None:
         """The lead's one-transaction load (ingest.run._transaction), with no missing files."""
-        extra: dict[str, object] = {}
-        if "phase" in inspect.signature(_transaction).parameters:  # per-phase timings
-            from ingest import run
-
-            extra["phase"] = run.Phases(part)  # type: ignore[attr-defined]
         _transaction(con, self.root, self.config, part, outcomes, groups, [], self.progress,
-                     **extra)  # type: ignore[arg-type]
+                     Phases(part))
 
     def mark_missing(self, on_disk: list[Found]) -> None:
         """Files of this runs dir that the lake lists as present but are gone from disk."""

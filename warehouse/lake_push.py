@@ -74,7 +74,8 @@ def push(source: str, url: str, *, config: Config | None = None) -> PushReport:
         if version != code_version():
             raise SchemaVersionError(f"{source} is at schema {version:04d}, this code at "
                                      f"{code_version():04d}: run 'warehouse migrate --db {source}'")
-        paths = [str(r[0]) for r in con.execute(f"SELECT path FROM {SRC}.main.files ORDER BY path").fetchall()]
+        rows = con.execute(f"SELECT path FROM {SRC}.main.files ORDER BY path").fetchall()
+        paths = [str(r[0]) for r in rows]
         for start in range(0, len(paths), BATCH):
             _push_batch(con, claims, paths[start:start + BATCH], report)
         retrying(lambda: in_transaction(con, lambda: _push_history(con, report)))
