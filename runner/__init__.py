@@ -1,7 +1,7 @@
 """Thin eval runner: writes run logs; knows nothing of the database.
 
-    from runner import RunSpec, execute
-    execute(RunSpec(student="oracle", model="oracle", steps=10, log=Path("runs/x.jsonl")))
+from runner import RunSpec, execute
+execute(RunSpec(student="oracle", model="oracle", steps=10, log=Path("runs/x.jsonl")))
 """
 
 from __future__ import annotations

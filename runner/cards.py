@@ -148,7 +148,11 @@ class _Builder:
 
 
 def build_cards(
-    raw: Iterable[RawCard], options: tuple[str, ...], context: str, *, budget: int,
+    raw: Iterable[RawCard],
+    options: tuple[str, ...],
+    context: str,
+    *,
+    budget: int,
     dedup_sim: float = 0.88,
 ) -> CardSet:
     """Validate, add PRO stubs, reserve PRO cards first in the budget, de-duplicate, order."""
@@ -193,7 +197,8 @@ def _dedup(cards: list[Card], protected: set[str], threshold: float) -> list[Car
     for card in cards:
         words = token_set(card.quote)
         twins = (
-            k for k in kept
+            k
+            for k in kept
             if k.option_index == card.option_index and _jaccard(words, token_set(k.quote)) >= threshold
         )
         if card.id in protected or next(twins, None) is None:

@@ -1,9 +1,9 @@
 """Per-model dial defaults: the TOML `warehouse defaults` writes and `--dials auto` reads.
 
-    # written by `warehouse defaults` ...
-    [models."mistralai/Mixtral-8x7B-Instruct-v0.1"]
-    self_consistency_n = 3
-    fact_cards_budget = 8
+# written by `warehouse defaults` ...
+[models."mistralai/Mixtral-8x7B-Instruct-v0.1"]
+self_consistency_n = 3
+fact_cards_budget = 8
 """
 
 from __future__ import annotations
@@ -18,8 +18,16 @@ from runner.dials import Dials, with_overrides
 from warehouse.errors import ConfigError
 
 DEFAULTS_FILE = "model_defaults.toml"
-DEFAULT_DIALS = ("self_consistency_n", "fact_cards_budget", "best_of_n", "sc_extract_n", "q_min",
-                 "idk_enabled", "max_learn_boosts", "use_tools")
+DEFAULT_DIALS = (
+    "self_consistency_n",
+    "fact_cards_budget",
+    "best_of_n",
+    "sc_extract_n",
+    "q_min",
+    "idk_enabled",
+    "max_learn_boosts",
+    "use_tools",
+)
 
 
 def defaults_path(path: str | Path | None = None) -> Path:
@@ -45,15 +53,20 @@ def dials_for_model(base: Dials, model: str, path: str | Path | None = None) -> 
     models = load_defaults(path)
     if model not in models:
         known = ", ".join(sorted(models)) or "none"
-        raise ConfigError(f"{defaults_path(path)} has no defaults for {model!r} (it has: {known}); "
-                          "run that model first or give dials explicitly")
+        raise ConfigError(
+            f"{defaults_path(path)} has no defaults for {model!r} (it has: {known}); "
+            "run that model first or give dials explicitly"
+        )
     return with_overrides(base, models[model], f"{defaults_path(path)} [{model}]")
 
 
 def render_defaults(rows: list[dict[str, Any]], source: str) -> str:
     """TOML text for rows of {model, <dial>: value, ...} (values None are left out)."""
-    lines = [f"# Per-model dial defaults written by `warehouse defaults` from {source}.",
-             "# `warehouse run --dials auto` and plan models with dials = \"auto\" read this file.", ""]
+    lines = [
+        f"# Per-model dial defaults written by `warehouse defaults` from {source}.",
+        '# `warehouse run --dials auto` and plan models with dials = "auto" read this file.',
+        "",
+    ]
     for row in sorted(rows, key=lambda r: str(r["model"])):
         lines.append(f"[models.{json.dumps(str(row['model']))}]")
         for name in DEFAULT_DIALS:

@@ -13,8 +13,12 @@ def demo_plan(steps: int = 20, seeds: int = 3) -> dict[str, Any]:
         "coverage_tau": 0.4,
         "dials": {"self_consistency_n": 1},
         "models": [{"student": "oracle"}, {"student": "lexical"}, {"student": "random"}],
-        "stages": [{
-            "name": "main", "steps": steps, "seeds": seeds,
-            "grid": {"fact_cards_budget": [5, 10], "idk_enabled": [False, True]},
-        }],
+        "stages": [
+            {
+                "name": "main",
+                "steps": steps,
+                "seeds": seeds,
+                "grid": {"fact_cards_budget": [5, 10], "idk_enabled": [False, True]},
+            }
+        ],
     }

@@ -90,17 +90,40 @@ class Dials:
 
 # Dials this runner acts on (docs/runner.md explains each).
 HONOURED = (
-    "self_consistency_n", "temp_answer", "temp_sc", "top_p", "sc_extract_n", "q_min",
-    "max_learn_boosts", "dedup_sim", "best_of_n", "rerank", "use_tools", "tools",
-    "fact_cards_budget", "require_citations", "freeze_cards", "idk_enabled", "target_confidence",
-    "context_position", "instruction_header",
+    "self_consistency_n",
+    "temp_answer",
+    "temp_sc",
+    "top_p",
+    "sc_extract_n",
+    "q_min",
+    "max_learn_boosts",
+    "dedup_sim",
+    "best_of_n",
+    "rerank",
+    "use_tools",
+    "tools",
+    "fact_cards_budget",
+    "require_citations",
+    "freeze_cards",
+    "idk_enabled",
+    "target_confidence",
+    "context_position",
+    "instruction_header",
 )
 
 # Short names used in log file names and plan files.
 ABBREVIATIONS = {
-    "self_consistency_n": "sc", "fact_cards_budget": "b", "best_of_n": "bo", "sc_extract_n": "scx",
-    "q_min": "q", "idk_enabled": "idk", "max_learn_boosts": "mlb", "use_tools": "tools",
-    "rerank": "rr", "target_confidence": "t", "freeze_cards": "frz",
+    "self_consistency_n": "sc",
+    "fact_cards_budget": "b",
+    "best_of_n": "bo",
+    "sc_extract_n": "scx",
+    "q_min": "q",
+    "idk_enabled": "idk",
+    "max_learn_boosts": "mlb",
+    "use_tools": "tools",
+    "rerank": "rr",
+    "target_confidence": "t",
+    "freeze_cards": "frz",
 }
 
 _FIELDS = {f.name: f for f in dataclasses.fields(Dials)}

@@ -50,8 +50,15 @@ PROVIDERS: dict[str, EndpointConfig] = {
     "vllm": EndpointConfig("vllm", "http://127.0.0.1:8000/v1", "VLLM_API_KEY"),
     "local": EndpointConfig("local", "http://127.0.0.1:8000/v1", "LOCAL_API_KEY"),
 }
-_FIELDS = ("base_url", "api_key_env", "timeout_s", "max_retries", "backoff_s", "backoff_max_s",
-           "retry_after_max_s")
+_FIELDS = (
+    "base_url",
+    "api_key_env",
+    "timeout_s",
+    "max_retries",
+    "backoff_s",
+    "backoff_max_s",
+    "retry_after_max_s",
+)
 
 
 def resolve_endpoint(provider: str, tables: dict[str, Any] | None = None, **overrides: Any) -> EndpointConfig:
@@ -61,13 +68,15 @@ def resolve_endpoint(provider: str, tables: dict[str, Any] | None = None, **over
     if base is None and "base_url" not in table and not overrides.get("base_url"):
         known = ", ".join(sorted(PROVIDERS))
         raise ConfigError(
-            f"unknown provider {provider!r}: use one of {known} or give [providers.{provider}] base_url")
+            f"unknown provider {provider!r}: use one of {known} or give [providers.{provider}] base_url"
+        )
     cfg = base or EndpointConfig(provider, "", f"{provider.upper().replace('-', '_')}_API_KEY")
     changes = {k: v for k, v in {**table, **overrides}.items() if v is not None}
     unknown = set(changes) - set(_FIELDS)
     if unknown:
         raise ConfigError(
-            f"[providers.{provider}]: unknown keys {sorted(unknown)}; allowed: {', '.join(_FIELDS)}")
+            f"[providers.{provider}]: unknown keys {sorted(unknown)}; allowed: {', '.join(_FIELDS)}"
+        )
     try:
         cfg = replace(cfg, **{k: _typed(k, v) for k, v in changes.items()})
     except (TypeError, ValueError) as e:
@@ -91,7 +100,8 @@ def check_base_url(url: str) -> str:
         raise ConfigError(f"base_url {url!r} must be an https:// URL (or http:// to a loopback host)")
     if parts.username or parts.password or parts.query:
         raise ConfigError(
-            "base_url must not contain credentials or a query string; keys come from an env var")
+            "base_url must not contain credentials or a query string; keys come from an env var"
+        )
     if parts.scheme == "http" and not _is_loopback(parts.hostname):
         raise ConfigError(
             f"base_url {url!r} is plain http to a non-loopback host: the key would travel in "
@@ -118,7 +128,8 @@ def read_key(cfg: EndpointConfig) -> str:
     if _is_loopback(urlsplit(cfg.base_url).hostname or ""):
         return "unused"
     raise ConfigError(
-        f"no API key: set ${cfg.api_key_env} for provider {cfg.provider} (keys are never flags)")
+        f"no API key: set ${cfg.api_key_env} for provider {cfg.provider} (keys are never flags)"
+    )
 
 
 class Deadline:
@@ -190,8 +201,11 @@ class Endpoint:
             timeout = max(0.05, min(timeout, left))
         completions: Any = self._client.chat.completions  # messages are plain dicts
         return completions.create(
-            model=model, messages=messages, response_format={"type": "json_object"},
-            timeout=timeout, **decode,
+            model=model,
+            messages=messages,
+            response_format={"type": "json_object"},
+            timeout=timeout,
+            **decode,
         )
 
     def _retry_delay(self, error: Exception, attempts: int) -> float | None:
@@ -229,8 +243,9 @@ def _make_client(cfg: EndpointConfig, key: str) -> openai.OpenAI:
     import openai
 
     http = openai.DefaultHttpxClient(follow_redirects=False, timeout=cfg.timeout_s)
-    return openai.OpenAI(api_key=key, base_url=cfg.base_url, timeout=cfg.timeout_s,
-                         max_retries=0, http_client=http)
+    return openai.OpenAI(
+        api_key=key, base_url=cfg.base_url, timeout=cfg.timeout_s, max_retries=0, http_client=http
+    )
 
 
 def _status(error: Exception) -> int | None:
@@ -278,8 +293,10 @@ def _hint(error: Exception, cfg: EndpointConfig) -> str:
         return "; check base_url and the model name"
     wait = _retry_after(error)
     if wait is not None and wait > cfg.retry_after_max_s:
-        return (f"; the server asked to wait {wait:g}s, more than "
-                f"retry_after_max_s={cfg.retry_after_max_s:g}: try later")
+        return (
+            f"; the server asked to wait {wait:g}s, more than "
+            f"retry_after_max_s={cfg.retry_after_max_s:g}: try later"
+        )
     return ""
 
 
@@ -296,7 +313,7 @@ def parse_json_object(text: str) -> dict[str, Any] | None:
     fenced = re.search(r"```(?:json)?\s*(.*?)```", text, re.DOTALL)
     candidates = [text] + ([fenced.group(1)] if fenced else [])
     if "{" in text and "}" in text:
-        candidates.append(text[text.index("{"): text.rindex("}") + 1])
+        candidates.append(text[text.index("{") : text.rindex("}") + 1])
     for candidate in candidates:
         try:
             value = json.loads(candidate)

@@ -86,8 +86,13 @@ def _provenance_ok(cited: list[Card], snippets: list[str]) -> bool:
 
 
 def credit_check(
-    options: tuple[str, ...], gold: int, choice: int | None, cards: CardSet, citations: list[str],
-    tau: float, snippets: list[str] | None = None,
+    options: tuple[str, ...],
+    gold: int,
+    choice: int | None,
+    cards: CardSet,
+    citations: list[str],
+    tau: float,
+    snippets: list[str] | None = None,
 ) -> dict[str, Any]:
     """evaluation.citations_evidence: {coverage, witness_pass, credited, reasons} (B.7)."""
     ev = evidence(options, gold, cards.cards, citations)
@@ -106,12 +111,20 @@ def credit_check(
         reasons.append("witness_mismatch")
     blocking = [r for r in reasons if r != "tag_or_quote_filter"]
     credited = choice is not None and choice == gold and not blocking
-    return {"coverage": ev.coverage, "witness_pass": ev.witness_pass, "credited": credited,
-            "reasons": reasons}
+    return {
+        "coverage": ev.coverage,
+        "witness_pass": ev.witness_pass,
+        "credited": credited,
+        "reasons": reasons,
+    }
 
 
 def gate_reason(
-    options: tuple[str, ...], choice: int | None, cards: CardSet, citations: list[str], tau: float,
+    options: tuple[str, ...],
+    choice: int | None,
+    cards: CardSet,
+    citations: list[str],
+    tau: float,
 ) -> str | None:
     """Why the hard evidence for the chosen option fails (None when it holds). No gold involved.
 
@@ -136,21 +149,33 @@ def gate_reason(
 
 
 def evidence_report(
-    options: tuple[str, ...], gold: int, choice: int | None, cards: CardSet, citations: list[str],
+    options: tuple[str, ...],
+    gold: int,
+    choice: int | None,
+    cards: CardSet,
+    citations: list[str],
     tau: float,
 ) -> dict[str, Any]:
     """evaluation.evidence_report on the raw citations and the voted choice (B.8)."""
     ev = evidence(options, gold, cards.cards, citations)
     reason = gate_reason(options, choice, cards, citations, tau)
     answered = choice is not None
-    metrics = {"num_cited_cards": len(ev.cited), "coverage": ev.coverage,
-               "witness_idx": ev.witness_idx, "witness_pass": ev.witness_pass}
+    metrics = {
+        "num_cited_cards": len(ev.cited),
+        "coverage": ev.coverage,
+        "witness_idx": ev.witness_idx,
+        "witness_pass": ev.witness_pass,
+    }
     return {
-        "post_pass": reason is None, "abstain_reason": reason, "coverage": ev.coverage,
-        "witness_idx": ev.witness_idx, "witness_pass": ev.witness_pass,
+        "post_pass": reason is None,
+        "abstain_reason": reason,
+        "coverage": ev.coverage,
+        "witness_idx": ev.witness_idx,
+        "witness_pass": ev.witness_pass,
         "has_option_quote_chosen": _linked_to(ev.cited, choice) if answered else None,
         "required_ok_chosen": (cards.pro_ids.get(choice) in citations) if choice is not None else None,
-        "cited_ids": list(citations), "metrics": metrics,
+        "cited_ids": list(citations),
+        "metrics": metrics,
     }
 
 
@@ -186,5 +211,7 @@ def witness_block(citations: list[str], choice: int | None, cards: CardSet) -> d
         return None
     pick = next((c for c in cited if c.option_index == choice), cited[0])
     rule = next((c for c in cited if c.scope == "context"), pick)
-    return {"rule": {"card_id": rule.id, "quote": rule.quote},
-            "choice": {"card_id": pick.id, "quote": pick.quote}}
+    return {
+        "rule": {"card_id": rule.id, "quote": rule.quote},
+        "choice": {"card_id": pick.id, "quote": pick.quote},
+    }

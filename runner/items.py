@@ -81,8 +81,10 @@ class TemplateTutor:
 
     def _slots(self, rng: random.Random) -> dict[str, str]:
         pools = {
-            "R": _codes(rng, 3, 4), "E": _codes(rng, 4, 2),
-            "V": rng.sample(self.vocab["verbs"], 3), "D": rng.sample(self.vocab["directions"], 3),
+            "R": _codes(rng, 3, 4),
+            "E": _codes(rng, 4, 2),
+            "V": rng.sample(self.vocab["verbs"], 3),
+            "D": rng.sample(self.vocab["directions"], 3),
             "C": rng.sample(self.vocab["compass"], 3),
             "P": rng.sample(self.vocab["properties"], 4),
             "N": [str(n) for n in rng.sample(range(2, 10), 4)],

@@ -47,8 +47,15 @@ def parse_choice(value: Any, n_options: int) -> int | None:
 class LLMStudent:
     kind = "llm"
 
-    def __init__(self, endpoint: Endpoint, model: str, *, idk: bool = False,
-                 instruction_header: str | None = None, top_p: float = 1.0) -> None:
+    def __init__(
+        self,
+        endpoint: Endpoint,
+        model: str,
+        *,
+        idk: bool = False,
+        instruction_header: str | None = None,
+        top_p: float = 1.0,
+    ) -> None:
         self.endpoint, self.model = endpoint, model
         self.provider = endpoint.cfg.provider
         self.idk, self.header, self.top_p = idk, instruction_header, top_p
@@ -57,8 +64,12 @@ class LLMStudent:
         user = f"SOURCE:\n{source}\n\nQUESTION: {item.stem}\nOPTIONS:\n{options_block(item.options)}"
         temperature = 0.0 if pass_index == 0 else 0.7
         reply, call = self.endpoint.chat_json(
-            self.model, self._messages(LEARN_SYSTEM, user), role="student", phase="learn",
-            temperature=temperature, top_p=self.top_p,
+            self.model,
+            self._messages(LEARN_SYSTEM, user),
+            role="student",
+            phase="learn",
+            temperature=temperature,
+            top_p=self.top_p,
         )
         ctx.calls.append(call)
         cards = reply.get("cards") if reply else None
@@ -77,12 +88,18 @@ class LLMStudent:
         self, item: Item, cards: CardSet, vote_index: int, temperature: float, ctx: StepContext
     ) -> Vote:
         context = json.dumps(cards.as_log(), ensure_ascii=False)
-        user = (f"CONTEXT:\n{context}\n\nQUESTION: {item.stem}\nOPTIONS:\n"
-                f"{options_block(item.options)}\n\nOPTION_CARDS: {json.dumps(cards.option_card_ids())}")
+        user = (
+            f"CONTEXT:\n{context}\n\nQUESTION: {item.stem}\nOPTIONS:\n"
+            f"{options_block(item.options)}\n\nOPTION_CARDS: {json.dumps(cards.option_card_ids())}"
+        )
         system = USE_SYSTEM + (IDK_RULE if self.idk else "")
         reply, call = self.endpoint.chat_json(
-            self.model, self._messages(system, user), role="student", phase="use",
-            temperature=temperature, top_p=self.top_p,
+            self.model,
+            self._messages(system, user),
+            role="student",
+            phase="use",
+            temperature=temperature,
+            top_p=self.top_p,
         )
         ctx.calls.append(call)
         if reply is None:

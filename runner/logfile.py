@@ -104,7 +104,8 @@ class LogWriter:
         except BlockingIOError:
             self._fh.close()
             raise UsageError(
-                f"{path} is being written by another run; wait for it (warehouse wait)") from None
+                f"{path} is being written by another run; wait for it (warehouse wait)"
+            ) from None
 
     def cut_torn_tail(self) -> int:
         """Drop bytes after the last newline (call with the lock held, before appending)."""

@@ -28,8 +28,21 @@ from runner.endpoint import resolve_endpoint
 from runner.run import STUDENTS, RunSpec
 from warehouse.errors import ConfigError
 
-PLAN_KEYS = {"name", "runs_dir", "seed_base", "coverage_tau", "num_options", "deadline_s",
-             "task_file", "dials", "providers", "models", "stages", "defaults_file", "tutor"}
+PLAN_KEYS = {
+    "name",
+    "runs_dir",
+    "seed_base",
+    "coverage_tau",
+    "num_options",
+    "deadline_s",
+    "task_file",
+    "dials",
+    "providers",
+    "models",
+    "stages",
+    "defaults_file",
+    "tutor",
+}
 STAGE_KEYS = {"name", "steps", "seeds", "dials", "grid", "coverage_tau"}
 MODEL_KEYS = {"student", "provider", "model", "dials"}
 
@@ -46,8 +59,14 @@ def load_plan(path: str | Path) -> dict[str, Any]:
     return data
 
 
-def expand(plan: dict[str, Any], runs_dir: str | Path | None = None, *, source: str = "plan",
-           providers: dict[str, Any] | None = None, argv: tuple[str, ...] = ()) -> list[RunSpec]:
+def expand(
+    plan: dict[str, Any],
+    runs_dir: str | Path | None = None,
+    *,
+    source: str = "plan",
+    providers: dict[str, Any] | None = None,
+    argv: tuple[str, ...] = (),
+) -> list[RunSpec]:
     """Every run the plan asks for, in stage, model, grid, seed order."""
     _check_keys(plan, PLAN_KEYS, source)
     name = _slug(str(plan["name"]))
@@ -56,14 +75,26 @@ def expand(plan: dict[str, Any], runs_dir: str | Path | None = None, *, source: 
     tables = {**(providers or {}), **plan.get("providers", {})}
     models = _list(plan, "models", source)
     stages = _list(plan, "stages", source)
-    specs = [spec for stage in stages for model in models
-             for spec in _runs(plan, stage, model, base, root, tables, source, argv)]
+    specs = [
+        spec
+        for stage in stages
+        for model in models
+        for spec in _runs(plan, stage, model, base, root, tables, source, argv)
+    ]
     _check_unique(specs, source)
     return specs
 
 
-def _runs(plan: dict[str, Any], stage: dict[str, Any], model: dict[str, Any], base: Dials,
-          root: Path, tables: dict[str, Any], source: str, argv: tuple[str, ...]) -> list[RunSpec]:
+def _runs(
+    plan: dict[str, Any],
+    stage: dict[str, Any],
+    model: dict[str, Any],
+    base: Dials,
+    root: Path,
+    tables: dict[str, Any],
+    source: str,
+    argv: tuple[str, ...],
+) -> list[RunSpec]:
     _check_keys(stage, STAGE_KEYS, f"{source} stage")
     _check_keys(model, MODEL_KEYS, f"{source} model")
     stage_name = _slug(str(stage.get("name", "main")))
@@ -84,14 +115,25 @@ def _runs(plan: dict[str, Any], stage: dict[str, Any], model: dict[str, Any], ba
         for i in range(_int(stage.get("seeds", 1), "seeds", source)):
             seed = _int(plan.get("seed_base", 424242), "seed_base", source) + i
             log = root / stage_name / _file_name(model_id, seed, steps, point)
-            out.append(RunSpec(
-                student=student, model=model_id, steps=steps, log=log, seed=seed, dials=point_dials,
-                provider=endpoint.provider if endpoint else None, endpoint=endpoint,
-                coverage_tau=float(stage.get("coverage_tau", plan.get("coverage_tau", 0.4))),
-                num_options=_int(plan.get("num_options", 5), "num_options", source),
-                task_file=plan.get("task_file"), deadline_s=plan.get("deadline_s"), **tutor,
-                plan={"name": str(plan["name"]), "stage": stage_name, "seed": seed}, argv=argv,
-            ))
+            out.append(
+                RunSpec(
+                    student=student,
+                    model=model_id,
+                    steps=steps,
+                    log=log,
+                    seed=seed,
+                    dials=point_dials,
+                    provider=endpoint.provider if endpoint else None,
+                    endpoint=endpoint,
+                    coverage_tau=float(stage.get("coverage_tau", plan.get("coverage_tau", 0.4))),
+                    num_options=_int(plan.get("num_options", 5), "num_options", source),
+                    task_file=plan.get("task_file"),
+                    deadline_s=plan.get("deadline_s"),
+                    **tutor,
+                    plan={"name": str(plan["name"]), "stage": stage_name, "seed": seed},
+                    argv=argv,
+                )
+            )
     return out
 
 
@@ -106,13 +148,14 @@ def _tutor(table: Any, tables: dict[str, Any], source: str) -> dict[str, Any]:
     return {"tutor": "llm", "tutor_model": table["model"], "tutor_endpoint": endpoint}
 
 
-def _model_dials(dials: Dials, model: dict[str, Any], model_id: str, plan: dict[str, Any],
-                 source: str) -> Dials:
+def _model_dials(
+    dials: Dials, model: dict[str, Any], model_id: str, plan: dict[str, Any], source: str
+) -> Dials:
     own = model.get("dials", {})
     if own == "auto":
         return dials_for_model(dials, model_id, plan.get("defaults_file"))
     if not isinstance(own, dict):
-        raise ConfigError(f"{source}: model {model_id} dials must be a table or \"auto\"")
+        raise ConfigError(f'{source}: model {model_id} dials must be a table or "auto"')
     return with_overrides(dials, own, f"{source} model {model_id}")
 
 

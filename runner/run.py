@@ -75,7 +75,10 @@ Progress = Callable[[RunSpec, int], None]
 
 
 def execute(
-    spec: RunSpec, mode: Mode = "new", *, stop: threading.Event | None = None,
+    spec: RunSpec,
+    mode: Mode = "new",
+    *,
+    stop: threading.Event | None = None,
     progress: Progress | None = None,
 ) -> RunResult:
     """Run (or resume) one run into spec.log. Raises EndpointError after logging the abort."""
@@ -95,8 +98,9 @@ def execute(
         try:
             if resume:
                 _check_same_run(spec, state)
-            return _loop(spec, writer, student, source, state if resume else None, redactor,
-                         deadline, stop, progress)
+            return _loop(
+                spec, writer, student, source, state if resume else None, redactor, deadline, stop, progress
+            )
         finally:
             for thing in (student, source):
                 close = getattr(thing, "close", None)
@@ -131,8 +135,13 @@ def make_student(spec: RunSpec, redactor: Redactor, deadline: Deadline) -> Stude
 
     cfg = spec.endpoint or resolve_endpoint(spec.provider or "openai")
     d = spec.dials
-    return LLMStudent(Endpoint(cfg, redactor, deadline), spec.model, idk=d.idk_enabled,
-                      instruction_header=d.instruction_header, top_p=d.top_p)
+    return LLMStudent(
+        Endpoint(cfg, redactor, deadline),
+        spec.model,
+        idk=d.idk_enabled,
+        instruction_header=d.instruction_header,
+        top_p=d.top_p,
+    )
 
 
 def item_source(
@@ -146,16 +155,28 @@ def item_source(
 
         cfg = spec.tutor_endpoint or spec.endpoint or resolve_endpoint(spec.provider or "openai")
         model = spec.tutor_model or spec.model
-        return LLMTutor(Endpoint(cfg, redactor or Redactor(), deadline), model, spec.seed,
-                        spec.num_options, spec.difficulty)
+        return LLMTutor(
+            Endpoint(cfg, redactor or Redactor(), deadline),
+            model,
+            spec.seed,
+            spec.num_options,
+            spec.difficulty,
+        )
     if spec.tutor != "template":
         raise UsageError(f"unknown tutor {spec.tutor!r}: use template or llm")
     return TemplateTutor(spec.seed, spec.num_options)
 
 
 def _loop(
-    spec: RunSpec, writer: LogWriter, student: Student, source: ItemSource, state: RunState | None,
-    redactor: Redactor, deadline: Deadline, stop: threading.Event | None, progress: Progress | None,
+    spec: RunSpec,
+    writer: LogWriter,
+    student: Student,
+    source: ItemSource,
+    state: RunState | None,
+    redactor: Redactor,
+    deadline: Deadline,
+    stop: threading.Event | None,
+    progress: Progress | None,
 ) -> RunResult:
     before: dict[str, Any]
     if state is None:
@@ -209,23 +230,43 @@ def _abort(writer: LogWriter, result: RunResult, reason: str) -> RunResult:
 def header(spec: RunSpec, run_id: str, source: ItemSource, redactor: Redactor) -> dict[str, Any]:
     anonymized = spec.task_file is None
     return {
-        "run_header": True, "schema_version": SCHEMA_VERSION, "run_id": run_id, "ts": int(time.time()),
-        "config": {"skill_id": None, "task": "mcq", "num_steps": spec.steps,
-                   "num_options": spec.num_options, "difficulty": spec.difficulty,
-                   "domain": spec.domain, "dials": spec.dials.as_dict()},
+        "run_header": True,
+        "schema_version": SCHEMA_VERSION,
+        "run_id": run_id,
+        "ts": int(time.time()),
+        "config": {
+            "skill_id": None,
+            "task": "mcq",
+            "num_steps": spec.steps,
+            "num_options": spec.num_options,
+            "difficulty": spec.difficulty,
+            "domain": spec.domain,
+            "dials": spec.dials.as_dict(),
+        },
         "anonymization": {"seed": spec.seed, "vocab_size": source.vocab_size} if anonymized else None,
         "guardrails": None,
         "student": {"type": spec.student, "provider": spec.provider_name(), "model": spec.model},
         "coverage_tau": spec.coverage_tau,
-        "runner": {"name": "runs-warehouse", "version": runner_version(), "git_commit": git_commit(),
-                   "argv": [redactor(a) for a in spec.argv]},
+        "runner": {
+            "name": "runs-warehouse",
+            "version": runner_version(),
+            "git_commit": git_commit(),
+            "argv": [redactor(a) for a in spec.argv],
+        },
         "plan": spec.plan,
     }
 
 
 def run_end(run_id: str, status: str, reason: str | None, steps_logged: int) -> dict[str, Any]:
-    return {"run_end": True, "schema_version": SCHEMA_VERSION, "run_id": run_id,
-            "ts": int(time.time()), "status": status, "reason": reason, "steps_logged": steps_logged}
+    return {
+        "run_end": True,
+        "schema_version": SCHEMA_VERSION,
+        "run_id": run_id,
+        "ts": int(time.time()),
+        "status": status,
+        "reason": reason,
+        "steps_logged": steps_logged,
+    }
 
 
 @functools.lru_cache(maxsize=1)
@@ -242,8 +283,9 @@ def runner_version() -> str:
 def git_commit() -> str | None:
     here = Path(__file__).resolve().parent
     try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True,
-                             text=True, timeout=5, check=False)
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5, check=False
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     commit = out.stdout.strip()

@@ -30,7 +30,11 @@ class StepSettings:
 
 
 def run_step(
-    student: Student, source: ItemSource, step: int, run_id: str, before: dict[str, Any],
+    student: Student,
+    source: ItemSource,
+    step: int,
+    run_id: str,
+    before: dict[str, Any],
     s: StepSettings,
 ) -> dict[str, Any]:
     start = time.perf_counter()
@@ -46,11 +50,19 @@ def run_step(
     choice, citations = decide(votes, item, cards, s)
     answer, evaluation = judge(item, cards, votes, choice, citations, s, ctx.snippets)
     record: dict[str, Any] = {
-        "schema_version": SCHEMA_VERSION, "run_id": run_id, "step": step, "ts": int(time.time()),
-        "task": {"type": "mcq", "stem": item.stem, "options": list(item.options),
-                 "correct_index": item.correct_index},
+        "schema_version": SCHEMA_VERSION,
+        "run_id": run_id,
+        "step": step,
+        "ts": int(time.time()),
+        "task": {
+            "type": "mcq",
+            "stem": item.stem,
+            "options": list(item.options),
+            "correct_index": item.correct_index,
+        },
         "presented_stem": presented_stem(item, cards, s.dials.context_position),
-        "answer": answer, "evaluation": evaluation,
+        "answer": answer,
+        "evaluation": evaluation,
     }
     if tools:
         record["tool_outputs"] = tools
@@ -120,8 +132,9 @@ def learn(student: Student, item: Item, dials: Dials, ctx: StepContext) -> CardS
     raw: list[RawCard] = []
 
     def build() -> CardSet:
-        return build_cards(raw, item.options, item.context, budget=dials.fact_cards_budget,
-                           dedup_sim=dials.dedup_sim)
+        return build_cards(
+            raw, item.options, item.context, budget=dials.fact_cards_budget, dedup_sim=dials.dedup_sim
+        )
 
     if dials.freeze_cards:
         return build()
@@ -202,8 +215,13 @@ def rerank(votes: list[Vote], item: Item, cards: CardSet, s: StepSettings) -> Vo
 
 
 def judge(
-    item: Item, cards: CardSet, votes: list[Vote], choice: int | None, citations: list[str],
-    s: StepSettings, snippets: list[str],
+    item: Item,
+    cards: CardSet,
+    votes: list[Vote],
+    choice: int | None,
+    citations: list[str],
+    s: StepSettings,
+    snippets: list[str],
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     d, gold = s.dials, item.correct_index
     report = ev.evidence_report(item.options, gold, choice, cards, citations, s.tau)
@@ -219,8 +237,12 @@ def judge(
     if witness:
         answer["witness"] = witness
     correct = choice is not None and choice == gold
-    evaluation: dict[str, Any] = {"correct": correct, "chosen_index": choice, "correct_index": gold,
-                                  "abstained": choice is None}
+    evaluation: dict[str, Any] = {
+        "correct": correct,
+        "chosen_index": choice,
+        "correct_index": gold,
+        "abstained": choice is None,
+    }
     if d.require_citations:
         evaluation["evidence_report"] = report
     if d.idk_enabled:
@@ -230,7 +252,8 @@ def judge(
             evaluation["abstain_reason"] = reason
     if d.require_citations:
         evaluation["citations_evidence"] = ev.credit_check(
-            item.options, gold, choice, cards, ordered, s.tau, snippets if d.use_tools else None)
+            item.options, gold, choice, cards, ordered, s.tau, snippets if d.use_tools else None
+        )
     return answer, evaluation
 
 
@@ -238,5 +261,10 @@ def usage(calls: list[Call], role: str) -> dict[str, Any]:
     mine = [c for c in calls if c.role == role]
     prompt = sum(c.prompt_tokens or 0 for c in mine)
     completion = sum(c.completion_tokens or 0 for c in mine)
-    return {"calls": len(mine), "prompt_tokens": prompt, "completion_tokens": completion,
-            "total_tokens": prompt + completion, "request_ms_sum": round(sum(c.ms for c in mine), 3)}
+    return {
+        "calls": len(mine),
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+        "request_ms_sum": round(sum(c.ms for c in mine), 3),
+    }

@@ -18,11 +18,46 @@ from runner.cards import CardSet, RawCard
 from runner.items import Item
 from runner.text import token_set
 
-STOPWORDS = frozenset({
-    "a", "an", "the", "is", "are", "was", "of", "to", "by", "in", "on", "at", "it", "its", "and",
-    "or", "every", "any", "each", "that", "which", "what", "when", "does", "do", "how", "many",
-    "where", "who", "unless", "after", "before", "be", "can", "not", "no",
-})
+STOPWORDS = frozenset(
+    {
+        "a",
+        "an",
+        "the",
+        "is",
+        "are",
+        "was",
+        "of",
+        "to",
+        "by",
+        "in",
+        "on",
+        "at",
+        "it",
+        "its",
+        "and",
+        "or",
+        "every",
+        "any",
+        "each",
+        "that",
+        "which",
+        "what",
+        "when",
+        "does",
+        "do",
+        "how",
+        "many",
+        "where",
+        "who",
+        "unless",
+        "after",
+        "before",
+        "be",
+        "can",
+        "not",
+        "no",
+    }
+)
 
 
 @dataclass
@@ -38,9 +73,15 @@ class Call:
     error: str | None = None
 
     def as_log(self) -> dict[str, Any]:
-        return {"role": self.role, "phase": self.phase, "ms": round(self.ms, 3),
-                "prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens,
-                "attempts": self.attempts, "error": self.error}
+        return {
+            "role": self.role,
+            "phase": self.phase,
+            "ms": round(self.ms, 3),
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "attempts": self.attempts,
+            "error": self.error,
+        }
 
 
 @dataclass
@@ -161,5 +202,7 @@ class RandomStudent:
 
 
 OFFLINE: dict[str, Callable[[], Student]] = {
-    "oracle": OracleStudent, "lexical": LexicalStudent, "random": RandomStudent,
+    "oracle": OracleStudent,
+    "lexical": LexicalStudent,
+    "random": RandomStudent,
 }

@@ -55,8 +55,12 @@ Notify = Callable[[Planned, RunResult | None, str | None], None]
 
 
 def run_sweep(
-    planned: list[Planned], *, jobs: int = 1, progress: Progress | None = None,
-    notify: Notify | None = None, stop: threading.Event | None = None,
+    planned: list[Planned],
+    *,
+    jobs: int = 1,
+    progress: Progress | None = None,
+    notify: Notify | None = None,
+    stop: threading.Event | None = None,
 ) -> SweepReport:
     """Execute the planned runs, `jobs` at a time; failures are collected, not raised."""
     report = SweepReport(skipped=[p.spec for p in planned if p.action == "skip"])

@@ -24,8 +24,9 @@ TUTOR_SYSTEM = (
 
 
 class LLMTutor:
-    def __init__(self, endpoint: Endpoint, model: str, anon_seed: int, num_options: int = 5,
-                 difficulty: str = "medium") -> None:
+    def __init__(
+        self, endpoint: Endpoint, model: str, anon_seed: int, num_options: int = 5, difficulty: str = "medium"
+    ) -> None:
         self.endpoint, self.model = endpoint, model
         self.fallback = TemplateTutor(anon_seed, num_options)
         self.vocab_size = self.fallback.vocab_size
@@ -33,11 +34,14 @@ class LLMTutor:
         self._calls: list[Call] = []
 
     def item(self, step: int) -> Item:
-        user = (f"Item {step} of a run with seed {self.anon_seed}. {self.num_options} options. "
-                f"Difficulty: {self.difficulty}.")
+        user = (
+            f"Item {step} of a run with seed {self.anon_seed}. {self.num_options} options. "
+            f"Difficulty: {self.difficulty}."
+        )
         messages = [{"role": "system", "content": TUTOR_SYSTEM}, {"role": "user", "content": user}]
-        reply, call = self.endpoint.chat_json(self.model, messages, role="tutor", phase="tutor",
-                                              temperature=0.7)
+        reply, call = self.endpoint.chat_json(
+            self.model, messages, role="tutor", phase="tutor", temperature=0.7
+        )
         self._calls.append(call)
         item = _parse_item(reply, self.num_options, f"llm:{self.model}:{self.anon_seed}:{step}")
         if item is None:

@@ -43,7 +43,11 @@ def log_status(path: Path) -> LogStatus:
 
 
 def wait_for(
-    pids: list[int], logs: list[Path], *, poll_s: float = 5.0, timeout_s: float | None = None,
+    pids: list[int],
+    logs: list[Path],
+    *,
+    poll_s: float = 5.0,
+    timeout_s: float | None = None,
     tick: Callable[[list[int], list[LogStatus]], None] | None = None,
 ) -> tuple[list[int], list[LogStatus]]:
     """Return when every pid has exited and, with no pids, when every log is complete.
