@@ -11,10 +11,19 @@ from typing import Any
 
 from synth import BASE_DIALS, header, step_record, write_jsonl
 
-OLD_DIALS = {"closed_book": True, "anonymize": True, "rich": True, "verify": False,
-             "reflection_every": 0, "context_position": "pre", "self_consistency_n": 1,
-             "accumulate_notes": False, "rare_emphasis": False, "use_tools": False,
-             "tools": ["retriever"]}
+OLD_DIALS = {
+    "closed_book": True,
+    "anonymize": True,
+    "rich": True,
+    "verify": False,
+    "reflection_every": 0,
+    "context_position": "pre",
+    "self_consistency_n": 1,
+    "accumulate_notes": False,
+    "rare_emphasis": False,
+    "use_tools": False,
+    "tools": ["retriever"],
+}
 DAY = 86_400
 
 
@@ -46,15 +55,28 @@ def write_cases(runs: Path) -> dict[str, str]:
     _age(runs / "camp1" / "h.jsonl", 2 * DAY)
     # still being written: a torn last line without newline
     path = runs / "camp1" / "p.jsonl"
-    write_jsonl(path, [header("run-in-progress", 1_750_000_200, "m-x", dials, 10, 0.4),
-                       *_steps("run-in-progress", 2)])
+    write_jsonl(
+        path, [header("run-in-progress", 1_750_000_200, "m-x", dials, 10, 0.4), *_steps("run-in-progress", 2)]
+    )
     with path.open("a", encoding="utf-8") as f:
         f.write('{"run_id": "run-in-progress", "step": 2, "ta')
     # runner log closed with an aborted run_end, under a path whose rule names another model
-    write_jsonl(runs / "compare" / "deepinfra_foo" / "a.jsonl", [
-        header("run-aborted", 1_750_000_300, "bar", dials, 10, 0.3), *_steps("run-aborted", 2),
-        {"run_end": True, "schema_version": 2, "run_id": "run-aborted", "ts": 1_750_000_400,
-         "status": "aborted", "reason": "endpoint failed", "steps_logged": 2}])
+    write_jsonl(
+        runs / "compare" / "deepinfra_foo" / "a.jsonl",
+        [
+            header("run-aborted", 1_750_000_300, "bar", dials, 10, 0.3),
+            *_steps("run-aborted", 2),
+            {
+                "run_end": True,
+                "schema_version": 2,
+                "run_id": "run-aborted",
+                "ts": 1_750_000_400,
+                "status": "aborted",
+                "reason": "endpoint failed",
+                "steps_logged": 2,
+            },
+        ],
+    )
     # old simulator header (no student, no tau, 11 dials): identity from the path rule
     old = header("run-old-era", 1_750_000_500, "ignored", OLD_DIALS, 3, 0.0, v2=False)
     write_jsonl(runs / "compare" / "deepinfra_foo" / "old.jsonl", [old, *_steps("run-old-era", 3)])
@@ -63,9 +85,15 @@ def write_cases(runs: Path) -> dict[str, str]:
     write_jsonl(runs / "legacy" / "v0.jsonl", _steps(None, 3))
     _age(runs / "legacy" / "v0.jsonl", 2 * DAY)
     # two runs appended to one file; the first stopped early
-    write_jsonl(runs / "camp2" / "two.jsonl", [
-        header("run-first", 1_750_000_600, "m-y", dials, 5, 0.4), *_steps("run-first", 2),
-        header("run-second", 1_750_000_700, "m-y", dials, 5, 0.4), *_steps("run-second", 5)])
+    write_jsonl(
+        runs / "camp2" / "two.jsonl",
+        [
+            header("run-first", 1_750_000_600, "m-y", dials, 5, 0.4),
+            *_steps("run-first", 2),
+            header("run-second", 1_750_000_700, "m-y", dials, 5, 0.4),
+            *_steps("run-second", 5),
+        ],
+    )
     _age(runs / "camp2" / "two.jsonl", 2 * DAY)
     return {"legacy": "legacy/v0.jsonl"}
 

@@ -18,9 +18,15 @@ from warehouse.db import open_reader
 @pytest.fixture(scope="module")
 def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("cli")
-    design = Design(base={"m-a": 0.7, "m-b": 0.3}, grid={"fact_cards_budget": (6, 10)},
-                    effects={("m-a", "fact_cards_budget", 10): 0.2}, runs=2, steps=20,
-                    shared_items=True, append_runs=True)
+    design = Design(
+        base={"m-a": 0.7, "m-b": 0.3},
+        grid={"fact_cards_budget": (6, 10)},
+        effects={("m-a", "fact_cards_budget", 10): 0.2},
+        runs=2,
+        steps=20,
+        shared_items=True,
+        append_runs=True,
+    )
     write_corpus(root / "runs", design, 2)
     path = root / "runs.duckdb"
     ingest_runs(str(root / "runs"), str(path))
@@ -44,8 +50,9 @@ def test_views_lists_versions_and_descriptions(capsys: pytest.CaptureFixture[str
     assert "tie groups" in rows["model_ranking"]["description"]
 
 
-def test_best_settings_rows_and_csv_file(db: Path, tmp_path: Path,
-                                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_best_settings_rows_and_csv_file(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, out, _ = run(capsys, "best-settings", "--db", str(db), "--json")
     rows = json.loads(out)
     assert code == 0 and {r["model"] for r in rows} == {"m-a", "m-b"}

@@ -48,11 +48,17 @@ def test_recovered_copy_counts_once_and_lists_both_paths(db: tuple[Path, Path]) 
     assert n == 4
 
 
-@pytest.mark.parametrize(("run_id", "status"), [
-    ("run-header-only", "header_only"), ("run-in-progress", "in_progress"),
-    ("run-aborted", "incomplete"), ("run-first", "incomplete"), ("run-second", "complete"),
-    ("run-old-era", "complete"),
-])
+@pytest.mark.parametrize(
+    ("run_id", "status"),
+    [
+        ("run-header-only", "header_only"),
+        ("run-in-progress", "in_progress"),
+        ("run-aborted", "incomplete"),
+        ("run-first", "incomplete"),
+        ("run-second", "complete"),
+        ("run-old-era", "complete"),
+    ],
+)
 def test_status(db: tuple[Path, Path], run_id: str, status: str) -> None:
     assert run(db[1], run_id)["status"] == status
 

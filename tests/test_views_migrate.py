@@ -21,9 +21,9 @@ CORE_TABLES = ("files", "records", "quarantine", "schema_drift", "ingest_log", "
 CATALOG_SQL = {
     "views": "SELECT view_name, sql FROM duckdb_views() WHERE NOT internal AND schema_name = 'main'",
     "macros": "SELECT function_name, function_type, macro_definition, parameters FROM duckdb_functions()"
-              " WHERE NOT internal AND function_type IN ('macro', 'table_macro')",
+    " WHERE NOT internal AND function_type IN ('macro', 'table_macro')",
     "columns": "SELECT table_name, column_name, data_type, ordinal_position FROM information_schema.columns"
-               " WHERE table_schema = 'main'",
+    " WHERE table_schema = 'main'",
     "migrations": "SELECT id, name, checksum FROM _migrations",
 }
 
@@ -44,10 +44,14 @@ def _old_then_migrated(root: Path, fresh: Path) -> Path:
     try:
         first = available()[0]
         con.execute(first.sql)
-        con.execute("CREATE TABLE _migrations (id INTEGER NOT NULL, name VARCHAR NOT NULL,"
-                    " checksum VARCHAR NOT NULL, applied_at TIMESTAMP DEFAULT current_timestamp)")
-        con.execute("INSERT INTO _migrations (id, name, checksum) VALUES (?, ?, ?)",
-                    [first.number, first.name, first.checksum])
+        con.execute(
+            "CREATE TABLE _migrations (id INTEGER NOT NULL, name VARCHAR NOT NULL,"
+            " checksum VARCHAR NOT NULL, applied_at TIMESTAMP DEFAULT current_timestamp)"
+        )
+        con.execute(
+            "INSERT INTO _migrations (id, name, checksum) VALUES (?, ?, ?)",
+            [first.number, first.name, first.checksum],
+        )
         con.execute(f"ATTACH '{fresh}' AS fresh (READ_ONLY)")
         for table in CORE_TABLES:
             con.execute(f"INSERT INTO {table} SELECT * FROM fresh.{table}")
@@ -93,13 +97,19 @@ def test_migrated_schema_equals_fresh(pair: tuple[Path, Path], what: str) -> Non
 def test_migrated_views_return_the_same_rows(pair: tuple[Path, Path]) -> None:
     fresh, migrated = (open_reader(p) for p in pair)
     try:
-        views = [v for (v,) in fresh.execute(
-            "SELECT view_name FROM duckdb_views() WHERE NOT internal"
-            " AND schema_name = 'main' AND view_name LIKE '%_v1'").fetchall()]
+        views = [
+            v
+            for (v,) in fresh.execute(
+                "SELECT view_name FROM duckdb_views() WHERE NOT internal"
+                " AND schema_name = 'main' AND view_name LIKE '%_v1'"
+            ).fetchall()
+        ]
         assert {"runs_v1", "steps_v1", "model_ranking_v1", "best_settings_v1", "catalog_v1"} <= set(views)
         for view in views:
-            got = [sorted((_norm(r) for r in con.execute(f'SELECT * FROM "{view}"').fetchall()), key=repr)
-                   for con in (fresh, migrated)]
+            got = [
+                sorted((_norm(r) for r in con.execute(f'SELECT * FROM "{view}"').fetchall()), key=repr)
+                for con in (fresh, migrated)
+            ]
             assert got[0] == got[1], view
     finally:
         fresh.close()
@@ -110,9 +120,22 @@ def test_every_view_file_has_a_header_and_a_pointer() -> None:
     infos = list_views()
     migrations = "\n".join(m.sql for m in available())
     names = {i.name for i in infos}
-    assert {"runs", "steps", "runs_summary", "by_model_steps", "by_model_runs", "model_ranking",
-            "best_settings", "dial_effects", "paired_comparison", "witness_credited", "pareto",
-            "catalog", "rescore_credited", "stats_macros"} <= names
+    assert {
+        "runs",
+        "steps",
+        "runs_summary",
+        "by_model_steps",
+        "by_model_runs",
+        "model_ranking",
+        "best_settings",
+        "dial_effects",
+        "paired_comparison",
+        "witness_credited",
+        "pareto",
+        "catalog",
+        "rescore_credited",
+        "stats_macros",
+    } <= names
     for info in infos:
         assert info.description and not info.description.endswith(".")
         for obj in info.objects.split(", "):

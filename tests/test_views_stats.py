@@ -38,8 +38,9 @@ def test_normal_cdf_and_quantile(con: duckdb.DuckDBPyConnection) -> None:
     assert one(con, "z_for(0.95)") == pytest.approx(Z, abs=1e-8)
 
 
-@pytest.mark.parametrize(("df", "table"), [(1, 12.706), (2, 4.303), (3, 3.182), (5, 2.571),
-                                           (10, 2.228), (30, 2.042), (200, 1.972)])
+@pytest.mark.parametrize(
+    ("df", "table"), [(1, 12.706), (2, 4.303), (3, 3.182), (5, 2.571), (10, 2.228), (30, 2.042), (200, 1.972)]
+)
 def test_t_quantile(con: duckdb.DuckDBPyConnection, df: int, table: float) -> None:
     assert one(con, "t_ppf(0.975, ?)", df) == pytest.approx(table, rel=3e-3)
 

@@ -45,11 +45,23 @@ def rate(hits: list[bool]) -> float:
 
 # ---------------------------------------------------------------- interval coverage
 
+
 @pytest.fixture(scope="module")
 def cov(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, float]]:
-    designs = [(Design(base={f"s{seed}-c{i:02d}": 0.15 + 0.025 * i for i in range(30)},
-                       grid={"q_min": (1,)}, runs=4, steps=15, campaign=f"seed{seed}",
-                       append_runs=True), seed) for seed in (11, 12)]
+    designs = [
+        (
+            Design(
+                base={f"s{seed}-c{i:02d}": 0.15 + 0.025 * i for i in range(30)},
+                grid={"q_min": (1,)},
+                runs=4,
+                steps=15,
+                campaign=f"seed{seed}",
+                append_runs=True,
+            ),
+            seed,
+        )
+        for seed in (11, 12)
+    ]
     db, truth = build(tmp_path_factory.mktemp("cov"), designs)
     return db, {model: p for (model, _), p in truth.items()}
 
@@ -80,14 +92,19 @@ def test_run_level_t_intervals_cover_the_truth(cov: tuple[Path, dict[str, float]
 
 # ---------------------------------------------------------------- best settings
 
+
 @pytest.fixture(scope="module")
 def best(tmp_path_factory: pytest.TempPathFactory) -> Path:
     models = [f"b{i:02d}" for i in range(20)]
     design = Design(
-        base=dict.fromkeys(models, 0.0), grid={"fact_cards_budget": tuple(BUDGET_TRUTH)},
+        base=dict.fromkeys(models, 0.0),
+        grid={"fact_cards_budget": tuple(BUDGET_TRUTH)},
         effects={("*", "fact_cards_budget", b): p for b, p in BUDGET_TRUTH.items()},
-        runs=3, steps=20, append_runs=True,
-        runs_for={(m, (("fact_cards_budget", 6),)): 6 for m in models})  # the default, re-run often
+        runs=3,
+        steps=20,
+        append_runs=True,
+        runs_for={(m, (("fact_cards_budget", 6),)): 6 for m in models},
+    )  # the default, re-run often
     db, _ = build(tmp_path_factory.mktemp("best"), [(design, 7)])
     return db
 
@@ -95,12 +112,17 @@ def best(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_best_settings_beats_max_of_runs(best: Path) -> None:
     top = max(BUDGET_TRUTH.values())
     picked = rows(best, "SELECT model, budget FROM best_settings WHERE is_best ORDER BY model")
-    lucky = rows(best, "SELECT model, arg_max(fact_cards_budget, credited_final * 1e6 - epoch(run_ts) / 1e4)"
-                       " AS budget FROM runs_summary GROUP BY model ORDER BY model")
+    lucky = rows(
+        best,
+        "SELECT model, arg_max(fact_cards_budget, credited_final * 1e6 - epoch(run_ts) / 1e4)"
+        " AS budget FROM runs_summary GROUP BY model ORDER BY model",
+    )
     pooled_hit = rate([BUDGET_TRUTH[r["budget"]] == top for r in picked])
     lucky_hit = rate([BUDGET_TRUTH[r["budget"]] == top for r in lucky])
-    print(f"\nbest setting found: best_settings {pooled_hit:.2f}, max-of-runs {lucky_hit:.2f} "
-          f"over {len(picked)} replicates")
+    print(
+        f"\nbest setting found: best_settings {pooled_hit:.2f}, max-of-runs {lucky_hit:.2f} "
+        f"over {len(picked)} replicates"
+    )
     assert len(picked) == 20 and pooled_hit >= 0.7 and pooled_hit >= lucky_hit + 0.2
 
 
@@ -127,15 +149,23 @@ def test_settings_below_min_n_are_flagged_and_never_best(best: Path) -> None:
 
 # ---------------------------------------------------------------- dial effects
 
+
 @pytest.fixture(scope="module")
 def dials(tmp_path_factory: pytest.TempPathFactory) -> Path:
     models = [f"d{i:02d}" for i in range(30)] + ["dconf"]
-    confounded = {("dconf", (("q_min", 2), ("self_consistency_n", 1))): 0,
-                  ("dconf", (("q_min", 1), ("self_consistency_n", 3))): 0}
-    design = Design(base=dict.fromkeys(models, 0.4),
-                    grid={"self_consistency_n": (1, 3), "q_min": (1, 2)},
-                    effects={("*", "self_consistency_n", 3): 0.2}, runs=3, steps=20,
-                    runs_for=confounded, append_runs=True)
+    confounded = {
+        ("dconf", (("q_min", 2), ("self_consistency_n", 1))): 0,
+        ("dconf", (("q_min", 1), ("self_consistency_n", 3))): 0,
+    }
+    design = Design(
+        base=dict.fromkeys(models, 0.4),
+        grid={"self_consistency_n": (1, 3), "q_min": (1, 2)},
+        effects={("*", "self_consistency_n", 3): 0.2},
+        runs=3,
+        steps=20,
+        runs_for=confounded,
+        append_runs=True,
+    )
     db, _ = build(tmp_path_factory.mktemp("dials"), [(design, 5)])
     return db
 
@@ -148,8 +178,9 @@ def test_dial_without_effect_is_not_significant(dials: Path) -> None:
     got = _effects(dials, "q_min")
     flagged = rate([r["significant"] for r in got])
     covered = rate([r["diff_low"] <= 0.0 <= r["diff_high"] for r in got])
-    print(f"\nnull dial q_min: significant in {flagged:.2f} of {len(got)} models,"
-          f" CI covers 0 in {covered:.2f}")
+    print(
+        f"\nnull dial q_min: significant in {flagged:.2f} of {len(got)} models, CI covers 0 in {covered:.2f}"
+    )
     assert len(got) == 30 and flagged <= 0.1 and covered >= 0.85
     assert all(r["groups"] == 2 and r["ref_value"] == "1" for r in got)
 
@@ -158,8 +189,9 @@ def test_dial_with_effect_is_found_and_its_interval_covers_it(dials: Path) -> No
     got = _effects(dials, "self_consistency_n")
     found = rate([r["significant"] and r["diff_vs_ref"] > 0 for r in got])
     covered = rate([r["diff_low"] <= 0.2 <= r["diff_high"] for r in got])
-    print(f"\ntrue +0.2 dial: significant in {found:.2f} of {len(got)} models,"
-          f" CI covers 0.2 in {covered:.2f}")
+    print(
+        f"\ntrue +0.2 dial: significant in {found:.2f} of {len(got)} models, CI covers 0.2 in {covered:.2f}"
+    )
     assert found >= 0.8 and covered >= 0.85
     assert all(r["tokens_diff"] > 0 for r in got)  # sc=3 costs more tokens
 
@@ -170,20 +202,32 @@ def test_confounded_dials_give_no_effect_estimate(dials: Path) -> None:
 
 
 def test_rescoring_at_the_logged_tau_reproduces_credited(dials: Path) -> None:
-    same = rows(dials, "SELECT count(*) AS n, count(*) FILTER (WHERE credited <> credited_at_tau) AS bad"
-                       " FROM rescore_credited(0.4)")[0]
+    same = rows(
+        dials,
+        "SELECT count(*) AS n, count(*) FILTER (WHERE credited <> credited_at_tau) AS bad"
+        " FROM rescore_credited(0.4)",
+    )[0]
     assert same["n"] > 0 and same["bad"] == 0
-    curve = [rows(dials, "SELECT avg(credited_at_tau::INT) AS c FROM rescore_credited(?)", [t])[0]["c"]
-             for t in (0.0, 0.4, 0.7, 1.01)]
+    curve = [
+        rows(dials, "SELECT avg(credited_at_tau::INT) AS c FROM rescore_credited(?)", [t])[0]["c"]
+        for t in (0.0, 0.4, 0.7, 1.01)
+    ]
     assert curve == sorted(curve, reverse=True) and curve[-1] == 0.0
 
 
 # ---------------------------------------------------------------- paired comparison, ranking, shell
 
+
 @pytest.fixture(scope="module")
 def paired(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    design = Design(base={"pa": 0.6, "pa2": 0.58, "pc": 0.35}, grid={"q_min": (1,)}, runs=4,
-                    steps=25, shared_items=True, append_runs=True)
+    design = Design(
+        base={"pa": 0.6, "pa2": 0.58, "pc": 0.35},
+        grid={"q_min": (1,)},
+        runs=4,
+        steps=25,
+        shared_items=True,
+        append_runs=True,
+    )
     db, _ = build(tmp_path_factory.mktemp("paired"), [(design, 3)])
     return db
 
@@ -208,14 +252,34 @@ def test_model_ranking_tie_groups(paired: Path) -> None:
 
 def test_views_work_from_the_duckdb_shell(paired: Path) -> None:
     shell = Path(sys.executable).with_name("duckdb")
-    out = subprocess.run([str(shell), "-readonly", str(paired), "-csv", "-c",
-                          "select model, tie_group from model_ranking order by rank"],
-                         capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [
+            str(shell),
+            "-readonly",
+            str(paired),
+            "-csv",
+            "-c",
+            "select model, tie_group from model_ranking order by rank",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.splitlines()[1:] == ["pa,1", "pa2,1", "pc,2"]
-    out = subprocess.run([str(shell), "-readonly", str(paired), "-csv", "-c",
-                          "select n_pairs, p_mcnemar < 0.001 as sig from paired_comparison('pa', 'pc');"
-                          " select count(*) > 0 from dial_effects, best_settings, pareto, catalog limit 1"],
-                         capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [
+            str(shell),
+            "-readonly",
+            str(paired),
+            "-csv",
+            "-c",
+            "select n_pairs, p_mcnemar < 0.001 as sig from paired_comparison('pa', 'pc');"
+            " select count(*) > 0 from dial_effects, best_settings, pareto, catalog limit 1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr
     assert "100,true" in out.stdout

@@ -62,16 +62,20 @@ def list_views() -> list[ViewInfo]:
         text = entry.read_text(encoding="utf-8")
         header = _HEADER.match(text.splitlines()[0] if text else "")
         if not header or header["name"] != match["name"] or header["version"] != match["version"]:
-            raise QueryError(f"sql/views/{entry.name} must start with '-- {match['name']} "
-                             f"v{match['version']}: <description>'")
+            raise QueryError(
+                f"sql/views/{entry.name} must start with '-- {match['name']} "
+                f"v{match['version']}: <description>'"
+            )
         version = int(match["version"])
         kind, objects = _kind(match["name"], version, text)
         found.append((match["name"], version, kind, header["desc"].strip(), objects))
     newest: dict[str, int] = {}
     for name, version, *_ in found:
         newest[name] = max(version, newest.get(name, 0))
-    return sorted((ViewInfo(n, v, v == newest[n], k, d, ", ".join(o)) for n, v, k, d, o in found),
-                  key=lambda i: (i.kind != "view", i.name, i.version))
+    return sorted(
+        (ViewInfo(n, v, v == newest[n], k, d, ", ".join(o)) for n, v, k, d, o in found),
+        key=lambda i: (i.kind != "view", i.name, i.version),
+    )
 
 
 def sync_prices(con: duckdb.DuckDBPyConnection, prices: Mapping[str, Price]) -> int:
@@ -94,8 +98,9 @@ def run(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | None =
     return Result(columns, cursor.fetchall())
 
 
-def best_settings(con: duckdb.DuckDBPyConnection, *, min_steps: int, apples: bool,
-                  all_rows: bool, model: str | None) -> Result:
+def best_settings(
+    con: duckdb.DuckDBPyConnection, *, min_steps: int, apples: bool, all_rows: bool, model: str | None
+) -> Result:
     if min_steps < 1:
         raise UsageError("--min-steps must be at least 1")
     where = ["(is_best OR is_recommended)"] if not all_rows else []
@@ -104,12 +109,17 @@ def best_settings(con: duckdb.DuckDBPyConnection, *, min_steps: int, apples: boo
         where.append("model = ?")
         params.append(model)
     clause = f" WHERE {' AND '.join(where)}" if where else ""
-    return run(con, "SELECT * FROM best_settings_for(min_steps := ?, apples_only := ?)"
-               f"{clause} ORDER BY model, is_best DESC, credited DESC", params)
+    return run(
+        con,
+        "SELECT * FROM best_settings_for(min_steps := ?, apples_only := ?)"
+        f"{clause} ORDER BY model, is_best DESC, credited DESC",
+        params,
+    )
 
 
-def dial_effects(con: duckdb.DuckDBPyConnection, *, model: str | None, dial: str | None,
-                 significant: bool) -> Result:
+def dial_effects(
+    con: duckdb.DuckDBPyConnection, *, model: str | None, dial: str | None, significant: bool
+) -> Result:
     where, params = [], []
     if model:
         where.append("model = ?")
@@ -140,7 +150,9 @@ def compare(con: duckdb.DuckDBPyConnection, a: str, b: str, metric: str) -> Resu
     row = dict(zip(result.columns, result.rows[0], strict=True)) if result.rows else {}
     for side, key in ((a, "steps_a"), (b, "steps_b")):
         if not row.get(key):
-            raise QueryError(f"no MCQ steps match {side!r}: give a model, a setting_id, a run_id "
-                             "or model@setting_id (see: warehouse query \"select model, setting_id "
-                             "from best_settings\")")
+            raise QueryError(
+                f"no MCQ steps match {side!r}: give a model, a setting_id, a run_id "
+                'or model@setting_id (see: warehouse query "select model, setting_id '
+                'from best_settings")'
+            )
     return result

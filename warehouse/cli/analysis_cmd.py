@@ -63,13 +63,26 @@ def views_command(fmt: str) -> None:
 @config_option
 @output_options
 @click.option("--apples", is_flag=True, help="Only mcq + closed-book + fact cards + citations settings.")
-@click.option("--min-steps", default=30, show_default=True, type=int,
-              help="Settings with fewer MCQ steps are flagged and never chosen.")
+@click.option(
+    "--min-steps",
+    default=30,
+    show_default=True,
+    type=int,
+    help="Settings with fewer MCQ steps are flagged and never chosen.",
+)
 @click.option("--all", "all_rows", is_flag=True, help="Every setting, not just best and recommended.")
 @click.option("--model", default=None, help="Only this model.")
 @click.option("--out", default=None, metavar="CSV", help="Write CSV to this file instead of stdout.")
-def best_settings_command(db: str | None, config_path: str | None, fmt: str, apples: bool,
-                          min_steps: int, all_rows: bool, model: str | None, out: str | None) -> None:
+def best_settings_command(
+    db: str | None,
+    config_path: str | None,
+    fmt: str,
+    apples: bool,
+    min_steps: int,
+    all_rows: bool,
+    model: str | None,
+    out: str | None,
+) -> None:
     """Best and recommended dial setting per model, with intervals.
 
     Settings pool all their runs (never one lucky run). The recommended setting is the
@@ -99,8 +112,15 @@ def best_settings_command(db: str | None, config_path: str | None, fmt: str, app
 @click.option("--dial", default=None, help="Only this dial (e.g. fact_cards_budget).")
 @click.option("--significant", is_flag=True, help="Only effects significant after FDR control.")
 @click.option("--out", default=None, metavar="CSV", help="Write CSV to this file instead of stdout.")
-def dial_effects_command(db: str | None, config_path: str | None, fmt: str, model: str | None,
-                         dial: str | None, significant: bool, out: str | None) -> None:
+def dial_effects_command(
+    db: str | None,
+    config_path: str | None,
+    fmt: str,
+    model: str | None,
+    dial: str | None,
+    significant: bool,
+    out: str | None,
+) -> None:
     """Effect of each dial value per model, with intervals and FDR control.
 
     Each value is compared with the model's most common value of that dial, only within
@@ -127,8 +147,9 @@ def dial_effects_command(db: str | None, config_path: str | None, fmt: str, mode
 @output_options
 @click.option("--limit", default=None, type=int, help="Only the newest N runs.")
 @click.option("--out", default=None, metavar="CSV", help="Write CSV to this file instead of stdout.")
-def catalog_command(db: str | None, config_path: str | None, fmt: str, limit: int | None,
-                    out: str | None) -> None:
+def catalog_command(
+    db: str | None, config_path: str | None, fmt: str, limit: int | None, out: str | None
+) -> None:
     """One row per run, newest first, archived runs included.
 
     Archived runs show their archive://... path.
@@ -154,10 +175,14 @@ def catalog_command(db: str | None, config_path: str | None, fmt: str, limit: in
 @db_option
 @config_option
 @output_options
-@click.option("--metric", default="credited", show_default=True,
-              type=click.Choice(["credited", "correct", "witness"]), help="What counts as right.")
-def compare_command(a: str, b: str, db: str | None, config_path: str | None, fmt: str,
-                    metric: str) -> None:
+@click.option(
+    "--metric",
+    default="credited",
+    show_default=True,
+    type=click.Choice(["credited", "correct", "witness"]),
+    help="What counts as right.",
+)
+def compare_command(a: str, b: str, db: str | None, config_path: str | None, fmt: str, metric: str) -> None:
     """Paired comparison of A and B on the same items (exact McNemar).
 
     Counts both-right / only-A / only-B / both-wrong and gives the difference with a 95%
@@ -201,7 +226,12 @@ def prices_command(db: str | None, config_path: str | None) -> None:
 
 
 def register(group: click.Group) -> None:
-    for command in (views_command, best_settings_command, dial_effects_command, catalog_command,
-                    compare_command):
+    for command in (
+        views_command,
+        best_settings_command,
+        dial_effects_command,
+        catalog_command,
+        compare_command,
+    ):
         group.add_to_section("look", command)  # type: ignore[attr-defined]
     group.add_to_section("load", prices_command)  # type: ignore[attr-defined]
