@@ -69,8 +69,12 @@ class Seen:
 
 
 class FakeOpenAI:
-    def __init__(self, script: list[Action] | None = None,
-                 default: Callable[[dict[str, Any]], Action] | None = None, delay: float = 0.0) -> None:
+    def __init__(
+        self,
+        script: list[Action] | None = None,
+        default: Callable[[dict[str, Any]], Action] | None = None,
+        delay: float = 0.0,
+    ) -> None:
         self.script = list(script or [])
         self.default = default or smart_student
         self.delay = delay
@@ -133,8 +137,9 @@ class FakeOpenAI:
                     return self._send(307, {}, {"location": action.location})
                 self._raw(action.status, action.body)
 
-            def _send(self, code: int, payload: dict[str, Any],
-                      headers: dict[str, str] | None = None) -> None:
+            def _send(
+                self, code: int, payload: dict[str, Any], headers: dict[str, str] | None = None
+            ) -> None:
                 self._raw(code, json.dumps(payload).encode(), headers)
 
             def _raw(self, code: int, data: bytes, headers: dict[str, str] | None = None) -> None:
@@ -155,12 +160,18 @@ class FakeOpenAI:
 def completion(body: dict[str, Any], reply: Reply) -> dict[str, Any]:
     content = reply.content if isinstance(reply.content, str) else json.dumps(reply.content)
     return {
-        "id": "chatcmpl-test", "object": "chat.completion", "created": int(time.time()),
+        "id": "chatcmpl-test",
+        "object": "chat.completion",
+        "created": int(time.time()),
         "model": body.get("model", "m"),
-        "choices": [{"index": 0, "finish_reason": "stop",
-                     "message": {"role": "assistant", "content": content}}],
-        "usage": {"prompt_tokens": reply.prompt_tokens, "completion_tokens": reply.completion_tokens,
-                  "total_tokens": reply.prompt_tokens + reply.completion_tokens},
+        "choices": [
+            {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": content}}
+        ],
+        "usage": {
+            "prompt_tokens": reply.prompt_tokens,
+            "completion_tokens": reply.completion_tokens,
+            "total_tokens": reply.prompt_tokens + reply.completion_tokens,
+        },
     }
 
 
@@ -206,5 +217,8 @@ def smart_student(body: dict[str, Any]) -> Action:
             linked.setdefault(where["option_index"], []).append(card["id"])
     choice = max(linked, key=lambda i: len(linked[i])) if linked else 0
     letter = "ABCDEFGHIJ"[choice]
-    return Reply({"choice": letter, "citations": [pro.get(letter), *linked.get(choice, [])],
-                  "confidence": 0.8}, 200, 30)
+    return Reply(
+        {"choice": letter, "citations": [pro.get(letter), *linked.get(choice, [])], "confidence": 0.8},
+        200,
+        30,
+    )

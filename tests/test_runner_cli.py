@@ -24,8 +24,20 @@ def invoke(*args: str) -> Any:
 
 def test_run_writes_a_log_and_a_json_summary(tmp_path: Path) -> None:
     log = tmp_path / "one.jsonl"
-    result = invoke("run", "--student", "lexical", "--steps", "3", "--cards-budget", "8", "--idk",
-                    "--dial", "temp_sc=0.5", "--log", str(log))
+    result = invoke(
+        "run",
+        "--student",
+        "lexical",
+        "--steps",
+        "3",
+        "--cards-budget",
+        "8",
+        "--idk",
+        "--dial",
+        "temp_sc=0.5",
+        "--log",
+        str(log),
+    )
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     assert summary["status"] == "complete" and summary["steps_logged"] == 3
     head = json.loads(log.read_text().splitlines()[0])
@@ -60,26 +72,32 @@ def test_wait_reports_log_status(tmp_path: Path) -> None:
 def demo_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
     """One offline demo (a fresh database costs seconds; the tests below share it)."""
     runs = tmp_path_factory.mktemp("demo") / "runs"
-    return runs, invoke("demo", "--runs-dir", str(runs), "--steps", "6", "--seeds", "1", "--jobs", "2",
-                        "--no-report")
+    return runs, invoke(
+        "demo", "--runs-dir", str(runs), "--steps", "6", "--seeds", "1", "--jobs", "2", "--no-report"
+    )
 
 
 def test_demo_ingests_with_header_identity_then_defaults_feed_dials_auto(
-        tmp_path: Path, demo_runs: tuple[Path, Any]) -> None:
+    tmp_path: Path, demo_runs: tuple[Path, Any]
+) -> None:
     runs, result = demo_runs
     db = runs / "runs.duckdb"
     assert "oracle" in result.stdout and "lexical" in result.stdout
     con = open_reader(db)
     try:
-        rows = con.execute("SELECT model, provider, student, tau, status, count(*) FROM runs "
-                           "GROUP BY ALL ORDER BY model").fetchall()
-        dup = con.execute("SELECT count(*) FROM (SELECT run_key, step FROM steps GROUP BY ALL "
-                          "HAVING count(*) > 1)").fetchone()
+        rows = con.execute(
+            "SELECT model, provider, student, tau, status, count(*) FROM runs GROUP BY ALL ORDER BY model"
+        ).fetchall()
+        dup = con.execute(
+            "SELECT count(*) FROM (SELECT run_key, step FROM steps GROUP BY ALL HAVING count(*) > 1)"
+        ).fetchone()
     finally:
         con.close()
-    assert rows == [("lexical", "offline", "lexical", 0.4, "complete", 4),
-                    ("oracle", "offline", "oracle", 0.4, "complete", 4),
-                    ("random", "offline", "random", 0.4, "complete", 4)]
+    assert rows == [
+        ("lexical", "offline", "lexical", 0.4, "complete", 4),
+        ("oracle", "offline", "oracle", 0.4, "complete", 4),
+        ("random", "offline", "random", 0.4, "complete", 4),
+    ]
     assert dup == (0,)
     out = tmp_path / "model_defaults.toml"
     invoke("defaults", "--db", str(db), "--out", str(out))
@@ -87,8 +105,19 @@ def test_demo_ingests_with_header_identity_then_defaults_feed_dials_auto(
     assert set(models) == {"oracle", "lexical", "random"}
     assert set(models["lexical"]) >= {"fact_cards_budget", "self_consistency_n", "idk_enabled"}
     log = tmp_path / "auto.jsonl"
-    invoke("run", "--student", "lexical", "--steps", "1", "--dials", "auto", "--defaults", str(out),
-           "--log", str(log))
+    invoke(
+        "run",
+        "--student",
+        "lexical",
+        "--steps",
+        "1",
+        "--dials",
+        "auto",
+        "--defaults",
+        str(out),
+        "--log",
+        str(log),
+    )
     dials = json.loads(log.read_text().splitlines()[0])["config"]["dials"]
     assert dials["fact_cards_budget"] == models["lexical"]["fact_cards_budget"]
     assert dials["idk_enabled"] == models["lexical"]["idk_enabled"]
@@ -103,16 +132,21 @@ def test_demo_ingests_with_header_identity_then_defaults_feed_dials_auto(
 
 def test_sweep_dry_run_lists_actions(tmp_path: Path) -> None:
     plan = tmp_path / "p.toml"
-    plan.write_text('name = "p"\n[[models]]\nstudent = "oracle"\n[[stages]]\nname = "s"\nsteps = 2\n'
-                    '[stages.grid]\nfact_cards_budget = [6, 8]\n')
+    plan.write_text(
+        'name = "p"\n[[models]]\nstudent = "oracle"\n[[stages]]\nname = "s"\nsteps = 2\n'
+        "[stages.grid]\nfact_cards_budget = [6, 8]\n"
+    )
     out = invoke("sweep", str(plan), "--dry-run", "--runs-dir", str(tmp_path / "r")).stdout
-    assert out.splitlines() == [f"run\t0/2\t{tmp_path}/r/p/s/oracle_seed424242_N2_b6.jsonl",
-                                f"run\t0/2\t{tmp_path}/r/p/s/oracle_seed424242_N2_b8.jsonl"]
+    assert out.splitlines() == [
+        f"run\t0/2\t{tmp_path}/r/p/s/oracle_seed424242_N2_b6.jsonl",
+        f"run\t0/2\t{tmp_path}/r/p/s/oracle_seed424242_N2_b8.jsonl",
+    ]
     assert not (tmp_path / "r").exists()
 
 
 def test_llm_logs_ingest_with_identity_from_the_header_and_no_key_anywhere(
-        monkeypatch: pytest.MonkeyPatch, demo_runs: tuple[Path, Any]) -> None:
+    monkeypatch: pytest.MonkeyPatch, demo_runs: tuple[Path, Any]
+) -> None:
     from fake_openai import EchoKey, FakeOpenAI
 
     from ingest import ingest_runs
@@ -121,24 +155,59 @@ def test_llm_logs_ingest_with_identity_from_the_header_and_no_key_anywhere(
     monkeypatch.setenv("RW_CLI_KEY", key)
     runs = demo_runs[0]
     with FakeOpenAI() as fake:
-        invoke("run", "--student", "llm", "--provider", "local", "--base-url", fake.base_url,
-               "--api-key-env", "RW_CLI_KEY", "--model", "acme/tiny-9", "--tau", "0.3", "--steps", "2",
-               "--log", str(runs / "anywhere" / "x.jsonl"))
+        invoke(
+            "run",
+            "--student",
+            "llm",
+            "--provider",
+            "local",
+            "--base-url",
+            fake.base_url,
+            "--api-key-env",
+            "RW_CLI_KEY",
+            "--model",
+            "acme/tiny-9",
+            "--tau",
+            "0.3",
+            "--steps",
+            "2",
+            "--log",
+            str(runs / "anywhere" / "x.jsonl"),
+        )
     with FakeOpenAI([EchoKey()]) as fake:
-        result = CliRunner().invoke(cli, [
-            "run", "--student", "llm", "--provider", "local", "--base-url", fake.base_url,
-            "--api-key-env", "RW_CLI_KEY", "--model", "acme/tiny-9", "--steps", "2",
-            "--log", str(runs / "anywhere" / "echo.jsonl")])
+        result = CliRunner().invoke(
+            cli,
+            [
+                "run",
+                "--student",
+                "llm",
+                "--provider",
+                "local",
+                "--base-url",
+                fake.base_url,
+                "--api-key-env",
+                "RW_CLI_KEY",
+                "--model",
+                "acme/tiny-9",
+                "--steps",
+                "2",
+                "--log",
+                str(runs / "anywhere" / "echo.jsonl"),
+            ],
+        )
     assert result.exit_code != 0 and key not in result.output + repr(result.exception)
     ingest_runs(str(runs), str(runs / "runs.duckdb"))
     con = open_reader(runs / "runs.duckdb")
     try:
-        rows = con.execute("SELECT model, provider, student, tau, status FROM runs "
-                           "WHERE student = 'llm' ORDER BY status").fetchall()
+        rows = con.execute(
+            "SELECT model, provider, student, tau, status FROM runs WHERE student = 'llm' ORDER BY status"
+        ).fetchall()
     finally:
         con.close()
-    assert rows == [("acme/tiny-9", "local", "llm", 0.3, "complete"),
-                    ("acme/tiny-9", "local", "llm", 0.4, "incomplete")]
+    assert rows == [
+        ("acme/tiny-9", "local", "llm", 0.3, "complete"),
+        ("acme/tiny-9", "local", "llm", 0.4, "incomplete"),
+    ]
     # grep in a subprocess: this process must never open() a DuckDB file (POSIX-lock trap)
     found = subprocess.run(["grep", "-rl", "--", key, str(runs)], capture_output=True, text=True)
     assert found.returncode == 1 and found.stdout == "", found.stdout

@@ -87,8 +87,13 @@ def test_gate_checks_hard_evidence_for_the_choice_without_gold() -> None:
 def test_evidence_report_shape() -> None:
     report = ev.evidence_report(OPTIONS, 1, 1, CARDS, ["f2", "f9"], 0.4)
     assert report == {
-        "post_pass": True, "abstain_reason": None, "coverage": 1.0, "witness_idx": 1,
-        "witness_pass": True, "has_option_quote_chosen": True, "required_ok_chosen": True,
+        "post_pass": True,
+        "abstain_reason": None,
+        "coverage": 1.0,
+        "witness_idx": 1,
+        "witness_pass": True,
+        "has_option_quote_chosen": True,
+        "required_ok_chosen": True,
         "cited_ids": ["f2", "f9"],
         "metrics": {"num_cited_cards": 2, "coverage": 1.0, "witness_idx": 1, "witness_pass": True},
     }
@@ -102,13 +107,15 @@ def test_calibrated_score_and_citation_helpers() -> None:
     assert ev.normalise_citations(["f2", 9, {"id": "f3"}, "f2", None, True]) == ["f2", "f9", "f3"]
     assert ev.order_citations(["f9", "f3", "f2"], 1, CARDS) == ["f2", "f9", "f3"]
     witness = ev.witness_block(["f2", "f9"], 1, CARDS)
-    assert witness == {"rule": {"card_id": "f9", "quote": "every Y1 is mapped right by 6"},
-                       "choice": {"card_id": "f2", "quote": "Map Y1 right by 6"}}
+    assert witness == {
+        "rule": {"card_id": "f9", "quote": "every Y1 is mapped right by 6"},
+        "choice": {"card_id": "f2", "quote": "Map Y1 right by 6"},
+    }
 
 
 def test_learn_cards_pro_stubs_budget_and_validation() -> None:
     raw = [
-        RawCard("map y1 right", "option", 1),          # canonical match -> exact option slice
+        RawCard("map y1 right", "option", 1),  # canonical match -> exact option slice
         RawCard("every Y1 is mapped right by 6", "context", 1),
         RawCard("not in the text at all", "context", 0),
         RawCard("a Q8 never shifts", "context", 0),

@@ -28,12 +28,20 @@ def _key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(ENV, KEY)
 
 
-def spec(fake: FakeOpenAI, log: Path, steps: int = 2, *, timeout_s: float = 2.0,
-         max_retries: int = 2, **kw: Any) -> RunSpec:
-    cfg = EndpointConfig("local", fake.base_url, ENV, timeout_s=timeout_s, max_retries=max_retries,
-                         backoff_s=0.01, backoff_max_s=0.02, retry_after_max_s=5.0)
-    return RunSpec("llm", "test/model-1", steps, log, endpoint=cfg, provider="local",
-                   coverage_tau=0.35, **kw)
+def spec(
+    fake: FakeOpenAI, log: Path, steps: int = 2, *, timeout_s: float = 2.0, max_retries: int = 2, **kw: Any
+) -> RunSpec:
+    cfg = EndpointConfig(
+        "local",
+        fake.base_url,
+        ENV,
+        timeout_s=timeout_s,
+        max_retries=max_retries,
+        backoff_s=0.01,
+        backoff_max_s=0.02,
+        retry_after_max_s=5.0,
+    )
+    return RunSpec("llm", "test/model-1", steps, log, endpoint=cfg, provider="local", coverage_tau=0.35, **kw)
 
 
 def records(log: Path) -> list[dict[str, Any]]:
@@ -65,13 +73,24 @@ def test_scripted_run_logs_contract_shapes_usage_and_calls(tmp_path: Path) -> No
     step = steps[0]
     assert [c["phase"] for c in step["calls"]] == ["learn", "learn", "use", "use", "use"]
     assert step["student_usage"] == {
-        "calls": 5, "prompt_tokens": 2 * 120 + 3 * 200, "completion_tokens": 2 * 40 + 3 * 30,
-        "total_tokens": 1010, "request_ms_sum": step["student_usage"]["request_ms_sum"]}
+        "calls": 5,
+        "prompt_tokens": 2 * 120 + 3 * 200,
+        "completion_tokens": 2 * 40 + 3 * 30,
+        "total_tokens": 1010,
+        "request_ms_sum": step["student_usage"]["request_ms_sum"],
+    }
     assert len(step["answer"]["votes"]) == 3 and step["tutor_usage"]["calls"] == 0
     evidence = step["evaluation"]["citations_evidence"]
     assert set(evidence) == {"coverage", "witness_pass", "credited", "reasons"}
-    assert end == {"run_end": True, "schema_version": 2, "run_id": head["run_id"], "ts": end["ts"],
-                   "status": "complete", "reason": None, "steps_logged": 3}
+    assert end == {
+        "run_end": True,
+        "schema_version": 2,
+        "run_id": head["run_id"],
+        "ts": end["ts"],
+        "status": "complete",
+        "reason": None,
+        "steps_logged": 3,
+    }
     body = sent[0].body
     assert body["response_format"] == {"type": "json_object"} and body["model"] == "test/model-1"
     assert sent[0].headers["authorization"] == f"Bearer {KEY}"  # the server did get the key ...
@@ -163,8 +182,10 @@ def test_key_echoed_in_an_error_never_reaches_logs_or_messages(tmp_path: Path) -
 
 def test_redirects_are_refused(tmp_path: Path) -> None:
     with FakeOpenAI() as other:
-        with FakeOpenAI([Redirect(other.base_url + "/chat/completions")]) as fake, \
-                pytest.raises(EndpointError, match="redirect"):
+        with (
+            FakeOpenAI([Redirect(other.base_url + "/chat/completions")]) as fake,
+            pytest.raises(EndpointError, match="redirect"),
+        ):
             execute(spec(fake, tmp_path / "redir.jsonl"))
         assert other.requests == []  # the prompt never went to the other origin
 
@@ -215,11 +236,20 @@ def test_redactor_patterns() -> None:
 
 def test_llm_tutor_writes_items_and_counts_as_tutor_usage(tmp_path: Path) -> None:
     log = tmp_path / "tutor.jsonl"
-    item = {"context": "Every ZQ-49 is red. Every XL-12 is blue.", "stem": "What colour is a ZQ-49?",
-            "options": ["Red", "Blue", "Green"], "correct_index": 0}
-    script = [Reply(item, 50, 60), Reply({"cards": [{"quote": "Every ZQ-49 is red", "option": "A"}]}),
-              Reply({"choice": "A", "citations": ["opt1", "f1"]}),
-              Reply({"stem": "only a stem"}), Reply({"cards": []}), Reply({"choice": "B", "citations": []})]
+    item = {
+        "context": "Every ZQ-49 is red. Every XL-12 is blue.",
+        "stem": "What colour is a ZQ-49?",
+        "options": ["Red", "Blue", "Green"],
+        "correct_index": 0,
+    }
+    script = [
+        Reply(item, 50, 60),
+        Reply({"cards": [{"quote": "Every ZQ-49 is red", "option": "A"}]}),
+        Reply({"choice": "A", "citations": ["opt1", "f1"]}),
+        Reply({"stem": "only a stem"}),
+        Reply({"cards": []}),
+        Reply({"choice": "B", "citations": []}),
+    ]
     with FakeOpenAI(script) as fake:
         result = execute(spec(fake, log, steps=2, num_options=3, tutor="llm", tutor_model="tutor-x"))
         models = [r.body["model"] for r in fake.requests]
@@ -227,7 +257,12 @@ def test_llm_tutor_writes_items_and_counts_as_tutor_usage(tmp_path: Path) -> Non
     assert models[0] == "tutor-x" and models[1] == "test/model-1"
     assert first["task"]["stem"] == "What colour is a ZQ-49?" and result.credited == 1
     usage = first["tutor_usage"]
-    assert usage == {"calls": 1, "prompt_tokens": 50, "completion_tokens": 60, "total_tokens": 110,
-                     "request_ms_sum": usage["request_ms_sum"]}
+    assert usage == {
+        "calls": 1,
+        "prompt_tokens": 50,
+        "completion_tokens": 60,
+        "total_tokens": 110,
+        "request_ms_sum": usage["request_ms_sum"],
+    }
     assert first["calls"][0]["role"] == "tutor" and first["calls"][0]["phase"] == "tutor"
     assert second["calls"][0]["error"] == "bad_item" and len(second["task"]["options"]) == 3

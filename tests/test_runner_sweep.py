@@ -25,10 +25,20 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def offline_plan(**extra: Any) -> dict[str, Any]:
     plan = {
-        "name": "mini", "seed_base": 100, "coverage_tau": 0.3, "dials": {"q_min": 1},
+        "name": "mini",
+        "seed_base": 100,
+        "coverage_tau": 0.3,
+        "dials": {"q_min": 1},
         "models": [{"student": "oracle"}, {"student": "lexical", "dials": {"fact_cards_budget": 7}}],
-        "stages": [{"name": "breadth", "steps": 4, "seeds": 2, "dials": {"fact_cards_budget": 6},
-                    "grid": {"self_consistency_n": [1, 3]}}],
+        "stages": [
+            {
+                "name": "breadth",
+                "steps": 4,
+                "seeds": 2,
+                "dials": {"fact_cards_budget": 6},
+                "grid": {"self_consistency_n": [1, 3]},
+            }
+        ],
     }
     plan.update(extra)
     return plan
@@ -125,13 +135,26 @@ name = "depth"
 steps = 6
 seeds = 2
 """)
-    return sorted(path.parent / "runs" / "killme" / "depth" / f"acme_tiny-{m}_seed{s}_N6.jsonl"
-                  for m in (1, 2) for s in (7, 8))
+    return sorted(
+        path.parent / "runs" / "killme" / "depth" / f"acme_tiny-{m}_seed{s}_N6.jsonl"
+        for m in (1, 2)
+        for s in (7, 8)
+    )
 
 
 def _sweep(plan: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    args = [sys.executable, "-m", "warehouse", "sweep", str(plan), "--jobs", "2", "--no-ingest",
-            "--runs-dir", str(plan.parent / "runs")]
+    args = [
+        sys.executable,
+        "-m",
+        "warehouse",
+        "sweep",
+        str(plan),
+        "--jobs",
+        "2",
+        "--no-ingest",
+        "--runs-dir",
+        str(plan.parent / "runs"),
+    ]
     return subprocess.Popen(args, cwd=plan.parent, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 

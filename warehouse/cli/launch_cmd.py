@@ -29,10 +29,16 @@ from warehouse.cli.options import config_option, db_option, resolve_db
 from warehouse.errors import EndpointError, UsageError, WarehouseError
 
 DIAL_FLAGS = {
-    "self_consistency": "self_consistency_n", "cards_budget": "fact_cards_budget",
-    "best_of": "best_of_n", "sc_extract": "sc_extract_n", "q_min": "q_min",
-    "max_learn_boosts": "max_learn_boosts", "idk": "idk_enabled", "use_tools": "use_tools",
-    "rerank": "rerank", "target_confidence": "target_confidence",
+    "self_consistency": "self_consistency_n",
+    "cards_budget": "fact_cards_budget",
+    "best_of": "best_of_n",
+    "sc_extract": "sc_extract_n",
+    "q_min": "q_min",
+    "max_learn_boosts": "max_learn_boosts",
+    "idk": "idk_enabled",
+    "use_tools": "use_tools",
+    "rerank": "rerank",
+    "target_confidence": "target_confidence",
 }
 
 
@@ -46,11 +52,20 @@ def _dial_options(f: Any) -> Any:
         click.option("--max-learn-boosts", type=int, help="Extra LEARN passes while q_min unmet."),
         click.option("--idk/--no-idk", default=None, help="IDK abstention on hard-evidence failure."),
         click.option("--use-tools/--no-tools", default=None, help="Retrieve snippets before LEARN."),
-        click.option("--rerank", type=click.Choice(["none", "confidence", "evidence"]), default=None,
-                     help="How best-of candidates are picked."),
+        click.option(
+            "--rerank",
+            type=click.Choice(["none", "confidence", "evidence"]),
+            default=None,
+            help="How best-of candidates are picked.",
+        ),
         click.option("--target-confidence", type=float, help="t of the calibrated score (IDK)."),
-        click.option("--dial", "dial_pairs", multiple=True, metavar="NAME=VALUE",
-                     help="Any other dial, e.g. --dial temp_sc=0.5 (repeatable)."),
+        click.option(
+            "--dial",
+            "dial_pairs",
+            multiple=True,
+            metavar="NAME=VALUE",
+            help="Any other dial, e.g. --dial temp_sc=0.5 (repeatable).",
+        ),
     ]
     for opt in reversed(opts):
         f = opt(f)
@@ -66,30 +81,54 @@ def _collect_dials(kwargs: dict[str, Any]) -> dict[str, Any]:
 
 
 @click.command("run")
-@click.option("--student", required=True, type=click.Choice(["llm", "oracle", "lexical", "random"]),
-              help="Who answers: an LLM endpoint or an offline baseline.")
+@click.option(
+    "--student",
+    required=True,
+    type=click.Choice(["llm", "oracle", "lexical", "random"]),
+    help="Who answers: an LLM endpoint or an offline baseline.",
+)
 @click.option("--model", help="Model id for --student llm (offline students: their own name).")
-@click.option("--provider", default="openai", show_default=True,
-              help="openai, deepinfra, together, openrouter, ollama, vllm, local, or a [providers.X] table.")
+@click.option(
+    "--provider",
+    default="openai",
+    show_default=True,
+    help="openai, deepinfra, together, openrouter, ollama, vllm, local, or a [providers.X] table.",
+)
 @click.option("--base-url", help="Override the provider's base URL (https, or http to loopback).")
 @click.option("--api-key-env", metavar="VAR", help="Environment variable holding the key.")
 @click.option("--steps", type=int, default=10, show_default=True, help="Items to ask.")
-@click.option("--seed", type=int, default=None,
-              help="ANON_SEED for the offline tutor (default $ANON_SEED or 424242).")
+@click.option(
+    "--seed", type=int, default=None, help="ANON_SEED for the offline tutor (default $ANON_SEED or 424242)."
+)
 @click.option("--tau", type=float, default=0.4, show_default=True, help="Coverage threshold for credit.")
 @click.option("--options", "num_options", type=int, default=5, show_default=True, help="Options per item.")
-@click.option("--task-file", type=click.Path(dir_okay=False),
-              help="JSONL items instead of the built-in tutor.")
-@click.option("--tutor", type=click.Choice(["template", "llm"]), default="template", show_default=True,
-              help="Who writes the items: the built-in templates or a model (--tutor-model).")
+@click.option(
+    "--task-file", type=click.Path(dir_okay=False), help="JSONL items instead of the built-in tutor."
+)
+@click.option(
+    "--tutor",
+    type=click.Choice(["template", "llm"]),
+    default="template",
+    show_default=True,
+    help="Who writes the items: the built-in templates or a model (--tutor-model).",
+)
 @click.option("--tutor-model", help="Model for --tutor llm (default: the student's model).")
 @click.option("--tutor-provider", help="Provider for --tutor llm (default: the student's endpoint).")
 @_dial_options
-@click.option("--dials", "dials_mode", type=click.Choice(["explicit", "auto"]), default="explicit",
-              help="auto: start from the model's recommended dials (warehouse defaults).")
+@click.option(
+    "--dials",
+    "dials_mode",
+    type=click.Choice(["explicit", "auto"]),
+    default="explicit",
+    help="auto: start from the model's recommended dials (warehouse defaults).",
+)
 @click.option("--defaults", "defaults_file", metavar="TOML", help="Model defaults file for --dials auto.")
-@click.option("--log", "log_path", type=click.Path(dir_okay=False),
-              help="Log file (default: an auto path under the runs dir).")
+@click.option(
+    "--log",
+    "log_path",
+    type=click.Path(dir_okay=False),
+    help="Log file (default: an auto path under the runs dir).",
+)
 @click.option("--runs-dir", help="Where auto log paths go (default: [paths].runs, else runs/).")
 @click.option("--resume", is_flag=True, help="Continue the log's incomplete run (skip if complete).")
 @click.option("--append", is_flag=True, help="Add a new run to an existing log.")
@@ -120,9 +159,19 @@ def run_command(**kw: Any) -> None:
     result = execute(spec, mode, progress=_step_printer(spec.steps))
     if sys.stderr.isatty():
         click.echo("", err=True)
-    click.echo(json.dumps({"log": str(result.log), "run_id": result.run_id, "status": result.status,
-                           "steps_logged": result.steps_logged, "new_steps": result.new_steps,
-                           "correct": result.correct, "credited": result.credited}))
+    click.echo(
+        json.dumps(
+            {
+                "log": str(result.log),
+                "run_id": result.run_id,
+                "status": result.status,
+                "steps_logged": result.steps_logged,
+                "new_steps": result.new_steps,
+                "correct": result.correct,
+                "credited": result.credited,
+            }
+        )
+    )
 
 
 def _spec_from_options(kw: dict[str, Any]) -> Any:
@@ -145,9 +194,14 @@ def _spec_from_options(kw: dict[str, Any]) -> Any:
     dials = with_overrides(dials, changes, "options")
     endpoint = None
     if student == "llm":
-        endpoint = resolve_endpoint(kw["provider"], config.raw.get("providers"), base_url=kw["base_url"],
-                                    api_key_env=kw["api_key_env"], timeout_s=kw["timeout"],
-                                    max_retries=kw["max_retries"])
+        endpoint = resolve_endpoint(
+            kw["provider"],
+            config.raw.get("providers"),
+            base_url=kw["base_url"],
+            api_key_env=kw["api_key_env"],
+            timeout_s=kw["timeout"],
+            max_retries=kw["max_retries"],
+        )
     tutor_endpoint = None
     if kw["tutor"] == "llm" and (kw["tutor_provider"] or endpoint is None):
         tutor_endpoint = resolve_endpoint(kw["tutor_provider"] or kw["provider"], config.raw.get("providers"))
@@ -155,13 +209,28 @@ def _spec_from_options(kw: dict[str, Any]) -> Any:
         raise UsageError("--tutor llm needs --tutor-model (or an llm student's --model)")
     seed = kw["seed"] if kw["seed"] is not None else int(os.environ.get("ANON_SEED") or 424242)
     log = kw["log_path"] or str(
-        Path(kw["runs_dir"] or config.runs_dir) / "single"
-        / f"{_slug(model)}_seed{seed}_N{kw['steps']}_{time.strftime('%Y%m%d-%H%M%S')}.jsonl")
-    return RunSpec(student=student, model=model, steps=kw["steps"], log=Path(log), seed=seed,
-                   dials=dials, provider=endpoint.provider if endpoint else None, endpoint=endpoint,
-                   coverage_tau=kw["tau"], num_options=kw["num_options"], task_file=kw["task_file"],
-                   deadline_s=kw["deadline"], tutor=kw["tutor"], tutor_model=kw["tutor_model"],
-                   tutor_endpoint=tutor_endpoint, argv=tuple(sys.argv))
+        Path(kw["runs_dir"] or config.runs_dir)
+        / "single"
+        / f"{_slug(model)}_seed{seed}_N{kw['steps']}_{time.strftime('%Y%m%d-%H%M%S')}.jsonl"
+    )
+    return RunSpec(
+        student=student,
+        model=model,
+        steps=kw["steps"],
+        log=Path(log),
+        seed=seed,
+        dials=dials,
+        provider=endpoint.provider if endpoint else None,
+        endpoint=endpoint,
+        coverage_tau=kw["tau"],
+        num_options=kw["num_options"],
+        task_file=kw["task_file"],
+        deadline_s=kw["deadline"],
+        tutor=kw["tutor"],
+        tutor_model=kw["tutor_model"],
+        tutor_endpoint=tutor_endpoint,
+        argv=tuple(sys.argv),
+    )
 
 
 def _step_printer(total: int) -> Any:
@@ -177,16 +246,27 @@ def _step_printer(total: int) -> Any:
 @click.argument("plan_file", metavar="PLAN.toml", type=click.Path(dir_okay=False))
 @click.option("--jobs", "-j", type=int, default=1, show_default=True, help="Runs at a time.")
 @click.option("--dry-run", is_flag=True, help="Show what would run, skip or resume; run nothing.")
-@click.option("--redo-incomplete", is_flag=True,
-              help="Start incomplete logs over (a new run appended) instead of resuming them.")
+@click.option(
+    "--redo-incomplete",
+    is_flag=True,
+    help="Start incomplete logs over (a new run appended) instead of resuming them.",
+)
 @click.option("--runs-dir", help="Root for runs/<plan>/... (default: plan runs_dir, else [paths].runs).")
 @click.option("--no-ingest", is_flag=True, help="Do not ingest the new logs at the end.")
 @db_option
 @config_option
 @click.pass_context
-def sweep_command(ctx: click.Context, plan_file: str, jobs: int, dry_run: bool,
-                  redo_incomplete: bool, runs_dir: str | None, no_ingest: bool, db: str | None,
-                  config_path: str | None) -> None:
+def sweep_command(
+    ctx: click.Context,
+    plan_file: str,
+    jobs: int,
+    dry_run: bool,
+    redo_incomplete: bool,
+    runs_dir: str | None,
+    no_ingest: bool,
+    db: str | None,
+    config_path: str | None,
+) -> None:
     """Run a plan (stages x models x dials x seeds), then ingest and rank.
 
     Complete logs are skipped; incomplete ones are resumed from their last step (or redone
@@ -204,14 +284,32 @@ def sweep_command(ctx: click.Context, plan_file: str, jobs: int, dry_run: bool,
     config = load_config(config_path)
     plan = load_plan(plan_file)
     root = runs_dir or plan.get("runs_dir") or config.runs_dir
-    specs = expand(plan, root, source=plan_file, providers=config.raw.get("providers"),
-                   argv=tuple(sys.argv))
-    _sweep_and_report(ctx, specs, root, resolve_db(db, config_path), config_path, jobs=jobs,
-                      dry_run=dry_run, redo=redo_incomplete, ingest=not no_ingest)
+    specs = expand(plan, root, source=plan_file, providers=config.raw.get("providers"), argv=tuple(sys.argv))
+    _sweep_and_report(
+        ctx,
+        specs,
+        root,
+        resolve_db(db, config_path),
+        config_path,
+        jobs=jobs,
+        dry_run=dry_run,
+        redo=redo_incomplete,
+        ingest=not no_ingest,
+    )
 
 
-def _sweep_and_report(ctx: click.Context, specs: list[Any], root: str, db: str, config_path: str | None,
-                      *, jobs: int, dry_run: bool, redo: bool, ingest: bool) -> Any:
+def _sweep_and_report(
+    ctx: click.Context,
+    specs: list[Any],
+    root: str,
+    db: str,
+    config_path: str | None,
+    *,
+    jobs: int,
+    dry_run: bool,
+    redo: bool,
+    ingest: bool,
+) -> Any:
     from runner.sweep import plan_actions
 
     planned = plan_actions(specs, redo)
@@ -247,8 +345,9 @@ def _run_with_signals(planned: list[Any], jobs: int) -> Any:
 
     def notify(item: Any, result: Any, error: str | None) -> None:
         done[0] += 1
-        what = error or (f"{result.status}, credited {result.credited}/{result.new_steps} new steps"
-                         if result else "")
+        what = error or (
+            f"{result.status}, credited {result.credited}/{result.new_steps} new steps" if result else ""
+        )
         click.echo(f"[{done[0]}/{total}] {item.spec.log}: {what}", err=True)
 
     last: dict[Any, float] = {}
@@ -333,13 +432,25 @@ def defaults_command(out: str, db: str | None, config_path: str | None) -> None:
 @click.option("--steps", type=int, default=20, show_default=True, help="Steps per run.")
 @click.option("--seeds", type=int, default=3, show_default=True, help="Seeds per setting.")
 @click.option("--jobs", "-j", type=int, default=2, show_default=True, help="Runs at a time.")
-@click.option("--report/--no-report", default=True, show_default=True,
-              help="Write the insights report (warehouse report) at the end.")
+@click.option(
+    "--report/--no-report",
+    default=True,
+    show_default=True,
+    help="Write the insights report (warehouse report) at the end.",
+)
 @db_option
 @config_option
 @click.pass_context
-def demo_command(ctx: click.Context, runs_dir: str, steps: int, seeds: int, jobs: int, report: bool,
-                 db: str | None, config_path: str | None) -> None:
+def demo_command(
+    ctx: click.Context,
+    runs_dir: str,
+    steps: int,
+    seeds: int,
+    jobs: int,
+    report: bool,
+    db: str | None,
+    config_path: str | None,
+) -> None:
     """Offline demo: run baseline students, ingest, rank, write the report.
 
     Three baseline students over a few dials, then the ranking and best settings. Needs no
@@ -357,16 +468,19 @@ def demo_command(ctx: click.Context, runs_dir: str, steps: int, seeds: int, jobs
     default_db = resolve_db(None, config_path) if runs_dir == "runs" else str(Path(runs_dir) / "runs.duckdb")
     db_path = db or default_db
     specs = expand(demo_plan(steps, seeds), runs_dir, source="demo plan", argv=tuple(sys.argv))
-    _sweep_and_report(ctx, specs, runs_dir, db_path, config_path, jobs=jobs, dry_run=False,
-                      redo=False, ingest=False)
+    _sweep_and_report(
+        ctx, specs, runs_dir, db_path, config_path, jobs=jobs, dry_run=False, redo=False, ingest=False
+    )
     ingest_logs(runs_dir, db_path, config_path)
     models = sorted({s.model for s in specs})
     print_view(db_path, "model_ranking", RANKING_COLUMNS, models, "ranking (credited, 95% interval):")
     print_view(db_path, "best_settings", SETTINGS_COLUMNS, models, "best settings per model:")
     if report:
         run_report_if_available(ctx, db_path, runs_dir)
-    click.echo(f"demo done in {time.perf_counter() - started:.1f}s; logs in {runs_dir}/demo, "
-               f"database {db_path}", err=True)
+    click.echo(
+        f"demo done in {time.perf_counter() - started:.1f}s; logs in {runs_dir}/demo, database {db_path}",
+        err=True,
+    )
 
 
 def register(group: Any) -> None:

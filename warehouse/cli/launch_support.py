@@ -15,15 +15,45 @@ import click
 
 from warehouse.errors import QueryError
 
-RANKING_COLUMNS = ("rank", "tie_group", "model", "provider", "n_runs", "n_steps", "credited",
-                   "credited_low", "credited_high", "acc", "abstain_rate", "tokens_per_step",
-                   "seconds_per_step")
-SETTINGS_COLUMNS = ("model", "budget", "fact_cards_budget", "sc", "self_consistency_n", "idk",
-                    "idk_enabled", "best_of_n", "n_runs", "n_steps", "credited", "credited_low",
-                    "credited_high", "tokens_per_step", "is_best", "is_recommended", "recommended")
-ALIASES = {"fact_cards_budget": ("fact_cards_budget", "budget"),
-           "self_consistency_n": ("self_consistency_n", "sc"),
-           "idk_enabled": ("idk_enabled", "idk")}
+RANKING_COLUMNS = (
+    "rank",
+    "tie_group",
+    "model",
+    "provider",
+    "n_runs",
+    "n_steps",
+    "credited",
+    "credited_low",
+    "credited_high",
+    "acc",
+    "abstain_rate",
+    "tokens_per_step",
+    "seconds_per_step",
+)
+SETTINGS_COLUMNS = (
+    "model",
+    "budget",
+    "fact_cards_budget",
+    "sc",
+    "self_consistency_n",
+    "idk",
+    "idk_enabled",
+    "best_of_n",
+    "n_runs",
+    "n_steps",
+    "credited",
+    "credited_low",
+    "credited_high",
+    "tokens_per_step",
+    "is_best",
+    "is_recommended",
+    "recommended",
+)
+ALIASES = {
+    "fact_cards_budget": ("fact_cards_budget", "budget"),
+    "self_consistency_n": ("self_consistency_n", "sc"),
+    "idk_enabled": ("idk_enabled", "idk"),
+}
 
 
 def ingest_logs(runs_dir: str, db: str, config_path: str | None) -> dict[str, Any]:
@@ -32,8 +62,11 @@ def ingest_logs(runs_dir: str, db: str, config_path: str | None) -> dict[str, An
 
     summary = ingest_runs(runs_dir, db, config=load_config(config_path), progress=False)
     data = summary.as_dict()
-    click.echo(f"ingested {data.get('files_new', 0)} new and {data.get('files_grown', 0)} grown "
-               f"log(s), {data.get('lines_good', 0)} lines into {db}", err=True)
+    click.echo(
+        f"ingested {data.get('files_new', 0)} new and {data.get('files_grown', 0)} grown "
+        f"log(s), {data.get('lines_good', 0)} lines into {db}",
+        err=True,
+    )
     return data
 
 
@@ -46,8 +79,9 @@ def _columns(con: Any, view: str) -> list[str] | None:
         return None
 
 
-def view_rows(db: str, view: str, wanted: Sequence[str], models: list[str] | None,
-              where: str = "") -> tuple[list[str], list[tuple[Any, ...]]]:
+def view_rows(
+    db: str, view: str, wanted: Sequence[str], models: list[str] | None, where: str = ""
+) -> tuple[list[str], list[tuple[Any, ...]]]:
     """Selected columns of a view (only those it has), optionally for some models."""
     import duckdb
 
@@ -78,8 +112,9 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def print_view(db: str, view: str, wanted: Sequence[str], models: list[str] | None,
-               title: str, where: str = "") -> int:
+def print_view(
+    db: str, view: str, wanted: Sequence[str], models: list[str] | None, title: str, where: str = ""
+) -> int:
     from warehouse.output import write_rows
 
     cols, rows = view_rows(db, view, wanted, models, where)
@@ -112,8 +147,9 @@ def recommended_rows(db: str) -> list[dict[str, Any]]:
     out = []
     for row in rows:
         values = dict(zip(cols, row, strict=True))
-        out.append({"model": values["model"],
-                    **{d: values.get(c) for d, c in source.items() if c is not None}})
+        out.append(
+            {"model": values["model"], **{d: values.get(c) for d, c in source.items() if c is not None}}
+        )
     return out
 
 
