@@ -37,8 +37,10 @@ def _tree_digest(root: Path) -> dict[str, str]:
 
 
 def _line(r: Result, extra: str = "") -> str:
-    return (f"| {r.case} | {fmt_s(r.wall)} | {r.rss_mib:.0f} | {r.tree_rss_mib:.0f} | "
-            f"{r.cpu_stall:.0%} | {r.rc} | {extra} |")
+    return (
+        f"| {r.case} | {fmt_s(r.wall)} | {r.rss_mib:.0f} | {r.tree_rss_mib:.0f} | "
+        f"{r.cpu_stall:.0%} | {r.rc} | {extra} |"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -52,38 +54,83 @@ def main(argv: list[str] | None = None) -> int:
     runs, db = args.root / "runs", args.root / "runs" / "runs.duckdb"
     if not db.exists():
         shutil.rmtree(args.root, ignore_errors=True)
-        subprocess.run([args.python, str(HERE / "gen_corpus.py"), str(runs), "--size-mb",
-                        str(args.size_mb), "--steps", str(args.steps), "--jobs", "2"], check=True)
+        subprocess.run(
+            [
+                args.python,
+                str(HERE / "gen_corpus.py"),
+                str(runs),
+                "--size-mb",
+                str(args.size_mb),
+                "--steps",
+                str(args.steps),
+                "--jobs",
+                "2",
+            ],
+            check=True,
+        )
         subprocess.run([args.python, "-m", "warehouse", "ingest", str(runs), "--db", str(db)], check=True)
     logs, rows = args.root / "logs", []
     raw = sum(p.stat().st_size for p in runs.rglob("*.jsonl*"))
-    r = run_case("keep", "export both", 1,
-                 f"{wh} export --db {quote(db)} --out-dir {quote(args.root / 'agg')}", cwd=REPO, log_dir=logs)
+    r = run_case(
+        "keep",
+        "export both",
+        1,
+        f"{wh} export --db {quote(db)} --out-dir {quote(args.root / 'agg')}",
+        cwd=REPO,
+        log_dir=logs,
+    )
     exported = sum(p.stat().st_size for p in (args.root / "agg").rglob("*") if p.is_file())
     rows.append(_line(r, f"{exported / 2**20:.1f} MiB written"))
     plots = args.root / "plots"
-    r = run_case("keep", "report", 1, f"{wh} report --db {quote(db)} --out-dir {quote(plots)}",
-                 cwd=REPO, log_dir=logs)
+    r = run_case(
+        "keep", "report", 1, f"{wh} report --db {quote(db)} --out-dir {quote(plots)}", cwd=REPO, log_dir=logs
+    )
     rows.append(_line(r, r.stderr_tail.strip().splitlines()[-1] if r.stderr_tail.strip() else ""))
     work = args.root / "work"
     shutil.rmtree(work, ignore_errors=True)
     # the database records absolute paths: archive a fresh copy of the logs with its own database
-    shutil.copytree(runs, work / "runs", ignore=shutil.ignore_patterns("*.duckdb*", ".*.duckdb*",
-                                                                       "_aggregated", "_archive"))
-    subprocess.run([args.python, "-m", "warehouse", "ingest", str(work / "runs"), "--db",
-                    str(work / "runs" / "runs.duckdb")], check=True, capture_output=True)
+    shutil.copytree(
+        runs,
+        work / "runs",
+        ignore=shutil.ignore_patterns("*.duckdb*", ".*.duckdb*", "_aggregated", "_archive"),
+    )
+    subprocess.run(
+        [
+            args.python,
+            "-m",
+            "warehouse",
+            "ingest",
+            str(work / "runs"),
+            "--db",
+            str(work / "runs" / "runs.duckdb"),
+        ],
+        check=True,
+        capture_output=True,
+    )
     before = _tree_digest(work / "runs")
-    r = run_case("keep", "archive", 1, f"{wh} archive --json --min-age-minutes 0 --db "
-                 f"{quote(work / 'runs' / 'runs.duckdb')} --runs-dir {quote(work / 'runs')}",
-                 cwd=REPO, log_dir=logs)
+    r = run_case(
+        "keep",
+        "archive",
+        1,
+        f"{wh} archive --json --min-age-minutes 0 --db "
+        f"{quote(work / 'runs' / 'runs.duckdb')} --runs-dir {quote(work / 'runs')}",
+        cwd=REPO,
+        log_dir=logs,
+    )
     info = json.loads(r.stdout or "{}")
     n = sum(1 for f in info.get("files", []) if f["action"] == "archive")
     size = info.get("archive_bytes") or 0
     rows.append(_line(r, f"{n} files, {raw / 2**20:.1f} MiB -> {size / 2**20:.1f} MiB"))
     archive = info.get("archive")
     back = work / "restored"
-    r = run_case("keep", "restore all", 1, f"{wh} restore {quote(str(archive))} --to {quote(back)}",
-                 cwd=REPO, log_dir=logs)
+    r = run_case(
+        "keep",
+        "restore all",
+        1,
+        f"{wh} restore {quote(str(archive))} --to {quote(back)}",
+        cwd=REPO,
+        log_dir=logs,
+    )
     restored = _tree_digest(back)
     same = n > 0 and len(restored) == n and all(before.get(k) == v for k, v in restored.items())
     rows.append(_line(r, f"{len(restored)} files, byte-identical: {same}"))

@@ -23,17 +23,31 @@ def _noise(seed: str, n: int) -> str:
 
 
 def log_bytes(run_id: str, steps: int, pad: int = 0) -> bytes:
-    lines = [{"run_header": True, "run_id": run_id, "ts": 1_700_000_000,
-              "config": {"task": "mcq", "num_steps": steps}}]
+    lines = [
+        {
+            "run_header": True,
+            "run_id": run_id,
+            "ts": 1_700_000_000,
+            "config": {"task": "mcq", "num_steps": steps},
+        }
+    ]
     for s in range(steps):
-        lines.append({"run_id": run_id, "step": s, "ts": 1_700_000_000 + s,
-                      "evaluation": {"correct": s % 2 == 0}, "note": _noise(f"{run_id}/{s}", pad)})
+        lines.append(
+            {
+                "run_id": run_id,
+                "step": s,
+                "ts": 1_700_000_000 + s,
+                "evaluation": {"correct": s % 2 == 0},
+                "note": _noise(f"{run_id}/{s}", pad),
+            }
+        )
     lines.append({"run_end": True, "run_id": run_id, "status": "complete", "steps_logged": steps})
     return b"".join(json.dumps(x).encode() + b"\n" for x in lines)
 
 
-def make_runs(root: Path, n: int = 4, steps: int = 3, pad: int = 0,
-              age_ns: int = HOUR_NS) -> dict[str, bytes]:
+def make_runs(
+    root: Path, n: int = 4, steps: int = 3, pad: int = 0, age_ns: int = HOUR_NS
+) -> dict[str, bytes]:
     """n complete logs under root/exp and root/compare, all `age_ns` old. Returns relpath -> bytes."""
     files: dict[str, bytes] = {}
     old = time.time_ns() - age_ns

@@ -25,46 +25,85 @@ TRUTH = {"model-a": {1: 0.30, 3: 0.75}, "model-b": {1: 0.20, 3: 0.20}}
 
 
 def _dials(budget: int, sc: int) -> dict[str, Any]:
-    return {"closed_book": True, "use_fact_cards": True, "require_citations": True,
-            "fact_cards_budget": budget, "self_consistency_n": sc, "idk_enabled": False,
-            "best_of_n": 1, "use_tools": False}
+    return {
+        "closed_book": True,
+        "use_fact_cards": True,
+        "require_citations": True,
+        "fact_cards_budget": budget,
+        "self_consistency_n": sc,
+        "idk_enabled": False,
+        "best_of_n": 1,
+        "use_tools": False,
+    }
 
 
-def _header(run_id: str, model: str | None, budget: int, sc: int, ts: int,
-            steps: int = STEPS) -> dict[str, Any]:
+def _header(
+    run_id: str, model: str | None, budget: int, sc: int, ts: int, steps: int = STEPS
+) -> dict[str, Any]:
     head: dict[str, Any] = {
-        "run_header": True, "run_id": run_id, "ts": ts,
-        "config": {"task": "mcq", "num_steps": steps, "num_options": 4, "difficulty": "medium",
-                   "domain": "general", "dials": _dials(budget, sc)},
+        "run_header": True,
+        "run_id": run_id,
+        "ts": ts,
+        "config": {
+            "task": "mcq",
+            "num_steps": steps,
+            "num_options": 4,
+            "difficulty": "medium",
+            "domain": "general",
+            "dials": _dials(budget, sc),
+        },
         "anonymization": {"seed": 424242, "vocab_size": 50},
     }
     if model is not None:
-        head.update({"schema_version": 2, "coverage_tau": 0.3, "plan": None,
-                     "student": {"type": "llm", "provider": MODELS[model], "model": model},
-                     "runner": {"name": "runs-warehouse", "version": "test", "git_commit": None,
-                                "argv": []}})
+        head.update(
+            {
+                "schema_version": 2,
+                "coverage_tau": 0.3,
+                "plan": None,
+                "student": {"type": "llm", "provider": MODELS[model], "model": model},
+                "runner": {"name": "runs-warehouse", "version": "test", "git_commit": None, "argv": []},
+            }
+        )
     return head
 
 
-def _step(run_id: str, s: int, ts: int, credited: bool, witness: bool, sc: int,
-          budget: int) -> dict[str, Any]:
+def _step(
+    run_id: str, s: int, ts: int, credited: bool, witness: bool, sc: int, budget: int
+) -> dict[str, Any]:
     correct_index = s % 4
     correct = credited or (witness and s % 3 == 0)
     chosen = correct_index if correct else (correct_index + 1) % 4
     tokens = 800 * sc + 40 * budget + s
     return {
-        "run_id": run_id, "step": s, "ts": ts + s,
-        "task": {"type": "mcq", "stem": f"Which option fits item {s}?",
-                 "options": [f"option {i} of {s}" for i in range(4)], "correct_index": correct_index},
+        "run_id": run_id,
+        "step": s,
+        "ts": ts + s,
+        "task": {
+            "type": "mcq",
+            "stem": f"Which option fits item {s}?",
+            "options": [f"option {i} of {s}" for i in range(4)],
+            "correct_index": correct_index,
+        },
         "answer": {"chosen_index": chosen, "votes": [chosen] * sc, "citations": ["f1"]},
-        "evaluation": {"correct": correct, "chosen_index": chosen, "correct_index": correct_index,
-                       "abstained": False,
-                       "citations_evidence": {"coverage": 0.9 if credited else 0.1,
-                                              "witness_pass": witness, "credited": credited,
-                                              "reasons": [] if credited else ["witness_mismatch"]}},
+        "evaluation": {
+            "correct": correct,
+            "chosen_index": chosen,
+            "correct_index": correct_index,
+            "abstained": False,
+            "citations_evidence": {
+                "coverage": 0.9 if credited else 0.1,
+                "witness_pass": witness,
+                "credited": credited,
+                "reasons": [] if credited else ["witness_mismatch"],
+            },
+        },
         "duration_ms": 1500.0 * sc + 10 * budget,
-        "student_usage": {"calls": sc, "prompt_tokens": tokens - 100, "completion_tokens": 100,
-                          "total_tokens": tokens},
+        "student_usage": {
+            "calls": sc,
+            "prompt_tokens": tokens - 100,
+            "completion_tokens": 100,
+            "total_tokens": tokens,
+        },
         "tutor_usage": {"calls": 1, "prompt_tokens": 50, "completion_tokens": 50, "total_tokens": 100},
     }
 
@@ -102,9 +141,17 @@ def write_corpus(runs: Path) -> dict[str, Any]:
                     recs = [_header(run_id, model, budget, sc, ts)]
                     for s, (cr, wi) in enumerate(_outcomes(model, sc, rep)):
                         recs.append(_step(run_id, s, ts, cr, wi, sc, budget))
-                    recs.append({"run_end": True, "schema_version": 2, "run_id": run_id,
-                                 "ts": ts + STEPS, "status": "complete", "reason": None,
-                                 "steps_logged": STEPS})
+                    recs.append(
+                        {
+                            "run_end": True,
+                            "schema_version": 2,
+                            "run_id": run_id,
+                            "ts": ts + STEPS,
+                            "status": "complete",
+                            "reason": None,
+                            "steps_logged": STEPS,
+                        }
+                    )
                     _write(runs / "suite" / model / f"{run_id}.jsonl", recs, 7200)
                     n_runs += 1
     # data health: incomplete run (no run_end, fewer steps) with a quarantined line
@@ -113,8 +160,10 @@ def write_corpus(runs: Path) -> dict[str, Any]:
     _write(runs / "suite" / "model-b" / "incomplete.jsonl", inc, 7200, b'{"step": 3, "torn\n')
     # a run no rule or header gives a model, with a never-seen top-level key (schema drift)
     anon = [_header("nomodel-run", None, 6, 1, base_ts + 998_000, steps=4)]
-    anon += [{**_step("nomodel-run", s, base_ts + 998_000, False, False, 1, 6), "shiny_new_key": 1}
-             for s in range(4)]
+    anon += [
+        {**_step("nomodel-run", s, base_ts + 998_000, False, False, 1, 6), "shiny_new_key": 1}
+        for s in range(4)
+    ]
     anon.append({"run_end": True, "run_id": "nomodel-run", "status": "complete", "steps_logged": 4})
     _write(runs / "misc" / "mystery.jsonl", anon, 7200)
     return {"complete_runs": n_runs, "steps": n_runs * STEPS + 3 + 4, "quarantined": 1}

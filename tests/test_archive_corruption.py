@@ -25,6 +25,7 @@ def _flip_at(offset: int) -> Callable[[Path], None]:
         data = bytearray(p.read_bytes())
         data[offset] ^= 0x01
         p.write_bytes(bytes(data))
+
     return corrupt
 
 
@@ -32,6 +33,7 @@ def _append(extra: bytes) -> Callable[[Path], None]:
     def corrupt(p: Path) -> None:
         with open(p, "ab") as handle:
             handle.write(extra)
+
     return corrupt
 
 
@@ -39,6 +41,7 @@ def _truncate(cut: Callable[[int], int]) -> Callable[[Path], None]:
     def corrupt(p: Path) -> None:
         data = p.read_bytes()
         p.write_bytes(data[: cut(len(data))])
+
     return corrupt
 
 

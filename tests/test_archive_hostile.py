@@ -44,8 +44,11 @@ def _special(name: str, kind: bytes, link: str = "") -> Member:
 
 def _write(path: Path, members: list[Member]) -> Path:
     """A tar.gz that looks like ours: MANIFEST.json first, listing the regular members."""
-    listed = [{"name": i.name, "size": len(d), "sha256": hashlib.sha256(d).hexdigest(),
-               "mtime_ns": 0} for i, d in members if d is not None]
+    listed = [
+        {"name": i.name, "size": len(d), "sha256": hashlib.sha256(d).hexdigest(), "mtime_ns": 0}
+        for i, d in members
+        if d is not None
+    ]
     head = json.dumps({"format": FORMAT, "version": 1, "members": listed}).encode()
     with tarfile.open(path, "w:gz", format=tarfile.PAX_FORMAT) as tar:
         tar.addfile(_reg(MANIFEST_NAME, head)[0], io.BytesIO(head))
@@ -78,11 +81,15 @@ def _cases(outside: Path) -> dict[str, Callable[[], list[Member]]]:
         "traversal": lambda: [_reg("../outside/victim.txt", b"OWNED")],
         "traversal_deep": lambda: [_reg("a/../../outside/victim.txt", b"OWNED")],
         "absolute": lambda: [_reg(str(outside / "abs.txt"), b"OWNED")],
-        "symlink_then_file": lambda: [_special("lnk", tarfile.SYMTYPE, "../outside"),
-                                      _reg("lnk/victim.txt", b"OWNED")],
+        "symlink_then_file": lambda: [
+            _special("lnk", tarfile.SYMTYPE, "../outside"),
+            _reg("lnk/victim.txt", b"OWNED"),
+        ],
         "symlink_absolute": lambda: [_special("passwd", tarfile.SYMTYPE, "/etc/passwd")],
-        "hardlink_outside": lambda: [_special("h", tarfile.LNKTYPE, str(outside / "victim.txt")),
-                                     _reg("h", b"OWNED")],
+        "hardlink_outside": lambda: [
+            _special("h", tarfile.LNKTYPE, str(outside / "victim.txt")),
+            _reg("h", b"OWNED"),
+        ],
         "char_device": lambda: [_special("null", tarfile.CHRTYPE)],
         "block_device": lambda: [_special("blk", tarfile.BLKTYPE)],
         "fifo": lambda: [_special("pipe", tarfile.FIFOTYPE)],
@@ -154,8 +161,7 @@ def test_unlisted_or_unmanifested_archive_refused(tmp_path: Path) -> None:
     assert tree(tmp_path / "t") == {}
 
 
-@pytest.mark.parametrize("name", ["", "/abs", "a/../b", "..", "./a", "a//b", "a\\b", "a\x00b",
-                                  "x" * 300])
+@pytest.mark.parametrize("name", ["", "/abs", "a/../b", "..", "./a", "a//b", "a\\b", "a\x00b", "x" * 300])
 def test_name_problems(name: str) -> None:
     assert name_problem(name) is not None
 

@@ -21,11 +21,18 @@ from archive_support import ingest, setup, sha
 from warehouse.archive import run_archive
 from warehouse.archive_io import read_sidecar, verify_archive
 
-POINTS = ["archive:mid-write", "archive:before-replace", "archive:before-delete",
-          "archive:mid-delete", "archive:before-update"]
+POINTS = [
+    "archive:mid-write",
+    "archive:before-replace",
+    "archive:before-delete",
+    "archive:mid-delete",
+    "archive:before-update",
+]
 
-CHILD = ("import sys; from pathlib import Path; from warehouse.archive import run_archive; "
-         "run_archive(sys.argv[1], Path(sys.argv[2]), Path(sys.argv[2]) / '_archive', 10)")
+CHILD = (
+    "import sys; from pathlib import Path; from warehouse.archive import run_archive; "
+    "run_archive(sys.argv[1], Path(sys.argv[2]), Path(sys.argv[2]) / '_archive', 10)"
+)
 
 
 def _archived_copies(archive_dir: Path) -> dict[str, set[str]]:
@@ -54,8 +61,13 @@ def test_kill_during_archive_loses_nothing(tmp_path: Path, point: str) -> None:
     runs, db, files = setup(tmp_path, n=4, steps=4, pad=200)
     records = _records(db)
     env = {**os.environ, "WAREHOUSE_FAULT": point}
-    child = subprocess.run([sys.executable, "-c", CHILD, str(db), str(runs)], env=env,
-                           capture_output=True, text=True, timeout=120)
+    child = subprocess.run(
+        [sys.executable, "-c", CHILD, str(db), str(runs)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert child.returncode == -9, child.stderr
     # invariant right after the kill
     held = _archived_copies(runs / "_archive")

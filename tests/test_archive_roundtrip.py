@@ -49,8 +49,9 @@ def test_reingest_does_not_duplicate_and_restore_one_member(tmp_path: Path) -> N
     def counts() -> tuple[int, int]:
         con = duckdb.connect(str(db), read_only=True)
         try:
-            row = con.execute("SELECT (SELECT count(*) FROM records),"
-                              " (SELECT count(*) FROM files)").fetchone()
+            row = con.execute(
+                "SELECT (SELECT count(*) FROM records), (SELECT count(*) FROM files)"
+            ).fetchone()
             assert row is not None
             return int(row[0]), int(row[1])
         finally:
@@ -107,8 +108,7 @@ def test_only_eligible_files(tmp_path: Path) -> None:
     assert all((runs / n).exists() for n in names)
     # with min age 0 and a fresh ingest the touched file becomes eligible too
     ingest(runs, db)
-    assert {m.name for m in plan_archive(db, runs, 0).members} == {*names,
-                                                                    "exp/new.jsonl"}
+    assert {m.name for m in plan_archive(db, runs, 0).members} == {*names, "exp/new.jsonl"}
 
 
 def test_cli_archive_and_restore(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

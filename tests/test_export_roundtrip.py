@@ -40,9 +40,17 @@ def _reader(db: Path) -> duckdb.DuckDBPyConnection:
 
 
 def _arrow_type(duck: str) -> pa.DataType:
-    scalar = {"BIGINT": pa.int64(), "HUGEINT": pa.int64(), "INTEGER": pa.int32(),
-              "DOUBLE": pa.float64(), "VARCHAR": pa.string(), "BOOLEAN": pa.bool_(),
-              "TIMESTAMP": pa.timestamp("us"), "DATE": pa.date32(), "JSON": pa.string()}
+    scalar = {
+        "BIGINT": pa.int64(),
+        "HUGEINT": pa.int64(),
+        "INTEGER": pa.int32(),
+        "DOUBLE": pa.float64(),
+        "VARCHAR": pa.string(),
+        "BOOLEAN": pa.bool_(),
+        "TIMESTAMP": pa.timestamp("us"),
+        "DATE": pa.date32(),
+        "JSON": pa.string(),
+    }
     if duck.endswith("[]"):
         return pa.list_(_arrow_type(duck[:-2]))
     return scalar[duck]
@@ -79,8 +87,9 @@ def test_parquet_and_csv_round_trip(corpus_db: Path, tmp_path: Path) -> None:
                 assert e.path.name == f"{e.view}.csv.gz"
                 with gzip.open(e.path, "rt", encoding="utf-8") as handle:
                     assert handle.readline().rstrip("\n").split(",") == [c[0] for c in cols]
-                back = con.execute("SELECT count(*) FROM read_csv(?, header = true)",
-                                   [str(e.path)]).fetchone()
+                back = con.execute(
+                    "SELECT count(*) FROM read_csv(?, header = true)", [str(e.path)]
+                ).fetchone()
                 assert back is not None and back[0] == e.rows
     finally:
         con.close()
@@ -118,11 +127,18 @@ def test_allowlist_and_quoting(corpus_db: Path, tmp_path: Path) -> None:
 def test_killed_export_leaves_previous_file(corpus_db: Path, tmp_path: Path) -> None:
     final = tmp_path / "model_ranking.parquet"
     final.write_bytes(b"OLD")
-    code = ("import sys; from pathlib import Path; from warehouse.export import export; "
-            "export(sys.argv[1], Path(sys.argv[2]), ['model_ranking'], ('parquet',))")
+    code = (
+        "import sys; from pathlib import Path; from warehouse.export import export; "
+        "export(sys.argv[1], Path(sys.argv[2]), ['model_ranking'], ('parquet',))"
+    )
     env = {**os.environ, "WAREHOUSE_FAULT": "export:before-publish"}
-    child = subprocess.run([sys.executable, "-c", code, str(corpus_db), str(tmp_path)], env=env,
-                           capture_output=True, text=True, timeout=120)
+    child = subprocess.run(
+        [sys.executable, "-c", code, str(corpus_db), str(tmp_path)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert child.returncode == -9, child.stderr
     assert final.read_bytes() == b"OLD"
     leftovers = [p for p in tmp_path.iterdir() if p.name.startswith(".")]
@@ -135,11 +151,24 @@ def test_killed_export_leaves_previous_file(corpus_db: Path, tmp_path: Path) -> 
 def test_cli_export(corpus_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from warehouse.cli import main
 
-    main(["export", "--db", str(corpus_db), "--out-dir", str(tmp_path), "--format", "csv",
-          "--views", "model_ranking,by_model_runs"])
+    main(
+        [
+            "export",
+            "--db",
+            str(corpus_db),
+            "--out-dir",
+            str(tmp_path),
+            "--format",
+            "csv",
+            "--views",
+            "model_ranking,by_model_runs",
+        ]
+    )
     lines = capsys.readouterr().out.splitlines()
-    assert [Path(line.split("\t")[0]).name for line in lines] == ["model_ranking.csv.gz",
-                                                                  "by_model_runs.csv.gz"]
+    assert [Path(line.split("\t")[0]).name for line in lines] == [
+        "model_ranking.csv.gz",
+        "by_model_runs.csv.gz",
+    ]
     with pytest.raises(SystemExit) as exit_info:
         main(["export", "--db", str(corpus_db), "--out-dir", str(tmp_path), "--views", "x;y"])
     assert exit_info.value.code == 2

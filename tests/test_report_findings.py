@@ -11,10 +11,22 @@ from warehouse.report import findings as fx
 
 
 def _dial(**kw: Any) -> dict[str, Any]:
-    row = {"model": "m", "dial": "self_consistency_n", "value": "3", "ref_value": "1",
-           "is_ref": False, "n_steps": 100, "matched_steps": 100, "groups": 2,
-           "diff_vs_ref": 0.2, "diff_low": 0.05, "diff_high": 0.35, "q_value": 0.01,
-           "significant": True, "tokens_diff": 100.0}
+    row = {
+        "model": "m",
+        "dial": "self_consistency_n",
+        "value": "3",
+        "ref_value": "1",
+        "is_ref": False,
+        "n_steps": 100,
+        "matched_steps": 100,
+        "groups": 2,
+        "diff_vs_ref": 0.2,
+        "diff_low": 0.05,
+        "diff_high": 0.35,
+        "q_value": 0.01,
+        "significant": True,
+        "tokens_diff": 100.0,
+    }
     row.update(kw)
     return row
 
@@ -41,8 +53,14 @@ def _model(name: str, k: int, n: int, p_above: float | None) -> dict[str, Any]:
     z = 1.959963984540054
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return {"model": name, "credited": p, "credited_low": centre - half, "credited_high": centre + half,
-            "n_steps": n, "p_vs_above": p_above}
+    return {
+        "model": name,
+        "credited": p,
+        "credited_low": centre - half,
+        "credited_high": centre + half,
+        "n_steps": n,
+        "p_vs_above": p_above,
+    }
 
 
 def test_ranking_pairs() -> None:
@@ -56,14 +74,27 @@ def test_ranking_pairs() -> None:
 def test_newcombe_matches_a_published_example() -> None:
     # Newcombe (1998), method 10, example: 56/70 vs 48/80 -> difference 0.2, CI 0.0524 to 0.3339
     a, b = _model("a", 56, 70, None), _model("b", 48, 80, None)
-    low, high = fx.newcombe(a["credited"], a["credited_low"], a["credited_high"],
-                            b["credited"], b["credited_low"], b["credited_high"])
+    low, high = fx.newcombe(
+        a["credited"],
+        a["credited_low"],
+        a["credited_high"],
+        b["credited"],
+        b["credited_low"],
+        b["credited_high"],
+    )
     assert low == pytest.approx(0.0524, abs=5e-4) and high == pytest.approx(0.3339, abs=5e-4)
 
 
 def test_witness_rules() -> None:
-    row = {"model": "m", "n_steps": 50, "lift": 0.3, "lift_low": 0.1, "lift_high": 0.5,
-           "credited_if_witness": 0.5, "credited_if_no_witness": 0.2}
+    row = {
+        "model": "m",
+        "n_steps": 50,
+        "lift": 0.3,
+        "lift_low": 0.1,
+        "lift_high": 0.5,
+        "credited_if_witness": 0.5,
+        "credited_if_no_witness": 0.2,
+    }
     (f,) = fx.witness_findings([row])
     assert f.stated
     (f,) = fx.witness_findings([{**row, "lift_low": -0.05}])

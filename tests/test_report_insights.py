@@ -80,8 +80,13 @@ def test_data_health(built: tuple[Path, ReportResult]) -> None:
 def test_outputs_are_self_contained(built: tuple[Path, ReportResult]) -> None:
     _db, result = built
     assert {p.name for p in result.images} == {
-        "ranking.png", "witness_vs_credited.png", "credited_by_fact_cards_budget.png",
-        "credited_by_self_consistency_n.png", "pareto_tokens.png", "pareto_seconds.png"}
+        "ranking.png",
+        "witness_vs_credited.png",
+        "credited_by_fact_cards_budget.png",
+        "credited_by_self_consistency_n.png",
+        "pareto_tokens.png",
+        "pareto_seconds.png",
+    }
     for png in result.images:
         assert png.read_bytes().startswith(PNG_MAGIC)
         assert f"]({png.name})" in result.markdown.read_text()
@@ -100,22 +105,35 @@ def test_renders_in_headless_chromium(built: tuple[Path, ReportResult], tmp_path
     _db, result = built
     shot = tmp_path / "report.png"
     subprocess.run(
-        ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--hide-scrollbars", "--window-size=1200,1600", f"--screenshot={shot}",
-         result.html.as_uri()],
-        capture_output=True, timeout=120, check=True)
+        [
+            "chromium",
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--hide-scrollbars",
+            "--window-size=1200,1600",
+            f"--screenshot={shot}",
+            result.html.as_uri(),
+        ],
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
     data = shot.read_bytes()
     assert data.startswith(PNG_MAGIC) and len(data) > 50_000  # a page, not a blank canvas
 
 
-def test_cli_report_json(built: tuple[Path, ReportResult], tmp_path: Path,
-                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_report_json(
+    built: tuple[Path, ReportResult], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from warehouse.cli import main
 
     db, _result = built
     main(["report", "--db", str(db), "--out-dir", str(tmp_path), "--json"])
     out = json.loads(capsys.readouterr().out)
     assert Path(out["html"]).is_file() and Path(out["markdown"]).is_file()
+
     def label(prefix: str) -> str:
         (found,) = [f["label"] for f in out["findings"] if f["text"].startswith(prefix)]
         return str(found)

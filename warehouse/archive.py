@@ -116,8 +116,7 @@ def fingerprint(path: Path) -> tuple[str, int, str, str]:
             if len(head) < HEAD_BYTES:
                 head += chunk[: HEAD_BYTES - len(head)]
             tail = (tail + chunk)[-TAIL_BYTES:]
-    return (digest.hexdigest(), size, hashlib.sha256(head).hexdigest(),
-            hashlib.sha256(tail).hexdigest())
+    return (digest.hexdigest(), size, hashlib.sha256(head).hexdigest(), hashlib.sha256(tail).hexdigest())
 
 
 def _decide(row: dict[str, Any], path: Path, cutoff_ns: int) -> str:
@@ -148,8 +147,9 @@ def _spec(row: dict[str, Any], path: Path, name: str) -> tuple[MemberSpec | None
     return MemberSpec(name, path, size, sha, int(row["mtime_ns"]), int(row["file_id"])), ""
 
 
-def plan_archive(db: str | os.PathLike[str], runs_dir: Path, min_age_minutes: float,
-                 now_ns: int | None = None) -> Plan:
+def plan_archive(
+    db: str | os.PathLike[str], runs_dir: Path, min_age_minutes: float, now_ns: int | None = None
+) -> Plan:
     """Decide, file by file, what an archive run would do (reads; never writes)."""
     runs = runs_dir.resolve()
     plan = Plan(runs)
@@ -191,9 +191,13 @@ def build(plan: Plan, out_dir: Path) -> Built:
     out_dir.mkdir(parents=True, exist_ok=True)
     sweep_tmp(out_dir)
     created = dt.datetime.now(dt.UTC)
-    built = build_archive(out_dir / archive_name(created), plan.members,
-                          {"created_at": created.isoformat(), "runs_dir": str(plan.runs_dir)},
-                          fault, sidecar=True)
+    built = build_archive(
+        out_dir / archive_name(created),
+        plan.members,
+        {"created_at": created.isoformat(), "runs_dir": str(plan.runs_dir)},
+        fault,
+        sidecar=True,
+    )
     return built
 
 
@@ -202,10 +206,11 @@ def _remove_archive(archive: Path) -> None:
     sidecar_path(archive).unlink(missing_ok=True)
 
 
-_ROW_SQL = ("SELECT path, root, relpath, status, size, mtime_ns, ingested_bytes, pending_bytes"
-            " FROM files WHERE file_id = ?")
-_ROW_COLS = ("path", "root", "relpath", "status", "size", "mtime_ns", "ingested_bytes",
-             "pending_bytes")
+_ROW_SQL = (
+    "SELECT path, root, relpath, status, size, mtime_ns, ingested_bytes, pending_bytes"
+    " FROM files WHERE file_id = ?"
+)
+_ROW_COLS = ("path", "root", "relpath", "status", "size", "mtime_ns", "ingested_bytes", "pending_bytes")
 
 
 def _row(con: duckdb.DuckDBPyConnection, file_id: Any) -> dict[str, Any] | None:
@@ -219,17 +224,31 @@ def _recheck(con: duckdb.DuckDBPyConnection, entries: Sequence[dict[str, Any]]) 
     for e in entries:
         row = _row(con, e["file_id"])
         want = (e["original_path"], "present", e["size"], e["mtime_ns"], e["size"], 0)
-        if row is None or (str(_resolve(row)), row["status"], row["size"], row["mtime_ns"],
-                           row["ingested_bytes"], row["pending_bytes"]) != want:
-            raise DataError(f"{e['name']}: its manifest row changed since planning (ingested or "
-                            "archived meanwhile); nothing was deleted, rerun 'warehouse archive'")
+        if (
+            row is None
+            or (
+                str(_resolve(row)),
+                row["status"],
+                row["size"],
+                row["mtime_ns"],
+                row["ingested_bytes"],
+                row["pending_bytes"],
+            )
+            != want
+        ):
+            raise DataError(
+                f"{e['name']}: its manifest row changed since planning (ingested or "
+                "archived meanwhile); nothing was deleted, rerun 'warehouse archive'"
+            )
         path = Path(e["original_path"])
         before = path.lstat()
         sha, size = hash_file(path)
         after = path.lstat()
         if (sha, size) != (e["sha256"], e["size"]) or _sig(before) != _sig(after):
-            raise DataError(f"{e['name']} was modified after it was archived; nothing was deleted,"
-                            " run 'warehouse ingest' then 'warehouse archive' again")
+            raise DataError(
+                f"{e['name']} was modified after it was archived; nothing was deleted,"
+                " run 'warehouse ingest' then 'warehouse archive' again"
+            )
         stats.append(after)
     return stats
 
@@ -238,8 +257,9 @@ def _sig(st: os.stat_result) -> tuple[int, int, int]:
     return st.st_size, st.st_mtime_ns, st.st_ino
 
 
-def _mark_archived(con: duckdb.DuckDBPyConnection, archive: str, sha: str,
-                   entries: Sequence[dict[str, Any]]) -> None:
+def _mark_archived(
+    con: duckdb.DuckDBPyConnection, archive: str, sha: str, entries: Sequence[dict[str, Any]]
+) -> None:
     for e in entries:
         con.execute(
             "UPDATE files SET path = ?, status = 'archived', content_sha256 = ? WHERE file_id = ?",
@@ -298,9 +318,12 @@ def _orphans(db: str | os.PathLike[str], out_dir: Path) -> list[Orphan]:
             todo = []
             for e in meta.get("members", []):
                 row = _row(con, e.get("file_id"))
-                if row and str(_resolve(row)) == e.get("original_path") \
-                        and row["status"] in ("present", "missing") \
-                        and not Path(e["original_path"]).exists():
+                if (
+                    row
+                    and str(_resolve(row)) == e.get("original_path")
+                    and row["status"] in ("present", "missing")
+                    and not Path(e["original_path"]).exists()
+                ):
                     todo.append(e)
             if todo:
                 found.append((archive, meta, todo))
@@ -326,8 +349,14 @@ def reconcile(db: str | os.PathLike[str], out_dir: Path) -> int:
 # ---------------------------------------------------------------- the command
 
 
-def run_archive(db: str | os.PathLike[str], runs_dir: Path, out_dir: Path, min_age_minutes: float,
-                dry_run: bool = False, say: Callable[[str], None] = lambda _m: None) -> ArchiveResult:
+def run_archive(
+    db: str | os.PathLike[str],
+    runs_dir: Path,
+    out_dir: Path,
+    min_age_minutes: float,
+    dry_run: bool = False,
+    say: Callable[[str], None] = lambda _m: None,
+) -> ArchiveResult:
     start = time.perf_counter()
     reconciled = 0 if dry_run else reconcile(db, out_dir)
     if reconciled:
@@ -339,5 +368,4 @@ def run_archive(db: str | os.PathLike[str], runs_dir: Path, out_dir: Path, min_a
     built = build(plan, out_dir)
     say(f"wrote {built.path} ({built.size} bytes); verifying before deleting originals")
     commit(db, built)
-    return ArchiveResult(plan, built.path, built.sha256, built.size, reconciled,
-                         time.perf_counter() - start)
+    return ArchiveResult(plan, built.path, built.sha256, built.size, reconciled, time.perf_counter() - start)

@@ -42,9 +42,14 @@ class MemberSpec:
     file_id: int | None = None
 
     def manifest_entry(self) -> dict[str, Any]:
-        return {"name": self.name, "size": self.size, "sha256": self.sha256,
-                "mtime_ns": self.mtime_ns, "file_id": self.file_id,
-                "original_path": str(self.source)}
+        return {
+            "name": self.name,
+            "size": self.size,
+            "sha256": self.sha256,
+            "mtime_ns": self.mtime_ns,
+            "file_id": self.file_id,
+            "original_path": str(self.source),
+        }
 
 
 @dataclass(frozen=True)
@@ -127,13 +132,17 @@ def _add_member(tar: tarfile.TarFile, spec: MemberSpec) -> None:
         reader = HashingReader(handle)
         tar.addfile(_tarinfo(spec.name, spec.size, spec.mtime_ns / 1e9), reader)
     if reader.count != spec.size or reader.hash.hexdigest() != spec.sha256:
-        raise DataError(f"{spec.source} changed while it was being archived; nothing was deleted,"
-                        " rerun 'warehouse archive' later")
+        raise DataError(
+            f"{spec.source} changed while it was being archived; nothing was deleted,"
+            " rerun 'warehouse archive' later"
+        )
 
 
 def _write_tar(out: HashingWriter, head: bytes, members: Sequence[MemberSpec], fault: Any) -> None:
-    with gzip.GzipFile(filename="", mode="wb", fileobj=out, compresslevel=6, mtime=0) as gz, \
-            tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar:
+    with (
+        gzip.GzipFile(filename="", mode="wb", fileobj=out, compresslevel=6, mtime=0) as gz,
+        tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar,
+    ):
         tar.addfile(_tarinfo(MANIFEST_NAME, len(head), 0), io.BytesIO(head))
         for i, spec in enumerate(members):
             _add_member(tar, spec)
@@ -141,15 +150,19 @@ def _write_tar(out: HashingWriter, head: bytes, members: Sequence[MemberSpec], f
                 fault("archive:mid-write")
 
 
-def build_archive(final: Path, members: Sequence[MemberSpec], manifest: dict[str, Any],
-                  fault: Any = None, sidecar: bool = False) -> Built:
+def build_archive(
+    final: Path,
+    members: Sequence[MemberSpec],
+    manifest: dict[str, Any],
+    fault: Any = None,
+    sidecar: bool = False,
+) -> Built:
     """Write `final` atomically (temp + fsync + rename); return its sha256 and size.
 
     With `sidecar`, the sidecar manifest is published first, so an archive under its final
     name always has one (a kill in between leaves at most a stray sidecar, never a bare archive).
     """
-    manifest = {**manifest, "format": FORMAT, "version": 1,
-                "members": [m.manifest_entry() for m in members]}
+    manifest = {**manifest, "format": FORMAT, "version": 1, "members": [m.manifest_entry() for m in members]}
     head = manifest_bytes(manifest)
     with atomic_path(final) as tmp:
         with open(tmp, "wb") as raw:
@@ -203,8 +216,11 @@ def _parse_manifest(data: bytes | None, where: Path) -> dict[str, Any]:
         raise DataError(f"{where} is not a runs-warehouse archive (no valid {MANIFEST_NAME})")
     members = manifest.get("members")
     if not isinstance(members, list) or not all(
-        isinstance(m, dict) and isinstance(m.get("name"), str) and isinstance(m.get("size"), int)
-        and isinstance(m.get("sha256"), str) for m in members
+        isinstance(m, dict)
+        and isinstance(m.get("name"), str)
+        and isinstance(m.get("size"), int)
+        and isinstance(m.get("sha256"), str)
+        for m in members
     ):
         raise DataError(f"{where}: {MANIFEST_NAME} has a malformed member list")
     return manifest
@@ -219,23 +235,30 @@ def _check_members(tar: tarfile.TarFile, where: Path) -> dict[str, Any]:
     while (info := tar.next()) is not None:
         entry = next(expected, None)
         if entry is None or info.name != entry["name"]:
-            raise DataError(f"{where}: unexpected member {info.name!r} (manifest says "
-                            f"{entry['name'] if entry else 'no more members'!r})")
+            raise DataError(
+                f"{where}: unexpected member {info.name!r} (manifest says "
+                f"{entry['name'] if entry else 'no more members'!r})"
+            )
         if _member_problem(info):
             raise DataError(f"{where}: member {info.name!r} is {_member_problem(info)}")
         sha, size, _ = _read_member(tar, info)
         if (sha, size) != (entry["sha256"], entry["size"]):
-            raise DataError(f"{where}: member {info.name!r} does not match its manifest entry"
-                            f" (sha256 {sha[:12]}…, {size} bytes)")
+            raise DataError(
+                f"{where}: member {info.name!r} does not match its manifest entry"
+                f" (sha256 {sha[:12]}…, {size} bytes)"
+            )
     missing = [e["name"] for e in expected]
     if missing:
-        raise DataError(f"{where}: {len(missing)} manifest member(s) missing from the archive,"
-                        f" first {missing[0]!r} (truncated or corrupt)")
+        raise DataError(
+            f"{where}: {len(missing)} manifest member(s) missing from the archive,"
+            f" first {missing[0]!r} (truncated or corrupt)"
+        )
     return manifest
 
 
-def verify_archive(path: Path, expected_sha256: str | None,
-                   expected_members: Sequence[dict[str, Any]] | None = None) -> dict[str, Any]:
+def verify_archive(
+    path: Path, expected_sha256: str | None, expected_members: Sequence[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     """Fully re-read `path`; raise DataError on any mismatch. Returns the internal manifest."""
     try:
         with open(path, "rb") as raw:
@@ -252,28 +275,35 @@ def verify_archive(path: Path, expected_sha256: str | None,
         raise DataError(f"{path} is corrupt: {type(e).__name__}: {e}") from e
     actual = reader.hash.hexdigest()
     if expected_sha256 is not None and actual != expected_sha256:
-        raise DataError(f"{path}: whole-archive sha256 {actual[:12]}… differs from the recorded "
-                        f"{expected_sha256[:12]}… (corrupted or replaced)")
+        raise DataError(
+            f"{path}: whole-archive sha256 {actual[:12]}… differs from the recorded "
+            f"{expected_sha256[:12]}… (corrupted or replaced)"
+        )
     if expected_members is not None:
         _compare_manifest(path, manifest["members"], expected_members)
     return manifest
 
 
-def _compare_manifest(path: Path, got: Sequence[dict[str, Any]],
-                      want: Sequence[dict[str, Any]]) -> None:
+def _compare_manifest(path: Path, got: Sequence[dict[str, Any]], want: Sequence[dict[str, Any]]) -> None:
     def key(entries: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:
         return [(e["name"], e["size"], e["sha256"]) for e in entries]
 
     if key(got) != key(want):
-        raise DataError(f"{path}: MANIFEST.json does not list the files the database expects "
-                        f"({len(got)} vs {len(want)} members)")
+        raise DataError(
+            f"{path}: MANIFEST.json does not list the files the database expects "
+            f"({len(got)} vs {len(want)} members)"
+        )
 
 
 def write_sidecar(built: Built) -> Path:
     """The manifest next to the archive, plus the whole-archive sha256 (atomic)."""
     sidecar = sidecar_path(built.path)
-    body = {**built.manifest, "archive": built.path.name, "archive_sha256": built.sha256,
-            "archive_size": built.size}
+    body = {
+        **built.manifest,
+        "archive": built.path.name,
+        "archive_sha256": built.sha256,
+        "archive_size": built.size,
+    }
     with atomic_path(sidecar) as tmp:
         tmp.write_bytes(manifest_bytes(body))
     return sidecar

@@ -24,8 +24,7 @@ if TYPE_CHECKING:
     import duckdb
 
 # What the operations guide lists under runs/_aggregated/ (LOGFORMAT C.11), in that order.
-DEFAULT_VIEWS = ("steps", "runs_summary", "model_ranking", "by_model_steps", "by_model_runs",
-                 "best_settings")
+DEFAULT_VIEWS = ("steps", "runs_summary", "model_ranking", "by_model_steps", "by_model_runs", "best_settings")
 FORMATS = ("csv", "parquet")
 # Hive partitioning of the steps Parquet: the key column -> the extra SELECT item it needs.
 STREAM_ONLY = ("steps", "steps_v1")  # one row per step: always streamed, never staged
@@ -58,8 +57,10 @@ def choose_views(con: duckdb.DuckDBPyConnection, wanted: Sequence[str] | None) -
     if not wanted:
         chosen = [v for v in DEFAULT_VIEWS if v in allowed]
         if not chosen:
-            raise UsageError("the database has none of the standard views: run 'warehouse ingest'"
-                             " (it applies the migrations) and retry")
+            raise UsageError(
+                "the database has none of the standard views: run 'warehouse ingest'"
+                " (it applies the migrations) and retry"
+            )
         return chosen
     unknown = [v for v in wanted if v not in allowed]
     if unknown:
@@ -78,8 +79,12 @@ def quote_literal(text: str) -> str:
 def select_sql(con: duckdb.DuckDBPyConnection, view: str, extra: str | None = None) -> str:
     """SELECT of every column of an allowlisted view, HUGEINTs cast to BIGINT."""
     cols = con.execute(f"DESCRIBE {quote_ident(view)}").fetchall()
-    parts = [f"CAST({quote_ident(c[0])} AS BIGINT) AS {quote_ident(c[0])}"
-             if str(c[1]).upper() in ("HUGEINT", "UHUGEINT") else quote_ident(c[0]) for c in cols]
+    parts = [
+        f"CAST({quote_ident(c[0])} AS BIGINT) AS {quote_ident(c[0])}"
+        if str(c[1]).upper() in ("HUGEINT", "UHUGEINT")
+        else quote_ident(c[0])
+        for c in cols
+    ]
     if extra:
         parts.append(extra)
     return f"SELECT {', '.join(parts)} FROM {quote_ident(view)}"
@@ -96,8 +101,14 @@ def _size(path: Path) -> int:
     return path.stat().st_size
 
 
-def export_one(con: duckdb.DuckDBPyConnection, source: str, view: str, fmt: str, out_dir: Path,
-               partition_by: str | None = None) -> Exported:
+def export_one(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    view: str,
+    fmt: str,
+    out_dir: Path,
+    partition_by: str | None = None,
+) -> Exported:
     """COPY `source` (a SELECT) to <out_dir>/<view>.<ext>, atomically."""
     if fmt == "csv":
         final, options = out_dir / f"{view}.csv.gz", "FORMAT csv, HEADER, COMPRESSION gzip"
@@ -112,8 +123,9 @@ def export_one(con: duckdb.DuckDBPyConnection, source: str, view: str, fmt: str,
     return Exported(view, fmt, final, rows, _size(final))
 
 
-def _export_view(con: duckdb.DuckDBPyConnection, view: str, formats: Sequence[str], out_dir: Path,
-                 partition_by: str | None) -> list[Exported]:
+def _export_view(
+    con: duckdb.DuckDBPyConnection, view: str, formats: Sequence[str], out_dir: Path, partition_by: str | None
+) -> list[Exported]:
     part = partition_by if view == "steps" else None
     extra = PARTITIONS[part] if part else None
     source = select_sql(con, view, extra)
@@ -122,16 +134,29 @@ def _export_view(con: duckdb.DuckDBPyConnection, view: str, formats: Sequence[st
         con.execute(f"CREATE OR REPLACE TEMP TABLE __export AS {source}")
         source = "SELECT * FROM temp.__export"
     try:
-        return [export_one(con, source if not (part and fmt == "csv") else select_sql(con, view),
-                           view, fmt, out_dir, part if fmt == "parquet" else None)
-                for fmt in formats]
+        return [
+            export_one(
+                con,
+                source if not (part and fmt == "csv") else select_sql(con, view),
+                view,
+                fmt,
+                out_dir,
+                part if fmt == "parquet" else None,
+            )
+            for fmt in formats
+        ]
     finally:
         if staged:
             con.execute("DROP TABLE IF EXISTS temp.__export")
 
 
-def export(db: str | os.PathLike[str], out_dir: Path, views: Sequence[str] | None = None,
-           formats: Sequence[str] = FORMATS, partition_by: str | None = None) -> list[Exported]:
+def export(
+    db: str | os.PathLike[str],
+    out_dir: Path,
+    views: Sequence[str] | None = None,
+    formats: Sequence[str] = FORMATS,
+    partition_by: str | None = None,
+) -> list[Exported]:
     """Export the chosen views (default: the guide's set) in each format; returns what was written."""
     if partition_by is not None and partition_by not in PARTITIONS:
         raise UsageError(f"--partition-by must be one of {', '.join(PARTITIONS)}")
@@ -151,8 +176,13 @@ def export(db: str | os.PathLike[str], out_dir: Path, views: Sequence[str] | Non
         con.close()
 
 
-def timed_export(db: str | os.PathLike[str], out_dir: Path, views: Sequence[str] | None,
-                 formats: Sequence[str], partition_by: str | None) -> tuple[list[Exported], float]:
+def timed_export(
+    db: str | os.PathLike[str],
+    out_dir: Path,
+    views: Sequence[str] | None,
+    formats: Sequence[str],
+    partition_by: str | None,
+) -> tuple[list[Exported], float]:
     start = time.perf_counter()
     done = export(db, out_dir, views, formats, partition_by)
     return done, time.perf_counter() - start

@@ -45,9 +45,14 @@ class Restored:
 def member_problem(info: tarfile.TarInfo) -> str | None:
     """Why this member must not be restored, or None when it is a safe regular file."""
     if info.type not in SAFE_TYPES:
-        kinds = {tarfile.SYMTYPE: "a symlink", tarfile.LNKTYPE: "a hardlink",
-                 tarfile.CHRTYPE: "a character device", tarfile.BLKTYPE: "a block device",
-                 tarfile.FIFOTYPE: "a fifo", tarfile.DIRTYPE: "a directory"}
+        kinds = {
+            tarfile.SYMTYPE: "a symlink",
+            tarfile.LNKTYPE: "a hardlink",
+            tarfile.CHRTYPE: "a character device",
+            tarfile.BLKTYPE: "a block device",
+            tarfile.FIFOTYPE: "a fifo",
+            tarfile.DIRTYPE: "a directory",
+        }
         return f"is {kinds.get(info.type, 'not a regular file')}"
     return name_problem(info.name)
 
@@ -67,8 +72,11 @@ def name_problem(name: str) -> str | None:
 
 def _open_stream(path: Path) -> Iterator[tuple[tarfile.TarFile, tarfile.TarInfo]]:
     try:
-        with open(path, "rb") as raw, gzip.GzipFile(fileobj=raw, mode="rb") as gz, \
-                tarfile.open(fileobj=gz, mode="r|") as tar:
+        with (
+            open(path, "rb") as raw,
+            gzip.GzipFile(fileobj=raw, mode="rb") as gz,
+            tarfile.open(fileobj=gz, mode="r|") as tar,
+        ):
             for info in tar:
                 yield tar, info
     except DataError:
@@ -89,8 +97,10 @@ def scan(path: Path) -> list[str]:
         seen.add(info.name)
         names.append(info.name)
     if bad:
-        raise DataError(f"{path}: refusing to restore from an unsafe archive; {len(bad)} member(s)"
-                        f" rejected: {'; '.join(bad[:5])}")
+        raise DataError(
+            f"{path}: refusing to restore from an unsafe archive; {len(bad)} member(s)"
+            f" rejected: {'; '.join(bad[:5])}"
+        )
     return names
 
 
@@ -100,8 +110,10 @@ def _dir_fd(path: Path | str, parent: int | None = None) -> Iterator[int]:
     try:
         fd = os.open(path, flags, dir_fd=parent) if parent is not None else os.open(path, flags)
     except OSError as e:
-        raise DataError(f"cannot enter {path!s} while restoring (a symlink or not a directory:"
-                        f" {e.strerror}); restore into an empty directory") from e
+        raise DataError(
+            f"cannot enter {path!s} while restoring (a symlink or not a directory:"
+            f" {e.strerror}); restore into an empty directory"
+        ) from e
     try:
         yield fd
     finally:
@@ -165,16 +177,20 @@ def _select(manifest: dict[str, Any], wanted: Sequence[str], archive: Path) -> d
     names = [w.removeprefix(prefix) for w in wanted] or list(entries)
     unknown = [n for n in names if n not in entries]
     if unknown:
-        raise UsageError(f"{archive} has no member {unknown[0]!r}; list them with"
-                         f" 'tar tzf {archive}' or see {archive.name.removesuffix('.tar.gz')}.manifest.json")
+        raise UsageError(
+            f"{archive} has no member {unknown[0]!r}; list them with"
+            f" 'tar tzf {archive}' or see {archive.name.removesuffix('.tar.gz')}.manifest.json"
+        )
     return {n: entries[n] for n in names}
 
 
 def _precheck(target: Path, names: Sequence[str]) -> None:
     clashes = [n for n in names if os.path.lexists(target / n)]
     if clashes:
-        raise DataError(f"{target / clashes[0]} already exists ({len(clashes)} clash(es));"
-                        " restore into an empty directory or move those files away")
+        raise DataError(
+            f"{target / clashes[0]} already exists ({len(clashes)} clash(es));"
+            " restore into an empty directory or move those files away"
+        )
 
 
 def restore(archive: Path, members: Sequence[str], target: Path) -> list[Restored]:

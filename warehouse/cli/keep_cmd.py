@@ -22,24 +22,47 @@ def _runs(runs_dir: str | None) -> Path:
     return Path(runs_dir or load_config().runs_dir)
 
 
-DB_OPTION = click.option("--db", type=click.Path(dir_okay=False), default=None,
-                         help="Database file (default: runs/runs.duckdb or warehouse.toml).")
+DB_OPTION = click.option(
+    "--db",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Database file (default: runs/runs.duckdb or warehouse.toml).",
+)
 
 
 @click.command("export")
-@click.option("--format", "fmt", type=click.Choice(["csv", "parquet", "both"]), default="both",
-              show_default=True, help="csv = <view>.csv.gz, parquet = <view>.parquet.")
-@click.option("--views", default=None, metavar="A,B",
-              help="Comma-separated views (default: steps, runs_summary, model_ranking, "
-                   "by_model_steps, by_model_runs, best_settings).")
-@click.option("--out-dir", type=click.Path(file_okay=False), default=None,
-              help="Output directory (default: <runs>/_aggregated).")
-@click.option("--partition-by", type=click.Choice(["model", "date"]), default=None,
-              help="Write the steps Parquet as a Hive-partitioned directory steps_by_<key>/.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "parquet", "both"]),
+    default="both",
+    show_default=True,
+    help="csv = <view>.csv.gz, parquet = <view>.parquet.",
+)
+@click.option(
+    "--views",
+    default=None,
+    metavar="A,B",
+    help="Comma-separated views (default: steps, runs_summary, model_ranking, "
+    "by_model_steps, by_model_runs, best_settings).",
+)
+@click.option(
+    "--out-dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Output directory (default: <runs>/_aggregated).",
+)
+@click.option(
+    "--partition-by",
+    type=click.Choice(["model", "date"]),
+    default=None,
+    help="Write the steps Parquet as a Hive-partitioned directory steps_by_<key>/.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print what was written as JSON.")
 @DB_OPTION
-def export_command(fmt: str, views: str | None, out_dir: str | None, partition_by: str | None,
-                   as_json: bool, db: str | None) -> None:
+def export_command(
+    fmt: str, views: str | None, out_dir: str | None, partition_by: str | None, as_json: bool, db: str | None
+) -> None:
     """Export views as CSV.gz and/or Parquet, straight from DuckDB.
 
     Each file streams out of DuckDB (COPY … TO) under a temp name and is renamed into place
@@ -59,8 +82,20 @@ def export_command(fmt: str, views: str | None, out_dir: str | None, partition_b
     out = Path(out_dir) if out_dir else _runs(None) / "_aggregated"
     done, seconds = timed_export(_db(db), out, wanted, formats, partition_by)
     if as_json:
-        click.echo(json.dumps([{"view": e.view, "format": e.format, "path": str(e.path),
-                                "rows": e.rows, "bytes": e.bytes} for e in done]))
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        "view": e.view,
+                        "format": e.format,
+                        "path": str(e.path),
+                        "rows": e.rows,
+                        "bytes": e.bytes,
+                    }
+                    for e in done
+                ]
+            )
+        )
     else:
         for e in done:
             click.echo(f"{e.path}\t{e.rows}\t{e.bytes}")
@@ -68,8 +103,12 @@ def export_command(fmt: str, views: str | None, out_dir: str | None, partition_b
 
 
 @click.command("report")
-@click.option("--out-dir", type=click.Path(file_okay=False), default=None,
-              help="Output directory (default: <runs>/_aggregated/plots).")
+@click.option(
+    "--out-dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Output directory (default: <runs>/_aggregated/plots).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print files and findings as JSON.")
 @DB_OPTION
 def report_command(out_dir: str | None, as_json: bool, db: str | None) -> None:
@@ -90,31 +129,67 @@ def report_command(out_dir: str | None, as_json: bool, db: str | None) -> None:
     out = Path(out_dir) if out_dir else _runs(None) / "_aggregated" / "plots"
     result = build_report(_db(db), out)
     if as_json:
-        click.echo(json.dumps({
-            "markdown": str(result.markdown), "html": str(result.html),
-            "images": [str(p) for p in result.images],
-            "findings": [{"topic": f.topic, "label": f.label, "text": f.text, "n": f.n,
-                          "estimate": f.estimate, "low": f.low, "high": f.high}
-                         for f in result.findings]}))
+        click.echo(
+            json.dumps(
+                {
+                    "markdown": str(result.markdown),
+                    "html": str(result.html),
+                    "images": [str(p) for p in result.images],
+                    "findings": [
+                        {
+                            "topic": f.topic,
+                            "label": f.label,
+                            "text": f.text,
+                            "n": f.n,
+                            "estimate": f.estimate,
+                            "low": f.low,
+                            "high": f.high,
+                        }
+                        for f in result.findings
+                    ],
+                }
+            )
+        )
     else:
         click.echo(str(result.markdown))
         click.echo(str(result.html))
-    _say(f"{len(result.stated)} finding(s), {len(result.inconclusive)} inconclusive; "
-         f"wrote {out} in {result.seconds:.1f}s")
+    _say(
+        f"{len(result.stated)} finding(s), {len(result.inconclusive)} inconclusive; "
+        f"wrote {out} in {result.seconds:.1f}s"
+    )
 
 
 @click.command("archive")
-@click.option("--runs-dir", type=click.Path(file_okay=False), default=None,
-              help="Runs directory whose logs to archive (default: runs).")
-@click.option("--out-dir", type=click.Path(file_okay=False), default=None,
-              help="Where archives go (default: <runs-dir>/_archive).")
-@click.option("--min-age-minutes", type=click.FloatRange(min=0), default=10.0, show_default=True,
-              help="Only files not modified for this long.")
+@click.option(
+    "--runs-dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Runs directory whose logs to archive (default: runs).",
+)
+@click.option(
+    "--out-dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Where archives go (default: <runs-dir>/_archive).",
+)
+@click.option(
+    "--min-age-minutes",
+    type=click.FloatRange(min=0),
+    default=10.0,
+    show_default=True,
+    help="Only files not modified for this long.",
+)
 @click.option("--dry-run", is_flag=True, help="List what would be archived or skipped, and why.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @DB_OPTION
-def archive_command(runs_dir: str | None, out_dir: str | None, min_age_minutes: float,
-                    dry_run: bool, as_json: bool, db: str | None) -> None:
+def archive_command(
+    runs_dir: str | None,
+    out_dir: str | None,
+    min_age_minutes: float,
+    dry_run: bool,
+    as_json: bool,
+    db: str | None,
+) -> None:
     """Move old, fully ingested raw logs into a verified tar.gz.
 
     Only files whose every line is in the database, unchanged since, and older than
@@ -135,22 +210,42 @@ def archive_command(runs_dir: str | None, out_dir: str | None, min_age_minutes: 
     result = run_archive(_db(db), runs, out, min_age_minutes, dry_run, _say)
     decisions = result.plan.decisions
     if as_json:
-        click.echo(json.dumps({
-            "dry_run": dry_run, "archive": str(result.archive) if result.archive else None,
-            "archive_sha256": result.archive_sha256, "archive_bytes": result.archive_bytes,
-            "files": [d.__dict__ for d in decisions], "reconciled": result.reconciled,
-            "seconds": round(result.seconds, 3)}))
+        click.echo(
+            json.dumps(
+                {
+                    "dry_run": dry_run,
+                    "archive": str(result.archive) if result.archive else None,
+                    "archive_sha256": result.archive_sha256,
+                    "archive_bytes": result.archive_bytes,
+                    "files": [d.__dict__ for d in decisions],
+                    "reconciled": result.reconciled,
+                    "seconds": round(result.seconds, 3),
+                }
+            )
+        )
         return
     for d in decisions:
-        click.echo("\t".join([d.action if not dry_run or d.action == "skip" else "would-archive",
-                              d.name, str(d.size), d.reason]).rstrip("\t"))
+        click.echo(
+            "\t".join(
+                [
+                    d.action if not dry_run or d.action == "skip" else "would-archive",
+                    d.name,
+                    str(d.size),
+                    d.reason,
+                ]
+            ).rstrip("\t")
+        )
     archived = [d for d in decisions if d.action == "archive"]
     if result.archive:
-        _say(f"archived {len(archived)} file(s) into {result.archive} ({result.archive_bytes} bytes,"
-             f" sha256 {result.archive_sha256}) in {result.seconds:.2f}s; originals deleted")
+        _say(
+            f"archived {len(archived)} file(s) into {result.archive} ({result.archive_bytes} bytes,"
+            f" sha256 {result.archive_sha256}) in {result.seconds:.2f}s; originals deleted"
+        )
     elif dry_run:
-        _say(f"dry run: would archive {len(archived)} file(s), "
-             f"{sum(d.size for d in archived)} bytes; skip {len(decisions) - len(archived)}")
+        _say(
+            f"dry run: would archive {len(archived)} file(s), "
+            f"{sum(d.size for d in archived)} bytes; skip {len(decisions) - len(archived)}"
+        )
     else:
         _say("nothing to archive")
 
@@ -158,8 +253,13 @@ def archive_command(runs_dir: str | None, out_dir: str | None, min_age_minutes: 
 @click.command("restore")
 @click.argument("archive", type=click.Path(dir_okay=False))
 @click.argument("members", nargs=-1)
-@click.option("--to", "target", type=click.Path(file_okay=False), required=True,
-              help="Directory to restore into (files are never overwritten).")
+@click.option(
+    "--to",
+    "target",
+    type=click.Path(file_okay=False),
+    required=True,
+    help="Directory to restore into (files are never overwritten).",
+)
 def restore_command(archive: str, members: tuple[str, ...], target: str) -> None:
     """Restore archived raw logs, byte-identical (sha256-checked).
 

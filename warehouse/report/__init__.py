@@ -45,14 +45,18 @@ class ReportResult:
 
 def _images(data: ReportData) -> dict[str, bytes]:
     order = [r["model"] for r in data.ranking]  # colours follow the ranking in every figure
-    images = {"ranking": plots.ranking_png(data.ranking),
-              "witness_vs_credited": plots.witness_png(data.run_points, order)}
+    images = {
+        "ranking": plots.ranking_png(data.ranking),
+        "witness_vs_credited": plots.witness_png(data.run_points, order),
+    }
     for dial in REPORT_DIALS:
         images[f"credited_by_{dial}"] = plots.dial_png(data.dials, dial, DIAL_LABELS[dial], order)
-    images["pareto_tokens"] = plots.pareto_png(data.pareto, "tokens_per_step", "on_token_frontier",
-                                               "student tokens per step", order)
-    images["pareto_seconds"] = plots.pareto_png(data.pareto, "seconds_per_step", "on_time_frontier",
-                                                "seconds per step", order)
+    images["pareto_tokens"] = plots.pareto_png(
+        data.pareto, "tokens_per_step", "on_token_frontier", "student tokens per step", order
+    )
+    images["pareto_seconds"] = plots.pareto_png(
+        data.pareto, "seconds_per_step", "on_time_frontier", "seconds per step", order
+    )
     return images
 
 
@@ -68,17 +72,28 @@ def _findings(data: ReportData) -> dict[str, list[fx.Finding]]:
 
 
 def _environment() -> Environment:
-    env = Environment(loader=PackageLoader("warehouse.report", "templates"),
-                      autoescape=select_autoescape(["html"]), undefined=StrictUndefined,
-                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
-    env.filters.update(pct=fx.pct, pp=fx.pp, num=fx.num, interval=fx.interval, short=_short,
-                       cell=lambda s: str(s).replace("|", "\\|"))
+    env = Environment(
+        loader=PackageLoader("warehouse.report", "templates"),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(
+        pct=fx.pct,
+        pp=fx.pp,
+        num=fx.num,
+        interval=fx.interval,
+        short=_short,
+        cell=lambda s: str(s).replace("|", "\\|"),
+    )
     return env
 
 
 def _short(text: Any, width: int = 60) -> str:
     text = "" if text is None else str(text)
-    return text if len(text) <= width else "…" + text[-(width - 1):]
+    return text if len(text) <= width else "…" + text[-(width - 1) :]
 
 
 def _context(data: ReportData, found: dict[str, list[fx.Finding]], images: dict[str, str]) -> dict[str, Any]:
@@ -86,7 +101,10 @@ def _context(data: ReportData, found: dict[str, list[fx.Finding]], images: dict[
     summary = fx.witness_summary(found["witness"])
     top = [f for f in comparisons if f.stated and (f.topic != "witness" or summary is None)]
     return {
-        "d": data, "found": found, "images": images, "dial_labels": DIAL_LABELS,
+        "d": data,
+        "found": found,
+        "images": images,
+        "dial_labels": DIAL_LABELS,
         "stated": top + ([summary] if summary else []),
         "inconclusive": [f for f in comparisons if not f.stated],
         "frontier": [p for p in data.pareto if p.get("on_token_frontier") or p.get("on_time_frontier")],
@@ -106,13 +124,16 @@ def build_report(db: str | os.PathLike[str], out_dir: Path) -> ReportResult:
         atomic_write_bytes(out_dir / f"{name}.png", png)
         written.append(out_dir / f"{name}.png")
     env = _environment()
-    md = env.get_template("insights.md.j2").render(
-        **_context(data, found, {k: f"{k}.png" for k in images}))
+    md = env.get_template("insights.md.j2").render(**_context(data, found, {k: f"{k}.png" for k in images}))
     uris = {k: "data:image/png;base64," + base64.b64encode(v).decode() for k, v in images.items()}
     html = env.get_template("insights.html.j2").render(**_context(data, found, uris))
     atomic_write_text(out_dir / "INSIGHTS.md", md)
     atomic_write_text(out_dir / "INSIGHTS.html", html)
-    result = ReportResult(out_dir / "INSIGHTS.md", out_dir / "INSIGHTS.html", written,
-                          [f for key, group in found.items() if key != "settings" for f in group])
+    result = ReportResult(
+        out_dir / "INSIGHTS.md",
+        out_dir / "INSIGHTS.html",
+        written,
+        [f for key, group in found.items() if key != "settings" for f in group],
+    )
     result.seconds = time.perf_counter() - start
     return result

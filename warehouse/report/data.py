@@ -14,8 +14,16 @@ if TYPE_CHECKING:
     import duckdb
 
 Row = dict[str, Any]
-REQUIRED_VIEWS = ("model_ranking", "witness_credited", "dial_effects", "pareto", "best_settings",
-                  "runs_summary", "runs", "catalog")
+REQUIRED_VIEWS = (
+    "model_ranking",
+    "witness_credited",
+    "dial_effects",
+    "pareto",
+    "best_settings",
+    "runs_summary",
+    "runs",
+    "catalog",
+)
 REPORT_DIALS = ("fact_cards_budget", "self_consistency_n")
 MAX_POINTS = 20_000  # run points in the witness scatter (a sample beyond that)
 
@@ -50,8 +58,10 @@ def _check_views(con: duckdb.DuckDBPyConnection) -> None:
     have = {r["view_name"] for r in rows(con, "SELECT view_name FROM duckdb_views() WHERE NOT internal")}
     missing = [v for v in REQUIRED_VIEWS if v not in have]
     if missing:
-        raise UsageError(f"the database lacks the views {', '.join(missing)}: run 'warehouse ingest'"
-                         " with this version (it applies the migrations), then retry")
+        raise UsageError(
+            f"the database lacks the views {', '.join(missing)}: run 'warehouse ingest'"
+            " with this version (it applies the migrations), then retry"
+        )
 
 
 def _stage(con: duckdb.DuckDBPyConnection) -> None:
@@ -63,30 +73,44 @@ def _stage(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _totals(con: duckdb.DuckDBPyConnection) -> Row:
-    return one(con, """
+    return one(
+        con,
+        """
         SELECT count(*) AS runs, count(DISTINCT model) AS models,
                sum(steps_n)::BIGINT AS steps, min(run_ts) AS oldest, max(run_ts) AS newest
-        FROM report_summary""")
+        FROM report_summary""",
+    )
 
 
 def _health(con: duckdb.DuckDBPyConnection) -> Row:
     return {
         "quarantined": one(con, "SELECT count(*) AS n FROM quarantine").get("n", 0),
-        "quarantine_files": rows(con, """
+        "quarantine_files": rows(
+            con,
+            """
             SELECT f.relpath, count(*) AS n, min(q.error) AS error
             FROM quarantine q LEFT JOIN files f USING (file_id)
-            GROUP BY f.relpath ORDER BY n DESC, f.relpath LIMIT 8"""),
-        "run_status": rows(con, "SELECT status, count(*) AS n FROM report_runs"
-                                " GROUP BY status ORDER BY n DESC"),
-        "incomplete": one(con, "SELECT count(*) AS n FROM report_runs"
-                               " WHERE status <> 'complete'").get("n", 0),
-        "incomplete_examples": rows(con, """
+            GROUP BY f.relpath ORDER BY n DESC, f.relpath LIMIT 8""",
+        ),
+        "run_status": rows(
+            con, "SELECT status, count(*) AS n FROM report_runs GROUP BY status ORDER BY n DESC"
+        ),
+        "incomplete": one(con, "SELECT count(*) AS n FROM report_runs WHERE status <> 'complete'").get(
+            "n", 0
+        ),
+        "incomplete_examples": rows(
+            con,
+            """
             SELECT relpath, status, steps_logged, planned_steps FROM report_runs WHERE status <> 'complete'
-            ORDER BY started_at DESC NULLS LAST, relpath LIMIT 8"""),
+            ORDER BY started_at DESC NULLS LAST, relpath LIMIT 8""",
+        ),
         "no_model": one(con, "SELECT count(*) AS n FROM report_runs WHERE model = 'unknown'").get("n", 0),
-        "no_model_examples": rows(con, """
+        "no_model_examples": rows(
+            con,
+            """
             SELECT relpath, steps_logged FROM report_runs WHERE model = 'unknown'
-            ORDER BY started_at DESC NULLS LAST, relpath LIMIT 8"""),
+            ORDER BY started_at DESC NULLS LAST, relpath LIMIT 8""",
+        ),
         "drift": rows(con, "SELECT key, kind, n_lines FROM schema_drift ORDER BY n_lines DESC, key LIMIT 20"),
         "files": rows(con, "SELECT status, count(*) AS n FROM files GROUP BY status ORDER BY status"),
     }
@@ -103,21 +127,33 @@ def load(db: str | os.PathLike[str]) -> ReportData:
         data.totals = _totals(con)
         data.ranking = rows(con, "SELECT * FROM model_ranking ORDER BY rank")
         data.witness = rows(con, "SELECT * FROM witness_credited ORDER BY n_steps DESC, model")
-        data.run_points = rows(con, f"""
+        data.run_points = rows(
+            con,
+            f"""
             SELECT model, witness_final, credited_final, steps_n FROM report_summary
             WHERE witness_final IS NOT NULL AND credited_final IS NOT NULL
-            USING SAMPLE reservoir({MAX_POINTS} ROWS) REPEATABLE (7)""")
-        data.dials = rows(con, """
+            USING SAMPLE reservoir({MAX_POINTS} ROWS) REPEATABLE (7)""",
+        )
+        data.dials = rows(
+            con,
+            """
             SELECT * FROM dial_effects ORDER BY model, dial,
-                TRY_CAST(value AS DOUBLE) NULLS LAST, value""")
+                TRY_CAST(value AS DOUBLE) NULLS LAST, value""",
+        )
         data.pareto = rows(con, "SELECT * FROM pareto ORDER BY model, tokens_per_step")
-        data.settings = rows(con, """
+        data.settings = rows(
+            con,
+            """
             SELECT * FROM best_settings WHERE is_best OR is_recommended
-            ORDER BY credited DESC NULLS LAST, model""")
-        data.latest = rows(con, """
+            ORDER BY credited DESC NULLS LAST, model""",
+        )
+        data.latest = rows(
+            con,
+            """
             SELECT run_ts, model, task, budget, sc, steps_n, credited_final, witness_final,
                    status, archived, path
-            FROM catalog ORDER BY run_ts DESC NULLS LAST LIMIT 12""")
+            FROM catalog ORDER BY run_ts DESC NULLS LAST LIMIT 12""",
+        )
         data.health = _health(con)
         return data
     finally:

@@ -71,8 +71,7 @@ def excludes_zero(low: float | None, high: float | None) -> bool:
 def newcombe(p1: float, l1: float, u1: float, p2: float, l2: float, u2: float) -> tuple[float, float]:
     """95% interval of p1 - p2 from the two Wilson intervals (Newcombe's hybrid score method)."""
     d = p1 - p2
-    return (d - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2),
-            d + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2))
+    return (d - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2), d + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2))
 
 
 def ranking_findings(ranking: list[Row]) -> list[Finding]:
@@ -81,19 +80,29 @@ def ranking_findings(ranking: list[Row]) -> list[Finding]:
     for above, row in itertools.pairwise(ranking):
         if None in (above["credited"], row["credited"], above["credited_low"], row["credited_low"]):
             continue
-        low, high = newcombe(above["credited"], above["credited_low"], above["credited_high"],
-                             row["credited"], row["credited_low"], row["credited_high"])
+        low, high = newcombe(
+            above["credited"],
+            above["credited_low"],
+            above["credited_high"],
+            row["credited"],
+            row["credited_low"],
+            row["credited_high"],
+        )
         diff = above["credited"] - row["credited"]
         p = row.get("p_vs_above")
         n = int(above["n_steps"]) + int(row["n_steps"])
         stated = excludes_zero(low, high) and p is not None and p < ALPHA
         if stated:
-            text = (f"{above['model']} is credited more often than {row['model']}: "
-                    f"{pct(above['credited'])} vs {pct(row['credited'])}, difference {pp(diff)} "
-                    f"{interval(low, high)}, p {pval(p)} (n = {n} steps).")
+            text = (
+                f"{above['model']} is credited more often than {row['model']}: "
+                f"{pct(above['credited'])} vs {pct(row['credited'])}, difference {pp(diff)} "
+                f"{interval(low, high)}, p {pval(p)} (n = {n} steps)."
+            )
         else:
-            text = (f"{above['model']} vs {row['model']}: not separable — difference {pp(diff)} "
-                    f"{interval(low, high)} (n = {n} steps); same tie group.")
+            text = (
+                f"{above['model']} vs {row['model']}: not separable — difference {pp(diff)} "
+                f"{interval(low, high)} (n = {n} steps); same tie group."
+            )
         out.append(Finding("ranking", text, stated, n, diff, low, high))
     return out
 
@@ -103,17 +112,37 @@ def witness_findings(witness: list[Row]) -> list[Finding]:
     for w in witness:
         n = int(w.get("n_steps") or 0)
         if w.get("lift") is None:
-            out.append(Finding("witness", f"{w['model']}: witness→credited lift not estimable "
-                               f"(all steps on one side; n = {n} steps).", False, n))
+            out.append(
+                Finding(
+                    "witness",
+                    f"{w['model']}: witness→credited lift not estimable "
+                    f"(all steps on one side; n = {n} steps).",
+                    False,
+                    n,
+                )
+            )
             continue
         low, high = w["lift_low"], w["lift_high"]
         stated = excludes_zero(low, high)
-        verb = ("steps that pass witness are credited {} more often" if stated
-                else "witness→credited lift {} is inconclusive")
-        out.append(Finding(
-            "witness", f"{w['model']}: " + verb.format(f"{pp(w['lift'])} {interval(low, high)}")
-            + f" ({pct(w['credited_if_witness'])} with vs {pct(w['credited_if_no_witness'])} "
-            f"without; n = {n} steps).", stated, n, w["lift"], low, high))
+        verb = (
+            "steps that pass witness are credited {} more often"
+            if stated
+            else "witness→credited lift {} is inconclusive"
+        )
+        out.append(
+            Finding(
+                "witness",
+                f"{w['model']}: "
+                + verb.format(f"{pp(w['lift'])} {interval(low, high)}")
+                + f" ({pct(w['credited_if_witness'])} with vs {pct(w['credited_if_no_witness'])} "
+                f"without; n = {n} steps).",
+                stated,
+                n,
+                w["lift"],
+                low,
+                high,
+            )
+        )
     return out
 
 
@@ -126,8 +155,15 @@ def dial_findings(dials: list[Row], only: tuple[str, ...] | None = None) -> list
         n = int(d.get("matched_steps") or d.get("n_steps") or 0)
         head = f"{d['model']}: {d['dial']} = {d['value']} vs {d['ref_value']}"
         if d.get("diff_vs_ref") is None:
-            out.append(Finding("dial", f"{head}: not estimable — no group where only this dial "
-                               f"differs (n = {d.get('n_steps')} steps).", False, 0))
+            out.append(
+                Finding(
+                    "dial",
+                    f"{head}: not estimable — no group where only this dial "
+                    f"differs (n = {d.get('n_steps')} steps).",
+                    False,
+                    0,
+                )
+            )
             continue
         low, high, q = d["diff_low"], d["diff_high"], d.get("q_value")
         stated = excludes_zero(low, high) and bool(d.get("significant"))
@@ -135,8 +171,10 @@ def dial_findings(dials: list[Row], only: tuple[str, ...] | None = None) -> list
         if d.get("tokens_diff") is not None:
             cost = f", tokens/step {d['tokens_diff']:+.0f}"
         q_text = f", q {pval(q)}" if q is not None else ""
-        text = (f"{head}: credited {pp(d['diff_vs_ref'])} {interval(low, high)}{q_text}{cost} "
-                f"(n = {n} matched steps in {d.get('groups')} group(s)).")
+        text = (
+            f"{head}: credited {pp(d['diff_vs_ref'])} {interval(low, high)}{q_text}{cost} "
+            f"(n = {n} matched steps in {d.get('groups')} group(s))."
+        )
         out.append(Finding("dial", text, stated, n, d["diff_vs_ref"], low, high))
     return out
 
@@ -156,14 +194,18 @@ def setting_findings(settings: list[Row]) -> list[Finding]:
         if best is None:
             continue
         n = int(best.get("n_steps") or 0)
-        text = (f"{model}: best setting `{best['setting']}` credited {pct(best['credited'])} "
-                f"{interval(best['credited_low'], best['credited_high'], 'rate')} (n = {n} steps"
-                f"{', below the minimum n' if best.get('below_min_n') else ''}).")
+        text = (
+            f"{model}: best setting `{best['setting']}` credited {pct(best['credited'])} "
+            f"{interval(best['credited_low'], best['credited_high'], 'rate')} (n = {n} steps"
+            f"{', below the minimum n' if best.get('below_min_n') else ''})."
+        )
         if rec is not None and rec["setting"] != best["setting"]:
-            text += (f" Recommended: `{rec['setting']}` — cheaper ({num(rec['tokens_per_step'])} vs "
-                     f"{num(best['tokens_per_step'])} tokens/step) and not significantly worse "
-                     f"({pp(rec.get('diff_vs_best'))} "
-                     f"{interval(rec.get('diff_low'), rec.get('diff_high'))}).")
+            text += (
+                f" Recommended: `{rec['setting']}` — cheaper ({num(rec['tokens_per_step'])} vs "
+                f"{num(best['tokens_per_step'])} tokens/step) and not significantly worse "
+                f"({pp(rec.get('diff_vs_best'))} "
+                f"{interval(rec.get('diff_low'), rec.get('diff_high'))})."
+            )
         out.append(Finding("settings", text, not best.get("below_min_n"), n))
     return out
 
@@ -176,7 +218,9 @@ def witness_summary(found: list[Finding]) -> Finding | None:
         return None
     lows = [f.low for f in stated if f.low is not None]
     n = sum(f.n for f in estimable)
-    text = (f"Witness → credited: in {len(stated)} of {len(estimable)} models, steps that pass "
-            f"witness are credited more often, each interval excluding 0 (smallest lower bound "
-            f"{pp(min(lows)) if lows else '–'}; n = {n} steps). See the witness section.")
+    text = (
+        f"Witness → credited: in {len(stated)} of {len(estimable)} models, steps that pass "
+        f"witness are credited more often, each interval excluding 0 (smallest lower bound "
+        f"{pp(min(lows)) if lows else '–'}; n = {n} steps). See the witness section."
+    )
     return Finding("witness", text, True, n)

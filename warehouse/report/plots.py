@@ -11,8 +11,18 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 Row = dict[str, Any]
-PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2",
-           "#17becf", "#bcbd22", "#7f7f7f")
+PALETTE = (
+    "#1f77b4",
+    "#d62728",
+    "#2ca02c",
+    "#ff7f0e",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#17becf",
+    "#bcbd22",
+    "#7f7f7f",
+)
 MAX_MODELS = 8  # per-model series in one figure; the rest are grouped as "other"
 
 
@@ -46,7 +56,7 @@ def _top_models(rows: list[Row], order: list[str]) -> list[str]:
 
 
 def _short(name: str, width: int = 34) -> str:
-    return name if len(name) <= width else "…" + name[-(width - 1):]
+    return name if len(name) <= width else "…" + name[-(width - 1) :]
 
 
 def ranking_png(ranking: list[Row]) -> bytes:
@@ -58,15 +68,36 @@ def ranking_png(ranking: list[Row]) -> bytes:
     for i, r in enumerate(shown):
         if i == 0 or r["tie_group"] != shown[i - 1]["tie_group"]:
             size = sum(1 for x in shown if x["tie_group"] == r["tie_group"])
-            ax.axhspan(i - 0.5, i + size - 0.5, color="#f0f0f0" if int(r["tie_group"]) % 2 else "#ffffff",
-                       zorder=0)
-            ax.annotate(f"tie group {r['tie_group']}", (1.07, i - 0.45), fontsize=7, color="#777",
-                        ha="right", va="top")
+            ax.axhspan(
+                i - 0.5, i + size - 0.5, color="#f0f0f0" if int(r["tie_group"]) % 2 else "#ffffff", zorder=0
+            )
+            ax.annotate(
+                f"tie group {r['tie_group']}",
+                (1.07, i - 0.45),
+                fontsize=7,
+                color="#777",
+                ha="right",
+                va="top",
+            )
         low, high = r["credited_low"], r["credited_high"]
-        ax.errorbar([r["credited"]], [i], xerr=[[r["credited"] - low], [high - r["credited"]]],
-                    fmt="o", color=colors[r["model"]], capsize=4, ms=7, zorder=3)
-        ax.annotate(f"n={r['n_steps']}", (high, i), xytext=(6, -3), textcoords="offset points",
-                    fontsize=8, color="#555")
+        ax.errorbar(
+            [r["credited"]],
+            [i],
+            xerr=[[r["credited"] - low], [high - r["credited"]]],
+            fmt="o",
+            color=colors[r["model"]],
+            capsize=4,
+            ms=7,
+            zorder=3,
+        )
+        ax.annotate(
+            f"n={r['n_steps']}",
+            (high, i),
+            xytext=(6, -3),
+            textcoords="offset points",
+            fontsize=8,
+            color="#555",
+        )
     ax.set_yticks(range(len(shown)))
     ax.set_yticklabels([f"#{r['rank']} {_short(r['model'])}" for r in shown])
     ax.set_ylim(len(shown) - 0.5, -0.5)
@@ -85,9 +116,14 @@ def witness_png(points: list[Row], order: list[str]) -> bytes:
         sel = [p for p in points if (p["model"] == model if model else p["model"] not in colors)]
         if not sel:
             continue
-        ax.scatter([p["witness_final"] for p in sel], [p["credited_final"] for p in sel],
-                   s=18, alpha=0.6, color=colors.get(model or "", "#bbbbbb"),
-                   label=_short(model or "other", 28))
+        ax.scatter(
+            [p["witness_final"] for p in sel],
+            [p["credited_final"] for p in sel],
+            s=18,
+            alpha=0.6,
+            color=colors.get(model or "", "#bbbbbb"),
+            label=_short(model or "other", 28),
+        )
     ax.plot([0, 1], [0, 1], ls="--", color="#999", lw=1)
     ax.set_xlim(-0.02, 1.02)
     ax.set_ylim(-0.02, 1.02)
@@ -119,8 +155,10 @@ def dial_png(dials: list[Row], dial: str, label: str, order: list[str]) -> bytes
         offset = (k - (len(models) - 1) / 2) * 0.06
         xs = [xpos[d["value"]] + offset for d in sel]
         ys = [d["credited"] for d in sel]
-        err = [[d["credited"] - d["credited_low"] for d in sel],
-               [d["credited_high"] - d["credited"] for d in sel]]
+        err = [
+            [d["credited"] - d["credited_low"] for d in sel],
+            [d["credited_high"] - d["credited"] for d in sel],
+        ]
         ax.errorbar(xs, ys, yerr=err, fmt="-o", capsize=3, color=colors[model], label=_short(model, 28))
     ax.set_xticks(range(len(values)))
     ax.set_xticklabels(values)
@@ -146,18 +184,29 @@ def pareto_png(pareto: list[Row], x: str, frontier: str, label: str, order: list
         key = (colors.get(p["model"], "#bbbbbb"), bool(p.get(frontier)), bool(p.get("below_min_n")))
         groups.setdefault(key, []).append(p)
     for (color, on_front, faded), sel in groups.items():
-        ax.scatter([p[x] for p in sel], [p["credited"] for p in sel], s=40, color=color,
-                   edgecolors="black" if on_front else "none", linewidths=1.2,
-                   alpha=0.45 if faded else 0.9)
+        ax.scatter(
+            [p[x] for p in sel],
+            [p["credited"] for p in sel],
+            s=40,
+            color=color,
+            edgecolors="black" if on_front else "none",
+            linewidths=1.2,
+            alpha=0.45 if faded else 0.9,
+        )
     front = sorted((p for p in rows if p.get(frontier)), key=lambda p: p[x])
     if front:
-        ax.plot([p[x] for p in front], [p["credited"] for p in front], color="black", lw=1,
-                drawstyle="steps-post", label="Pareto frontier")
+        ax.plot(
+            [p[x] for p in front],
+            [p["credited"] for p in front],
+            color="black",
+            lw=1,
+            drawstyle="steps-post",
+            label="Pareto frontier",
+        )
     for model in models:
         ax.scatter([], [], color=colors[model], label=_short(model, 28))
     if rows and not any(p[x] for p in rows):
-        ax.text(0.5, 0.5, f"no {label} logged (all zero)", ha="center", transform=ax.transAxes,
-                color="#777")
+        ax.text(0.5, 0.5, f"no {label} logged (all zero)", ha="center", transform=ax.transAxes, color="#777")
     ax.set_xlabel(label)
     ax.set_ylabel("credited rate")
     ax.set_ylim(0, 1.02)
