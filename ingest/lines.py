@@ -13,7 +13,7 @@ import hashlib
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 import orjson
 
@@ -27,6 +27,11 @@ GLUE_MAX_LINE = 2**20
 # surrogates), except NaN/Infinity literals, which it accepts: those files take the exact path.
 # (Blank lines, which it skips, are caught by the per-file row count in validate_fast.)
 _ACCEPTED_BY_DUCKDB_ONLY = (b"NaN", b"Infinity")
+# Valid JSON that orjson cannot represent (nesting deeper than 1024, a number beyond a double):
+# DuckDB's reader (the fast path, and `rec` on both paths) takes it, so the exact path asks DuckDB.
+_UNREPRESENTABLE = ("depth limit exceeded", "number is infinity")
+_BOM = b"\xef\xbb\xbf"
+_duckdb: list[object] = []
 
 
 def legacy_key(first_line: bytes) -> str:
@@ -109,11 +114,25 @@ class FileRead:
     first_line: bytes = b""
 
 
+class BrokenStream(Exception):
+    """A .gz that cannot be read past `offset`; `carry` is the partial line before the break."""
+
+    def __init__(self, error: BaseException, offset: int, carry: bytes) -> None:
+        super().__init__(str(error))
+        self.error, self.offset, self.carry = error, offset, carry
+
+
 def _split(stream: BinaryIO, start: int) -> Iterator[tuple[int, bytes]]:
     """(offset, line) for each complete line; the trailing partial line is yielded with offset -1
     as (-1 - offset) marker: callers read `.pending` from the last item when offset < 0."""
     offset, carry = start, b""
-    while chunk := stream.read(CHUNK):
+    while True:
+        try:
+            chunk = stream.read(CHUNK)
+        except GZIP_ERRORS as e:
+            raise BrokenStream(e, offset, carry) from e
+        if not chunk:
+            break
         data = carry + chunk
         pos = 0
         while (nl := data.find(b"\n", pos)) >= 0:
@@ -129,10 +148,38 @@ def _parse(line: bytes) -> tuple[dict[str, object] | None, str]:
     try:
         obj = orjson.loads(line)
     except orjson.JSONDecodeError as e:
-        return None, str(e)
+        fallback = _parse_with_duckdb(line) if any(m in str(e) for m in _UNREPRESENTABLE) else None
+        return (fallback, "") if fallback is not None else (None, str(e))
     if not isinstance(obj, dict):
         return None, f"not a JSON object (a {type(obj).__name__})"
     return obj, ""
+
+
+def _parse_with_duckdb(line: bytes) -> dict[str, object] | None:
+    """Top-level keys of a line DuckDB accepts as a JSON object (values that orjson cannot hold
+    stay raw JSON fragments). NaN/Infinity literals stay quarantined, as on the fast path."""
+    import duckdb
+
+    if any(token in line for token in _ACCEPTED_BY_DUCKDB_ONLY):
+        return None
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if not _duckdb:
+        _duckdb.append(duckdb.connect())
+    con = _duckdb[0]
+    assert isinstance(con, duckdb.DuckDBPyConnection)
+    ok = con.execute("SELECT json_valid($l) AND json_type($l) = 'OBJECT'", {"l": text}).fetchone()
+    if not ok or not ok[0]:
+        return None
+    obj: dict[str, object] = {}
+    for key, value in con.execute("SELECT key, value FROM json_each($l) ORDER BY id", {"l": text}).fetchall():
+        try:
+            obj[key] = orjson.loads(value)
+        except orjson.JSONDecodeError:
+            obj[key] = orjson.Fragment(value)
+    return obj
 
 
 def _glued(line: bytes) -> tuple[int, dict[str, object]] | None:
@@ -179,22 +226,32 @@ def read_stream(
     """Feed every complete line after `start` into the sink; yields progress after each chunk
     worth of lines (so the caller can flush), the final FileRead last."""
     read = FileRead(end=start, lines=start_line, pending=0)
-    for offset, line in _split(stream, start):
-        if offset < 0:
-            if complete_tail:  # a finished .gz: its last line needs no newline
-                _take(sink, read, file_id, read.lines + 1, -1 - offset, line)
-                read.lines += 1
-                read.end = -1 - offset + len(line)
-            else:
-                read.pending = len(line)
-            break
-        if not read.first_line and read.lines == 0:
-            read.first_line = line
-        read.lines += 1
-        _take(sink, read, file_id, read.lines, offset, line)
-        read.end = offset + len(line) + 1
-        if sink.size >= CHUNK * 2:
-            yield read
+    try:
+        for offset, line in _split(stream, start):
+            if offset in (0, -1) and line.startswith(_BOM):  # encoding, not data: no quarantine row
+                line, offset = line[3:], (3 if offset == 0 else -4)
+            if offset < 0:
+                if complete_tail:  # a finished .gz: its last line needs no newline
+                    _take(sink, read, file_id, read.lines + 1, -1 - offset, line)
+                    read.lines += 1
+                    read.end = -1 - offset + len(line)
+                else:
+                    read.pending = len(line)
+                break
+            if not read.first_line and read.lines == 0:
+                read.first_line = line
+            read.lines += 1
+            _take(sink, read, file_id, read.lines, offset, line)
+            read.end = offset + len(line) + 1
+            if sink.size >= CHUNK * 2:
+                yield read
+    except BrokenStream as broken:  # every line before the break is in; one row for the break
+        error = f"gzip stream truncated or corrupt: {broken.error}"
+        sink.quarantine(file_id, read.lines + 1, broken.offset, error, broken.carry)
+        read.bad += 1
+        if broken.carry:
+            read.lines += 1
+            read.end = broken.offset + len(broken.carry)
     yield read
 
 
@@ -213,9 +270,67 @@ def first_line(path: str, kind: str) -> bytes:
     return head.split(b"\n", 1)[0]
 
 
+class _Gunzip:
+    """A .gz (members concatenated, zero padding between them) that returns every byte it can
+    decode before raising on a truncated or corrupt spot. gzip.GzipFile drops what it decoded in
+    the read that fails, which lost the readable lines of a cut file."""
+
+    def __init__(self, path: str) -> None:
+        self._raw = open(path, "rb")  # noqa: SIM115 - closed by close()
+        self._z = zlib.decompressobj(wbits=31)
+        self._out = bytearray()
+        self._in_member = False
+        self._eof = False
+        self._error: BaseException | None = None
+
+    def read(self, n: int = -1) -> bytes:
+        while self._error is None and not self._eof and (n < 0 or len(self._out) < n):
+            try:
+                self._step()
+            except GZIP_ERRORS as e:
+                self._error = e  # raised once what came before it is handed out
+        if not self._out and self._error is not None:
+            raise self._error
+        size = len(self._out) if n < 0 else min(n, len(self._out))
+        data = bytes(self._out[:size])
+        del self._out[:size]
+        return data
+
+    def _step(self) -> None:
+        if self._z.eof:  # a member ended: another member, zero padding, or the end follows
+            rest, self._z, self._in_member = self._z.unused_data, zlib.decompressobj(wbits=31), False
+            if rest:
+                self._feed(rest)
+                return
+        chunk = self._raw.read(2**20)
+        if chunk:
+            self._feed(chunk)
+        elif self._in_member:
+            raise EOFError("Compressed file ended before the end-of-stream marker was reached")
+        else:
+            self._eof = True
+
+    def _feed(self, data: bytes) -> None:
+        if not self._in_member:
+            data = data.lstrip(b"\0")
+            if not data:
+                return
+            self._in_member = True
+        self._out += self._z.decompress(data)
+
+    def close(self) -> None:
+        self._raw.close()
+
+    def __enter__(self) -> _Gunzip:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 def open_log(path: str, kind: str, start: int) -> BinaryIO:
     if kind == "gz":
-        return gzip.open(path, "rb")  # type: ignore[return-value]
+        return cast(BinaryIO, _Gunzip(path))
     fh = open(path, "rb")  # noqa: SIM115 - returned to the caller, who closes it
     fh.seek(start)
     return fh

@@ -18,7 +18,7 @@ import pyarrow as pa
 
 from ingest.discover import Planned
 from ingest.lines import GZIP_ERRORS, Sink, open_log, read_stream
-from ingest.records import KNOWN, PROJECT_SQL, READ_JSON_COLUMNS, REC_PACK, REC_STRUCTURE
+from ingest.records import KNOWN, KNOWN_KEYS, PROJECT_SQL, READ_JSON_COLUMNS, REC_PACK, REC_STRUCTURE
 
 if TYPE_CHECKING:
     import duckdb
@@ -162,13 +162,19 @@ def flush(
         try:
             for file_id, n in _quarantine_duplicate_keys(con, load_id):
                 moved[file_id] = moved.get(file_id, 0) + n
+            # `extra` is cut from the raw line by DuckDB, byte-exact: orjson turns integers beyond
+            # 64 bits into doubles and keeps only the last of duplicate nested keys.
             staged = f"""
                 SELECT e.file_id, e.line_no, json_transform(e.raw, '{REC_STRUCTURE}') AS rec,
-                       e.extra::JSON AS extra, s.seed_key
+                       CASE WHEN e.extra IS NOT NULL THEN (
+                           SELECT json_group_object(j.key, j.value)
+                           FROM (SELECT * FROM json_each(e.raw) ORDER BY id) AS j
+                           WHERE NOT list_contains($known, j.key)) END AS extra,
+                       s.seed_key
                 FROM exact_batch AS e JOIN exact_seeds AS s USING (file_id)
                 WHERE len(json_keys(e.raw)) = len(list_distinct(json_keys(e.raw)))
             """
-            insert_staged(con, staged, {"load_id": load_id})
+            insert_staged(con, staged, {"load_id": load_id, "known": list(KNOWN_KEYS)})
         finally:
             con.unregister("exact_batch")
             con.unregister("exact_seeds")
@@ -179,20 +185,19 @@ def flush(
 
 def _quarantine_duplicate_keys(con: duckdb.DuckDBPyConnection, load_id: int) -> list[tuple[int, int]]:
     """orjson keeps the last of duplicate keys, json_transform the first: neither is lossless,
-    so such lines go to quarantine whole."""
-    con.execute(
-        """
-        INSERT INTO quarantine
-        SELECT file_id, line_no, byte_offset, $load_id, 'duplicate top-level key', encode(raw), raw
-        FROM exact_batch WHERE len(json_keys(raw)) <> len(list_distinct(json_keys(raw)))
-        RETURNING file_id
-        """,
-        {"load_id": load_id},
-    )
-    counts: dict[int, int] = {}
-    for (file_id,) in con.fetchall():
-        counts[file_id] = counts.get(file_id, 0) + 1
-    return list(counts.items())
+    so such lines go to quarantine whole. Returns (file_id, count) pairs.
+
+    (No INSERT ... RETURNING: DuckLake does not support it.)"""
+    dup = "len(json_keys(raw)) <> len(list_distinct(json_keys(raw)))"
+    counts = con.execute(f"SELECT file_id, count(*) FROM exact_batch WHERE {dup} GROUP BY file_id").fetchall()
+    if counts:
+        con.execute(
+            f"""INSERT INTO quarantine
+                SELECT file_id, line_no, byte_offset, $load_id, 'duplicate top-level key', encode(raw), raw
+                FROM exact_batch WHERE {dup}""",
+            {"load_id": load_id},
+        )
+    return [(int(f), int(n)) for f, n in counts]
 
 
 def _insert_quarantine(

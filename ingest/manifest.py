@@ -12,7 +12,7 @@ import pyarrow as pa
 from ingest.discover import Known, fingerprints
 from ingest.load import FileOutcome
 from ingest.pathrules import derive
-from warehouse.config import PathRule
+from warehouse.config import PathRule, Price
 
 if TYPE_CHECKING:
     import duckdb
@@ -22,6 +22,7 @@ _KNOWN_COLS = (
     " ingested_bytes, ingested_lines, run_key_at_end, legacy_key"
 )
 RULES_KEY = "path_rules_digest"
+PRICES_KEY = "prices_digest"
 
 
 def read_manifest(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, Known], dict[str, list[Known]]]:
@@ -189,4 +190,23 @@ def refresh_attributes(con: duckdb.DuckDBPyConnection, rules: tuple[PathRule, ..
             con.unregister("attr_rows")
     con.execute("DELETE FROM settings WHERE key = ?", [RULES_KEY])
     con.execute("INSERT INTO settings VALUES (?, ?)", [RULES_KEY, digest])
+    return True
+
+
+def prices_digest(prices: dict[str, Price]) -> str:
+    text = json.dumps(sorted((m, p.input_per_mtok, p.output_per_mtok) for m, p in prices.items()))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def refresh_prices(con: duckdb.DuckDBPyConnection, prices: dict[str, Price]) -> bool:
+    """Mirror warehouse.toml's [prices] into the `prices` table the cost views read."""
+    from warehouse.analysis import sync_prices
+
+    digest = prices_digest(prices)
+    row = con.execute("SELECT value FROM settings WHERE key = ?", [PRICES_KEY]).fetchone()
+    if row and row[0] == digest:
+        return False
+    sync_prices(con, prices)
+    con.execute("DELETE FROM settings WHERE key = ?", [PRICES_KEY])
+    con.execute("INSERT INTO settings VALUES (?, ?)", [PRICES_KEY, digest])
     return True

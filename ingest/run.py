@@ -29,14 +29,16 @@ from ingest.manifest import (
     new_file_id,
     read_manifest,
     refresh_attributes,
+    refresh_prices,
     write_outcomes,
 )
 from ingest.records import DIAL_NAMES
 from warehouse import __version__
 from warehouse.config import Config, load_config
-from warehouse.db import check_free_space, open_writer
+from warehouse.db import check_free_space, open_reader, open_writer, paths_for
 from warehouse.errors import UsageError
 from warehouse.faults import fault_point
+from warehouse.migrate import applied, code_version
 
 if TYPE_CHECKING:
     import duckdb
@@ -118,6 +120,10 @@ def ingest_runs(
     started = time.perf_counter()
     summary = IngestSummary(runs_dir=str(root.resolve()), db=str(db))
     phase = Phases(summary)
+    if _nothing_to_do(db, root, config, summary):
+        phase("noop_check")
+        summary.seconds = round(time.perf_counter() - started, 3)
+        return summary
     with open_writer(db, "warehouse ingest") as con:
         phase("open")
         _ingest(con, root, config, summary, progress, fast, phase)
@@ -125,6 +131,35 @@ def ingest_runs(
     phase("checkpoint_publish")
     summary.seconds = round(time.perf_counter() - started, 3)
     return summary
+
+
+def _nothing_to_do(db: str, root: Path, config: Config, summary: IngestSummary) -> bool:
+    """Answer a no-op ingest from the published snapshot, read-only, when the writer has no live
+    file (it was renamed into the snapshot): no copy, no lock. Any doubt means "there is work"."""
+    paths = paths_for(db)
+    if str(db).startswith("ducklake:") or paths.live.exists() or not paths.published.exists():
+        return False
+    con = open_reader(db, check_schema=False)
+    try:
+        if max(applied(con), default=0) != code_version():
+            return False
+        plans, missing = _plan(con, root, summary)
+        work = [p for p in plans if p.action != "unchanged"]
+        if work or missing or _rules_stale(con, config):
+            return False
+    finally:
+        con.close()
+    _count_actions(plans, summary)
+    return True
+
+
+def _plan(
+    con: duckdb.DuckDBPyConnection, root: Path, summary: IngestSummary
+) -> tuple[list[Planned], list[Known]]:
+    found, skipped = discover(root)
+    summary.files_skipped, summary.skipped_examples = len(skipped), skipped[:5]
+    known, archived = read_manifest(con)
+    return plan(found, known, archived)
 
 
 def _ingest(
@@ -136,10 +171,7 @@ def _ingest(
     fast: bool,
     phase: Phases,
 ) -> None:
-    found, skipped = discover(root)
-    summary.files_skipped, summary.skipped_examples = len(skipped), skipped[:5]
-    known, archived = read_manifest(con)
-    plans, missing = plan(found, known, archived)
+    plans, missing = _plan(con, root, summary)
     _count_actions(plans, summary)
     summary.files_missing = len(missing)
     work = [p for p in plans if p.action in ("new", "grown", "rewritten", "relinked")]
@@ -158,10 +190,15 @@ def _ingest(
 
 
 def _rules_stale(con: duckdb.DuckDBPyConnection, config: Config) -> bool:
-    from ingest.manifest import RULES_KEY, rules_digest
+    """True when warehouse.toml's path rules or prices differ from what the database used."""
+    from ingest.manifest import PRICES_KEY, RULES_KEY, prices_digest, rules_digest
 
-    row = con.execute("SELECT value FROM settings WHERE key = ?", [RULES_KEY]).fetchone()
-    return not row or row[0] != rules_digest(config.path_rules)
+    stored = dict(
+        con.execute("SELECT key, value FROM settings WHERE key IN (?, ?)", [RULES_KEY, PRICES_KEY]).fetchall()
+    )
+    return stored.get(RULES_KEY) != rules_digest(config.path_rules) or stored.get(
+        PRICES_KEY
+    ) != prices_digest(config.prices)
 
 
 def _count_actions(plans: list[Planned], summary: IngestSummary) -> None:
@@ -265,6 +302,7 @@ def _transaction(
         write_outcomes(con, outcomes, load_id, str(root.resolve()), config.path_rules)
         mark_missing(con, [k.file_id for k in missing])
         refresh_attributes(con, config.path_rules)
+        refresh_prices(con, config.prices)
         _summarise(summary, outcomes, load_id, len(fast_ids))
         phase("manifest")
         _log(con, summary, started_at, load_id)

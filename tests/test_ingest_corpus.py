@@ -202,3 +202,15 @@ def test_ingest_knows_the_same_58_dials_as_the_runner() -> None:
     from runner.dials import Dials
 
     assert tuple(f.name for f in dataclasses.fields(Dials)) == DIAL_NAMES
+
+
+def test_prices_from_toml_reach_the_prices_table(fixture_runs: Path, db_path: Path, tmp_path: Path) -> None:
+    from warehouse.config import load_config
+
+    ingest_runs(str(fixture_runs), str(db_path))
+    assert scalar(db_path, "SELECT count(*) FROM prices") == 0
+    toml = tmp_path / "warehouse.toml"
+    toml.write_text('[prices."gpt-4.1"]\ninput_per_mtok = 2.0\noutput_per_mtok = 8.0\n')
+    summary = ingest_runs(str(fixture_runs), str(db_path), config=load_config(str(toml)))
+    assert summary.lines_good == 0
+    assert rows(db_path, "SELECT * FROM prices") == [("gpt-4.1", 2.0, 8.0)]

@@ -49,7 +49,8 @@ class DbPaths:
 
     @property
     def marker(self) -> Path:
-        """Size and mtime of the live file when it was last published."""
+        """Stamp (size, mtime, inode) of the live file right after it was copied from the
+        published snapshot: while it matches, live holds nothing the snapshot lacks."""
         return self.published.with_name(f".{self.published.name}.published")
 
     def tmp(self) -> Path:
@@ -164,12 +165,16 @@ def seed_live(paths: DbPaths) -> None:
     cached empty template of this code's schema (binding ~60 view statements takes seconds)."""
     if paths.live.exists():
         return
-    source = paths.published if paths.published.exists() else template_database()
+    from_snapshot = paths.published.exists()
+    source = paths.published if from_snapshot else template_database()
     if source is None:
         return
+    check_free_space(paths.published.parent, source.stat().st_size)
     tmp = paths.tmp()
     _copy_file(source, tmp)
     os.replace(tmp, paths.live)
+    if from_snapshot:  # live == published now: a session that changes nothing need not publish
+        _write_marker(paths)
 
 
 def _cache_dir() -> Path:
@@ -212,23 +217,19 @@ def template_database() -> Path | None:
 
 
 def publish(paths: DbPaths) -> float:
-    """Atomically replace the published snapshot with the (closed) live file. Returns seconds."""
+    """Make the closed live file the published snapshot by atomic rename. Returns seconds.
+
+    Readers that hold the old snapshot keep its inode; new readers see the new one. The next write
+    starts a new live copy from it (seed_live), so a bulk ingest never copies the database."""
     start = time.perf_counter()
-    check_free_space(paths.published.parent, paths.live.stat().st_size)
-    tmp = paths.tmp()
-    try:
-        stamp = _live_stamp(paths)
-        _copy_file(paths.live, tmp)
-        _fsync_path(tmp)
-        fault_point("publish:before_rename")
-        os.replace(tmp, paths.published)
-        fault_point("publish:after_rename")
-        _fsync_dir(paths.published.parent)
-        marker_tmp = paths.marker.with_name(paths.marker.name + f".tmp-{os.getpid()}")
-        marker_tmp.write_text(stamp, encoding="utf-8")
-        os.replace(marker_tmp, paths.marker)
-    finally:
-        tmp.unlink(missing_ok=True)
+    if paths.live.with_name(paths.live.name + ".wal").exists():
+        raise DataError(f"{paths.live} still has a WAL after checkpoint; not publishing it")
+    _fsync_path(paths.live)
+    fault_point("publish:before_rename")
+    os.replace(paths.live, paths.published)
+    fault_point("publish:after_rename")
+    _fsync_dir(paths.published.parent)
+    paths.marker.unlink(missing_ok=True)
     return time.perf_counter() - start
 
 
@@ -261,9 +262,9 @@ def open_writer(
             fault_point("writer:after_checkpoint")
         finally:
             con.close()
-        # Publish unless the snapshot already holds exactly this live file (a no-op ingest);
-        # a writer killed between commit and publish leaves the marker stale, so the next one
-        # publishes.
+        # Publish unless live still equals the snapshot it was copied from (nothing written);
+        # a writer killed between commit and publish leaves no matching marker, so the next
+        # writer publishes.
         if not paths.published.exists() or _live_stamp(paths) != _read_marker(paths):
             publish(paths)
 
@@ -286,6 +287,12 @@ def _disk_full_is_data_error(directory: Path) -> Iterator[None]:
 def _live_stamp(paths: DbPaths) -> str:
     st = paths.live.stat()
     return f"{st.st_size} {st.st_mtime_ns} {st.st_ino}"
+
+
+def _write_marker(paths: DbPaths) -> None:
+    tmp = paths.marker.with_name(paths.marker.name + f".tmp-{os.getpid()}")
+    tmp.write_text(_live_stamp(paths), encoding="utf-8")
+    os.replace(tmp, paths.marker)
 
 
 def _read_marker(paths: DbPaths) -> str | None:
