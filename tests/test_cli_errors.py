@@ -81,10 +81,6 @@ def test_missing_runs_directory(tmp_path: Path) -> None:
     assert not (tmp_path / "x.duckdb").exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ingest's no-op probe opens --db with open_reader, which reports a directory as DATA (7)",
-)
 def test_database_path_is_a_directory(tmp_path: Path, built: tuple[Path, Path]) -> None:
     line = error_line(warehouse("ingest", str(built[0]), "--db", str(tmp_path)), ExitCode.USAGE)
     assert "is a directory" in line

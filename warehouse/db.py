@@ -320,6 +320,8 @@ def open_reader(
     path = Path(db)
     if not path.exists():
         raise UsageError(f"no database at {path}: run 'warehouse ingest' first (or pass --db)")
+    if path.is_dir():
+        raise UsageError(f"--db {path} is a directory; give a file path such as runs/runs.duckdb")
     delay = 0.02
     for attempt in range(retries):
         try:
