@@ -73,3 +73,18 @@ def test_an_expired_lease_can_be_taken_over_and_the_old_owner_cannot_commit(conn
             slow.fence(["/r/x"])
         rows = list_claims(conninfo)
         assert [(r["path"], r["owner"], r["live"]) for r in rows] == [("/r/x", nxt.owner, True)]
+
+
+def test_a_runs_dir_path_belongs_to_one_host_unless_shared(conninfo: str) -> None:
+    from warehouse.errors import UsageError
+    from warehouse.lake_claims import pg_connect
+
+    with Claims(conninfo, "a") as a:
+        a.register_root("/data/runs")
+        a.register_root("/data/runs")  # the same host again: fine
+        con = pg_connect(conninfo)
+        con.execute("INSERT INTO warehouse_roots (root, host) VALUES ('/data/runs', 'other-host')")
+        con.close()
+        with pytest.raises(UsageError, match="other-host"):
+            a.register_root("/data/runs")
+        a.register_root("/data/runs", shared=True)

@@ -177,7 +177,7 @@ def test_maintenance_while_ingesting(svc: Services, tmp_path: Path) -> None:
 
     from warehouse.lake_maint import maintain
 
-    runs = gen_corpus(tmp_path / "runs", files=36, steps=10, seed=14)
+    runs = gen_corpus(tmp_path / "runs", files=24, steps=10, seed=14)
     lake = new_lake(svc, tmp_path / "lake", s3=False)
     config = load_config(str(lake.config_path))
     go = tmp_path / "go"

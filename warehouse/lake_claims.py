@@ -42,6 +42,12 @@ CREATE TABLE IF NOT EXISTS {TABLE} (
     backend_start timestamptz NOT NULL,
     claimed_at    timestamptz NOT NULL DEFAULT now(),
     lease_until   timestamptz NOT NULL
+);
+CREATE TABLE IF NOT EXISTS warehouse_roots (
+    root          text NOT NULL,
+    host          text NOT NULL,
+    first_seen    timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (root, host)
 )"""
 
 # Insert new claims; take over existing ones only if stale (owner session gone or lease over).
@@ -162,6 +168,22 @@ class Claims:
             raise LockedError(f"lost the claim on {len(lost)} file(s) (e.g. {min(lost)}) "
                               "to another writer after the lease expired; nothing was committed")
 
+    def register_root(self, root: str, *, shared: bool = False) -> None:
+        """Refuse a runs directory path another host already ingests (unless it is one shared
+        filesystem): files are identified by absolute path, so two machines' different files at
+        the same path would replace each other's rows on every ingest."""
+        host = socket.gethostname()
+        others = [str(r[0]) for r in self.con.execute(
+            "SELECT host FROM warehouse_roots WHERE root = %s AND host <> %s ORDER BY host",
+            [root, host]).fetchall()]
+        if others and not shared:
+            raise UsageError(
+                f"runs directory {root} is already ingested into this lake from {others[0]}: give "
+                f"each machine its own path (e.g. /data/runs/{host}/), or pass --shared-root if "
+                "it is one shared filesystem seen by both")
+        self.con.execute("INSERT INTO warehouse_roots (root, host) VALUES (%s, %s)"
+                         " ON CONFLICT DO NOTHING", [root, host])
+
     def release(self, paths: Iterable[str]) -> None:
         wanted = sorted(set(paths))
         if wanted:
@@ -171,8 +193,8 @@ class Claims:
 
 
 def ensure_table(con: psycopg.Connection[tuple[object, ...]]) -> None:
-    exists = con.execute("SELECT to_regclass(%s)", [TABLE]).fetchone()
-    if exists and exists[0]:
+    exists = con.execute("SELECT to_regclass(%s), to_regclass('warehouse_roots')", [TABLE]).fetchone()
+    if exists and exists[0] and exists[1]:
         return
     with advisory_transaction(con):
         con.execute(_DDL)

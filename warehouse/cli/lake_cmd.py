@@ -84,14 +84,21 @@ def migrate_command(db: str | None, config_path: str | None, data_path: str | No
 @config_option
 @click.option("--wait", "wait_seconds", type=click.FloatRange(min=0), default=120.0,
               show_default=True, help="Seconds to wait for files other writers hold.")
+@click.option("--batch-mb", type=click.FloatRange(min=0.001), default=16.0, show_default=True,
+              help="Log megabytes per lake commit (the unit concurrent writers share out).")
+@click.option("--shared-root", is_flag=True,
+              help="RUNS_DIR is one shared filesystem other hosts ingest too.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress or summary on stderr.")
 def ingest_command(runs_dir: str | None, db: str | None, config_path: str | None,
-                   wait_seconds: float, as_json: bool, quiet: bool) -> None:
+                   wait_seconds: float, batch_mb: float, shared_root: bool, as_json: bool,
+                   quiet: bool) -> None:
     """Load new, grown and rewritten logs into the lake, from any machine.
 
     Each file is claimed in the catalog database before it is read, so concurrent ingests
-    never load a file twice; a killed ingest's claims are freed when its session ends.
+    never load a file twice; a killed ingest's claims are freed when its session ends. Files
+    are identified by absolute path: give each machine its own runs directory path, or pass
+    --shared-root when several machines see one shared filesystem.
 
     \b
     Example:
@@ -101,7 +108,8 @@ def ingest_command(runs_dir: str | None, db: str | None, config_path: str | None
 
     url, config = _resolve(db, config_path)
     summary = ingest_lake(runs_dir or config.runs_dir, url, config=config, progress=not quiet,
-                          wait_seconds=wait_seconds)
+                          wait_seconds=wait_seconds, batch_bytes=int(batch_mb * 2**20),
+                          shared_root=shared_root)
     if as_json:
         click.echo(json.dumps(summary.as_dict()))
     if not quiet:
