@@ -17,7 +17,7 @@ from typing import BinaryIO, cast
 
 import orjson
 
-from ingest.records import KNOWN, classify
+from ingest.records import KNOWN, classify, header_key
 
 CHUNK = 16 * 2**20
 GZIP_ERRORS = (EOFError, gzip.BadGzipFile, zlib.error, OSError)
@@ -73,6 +73,9 @@ class Sink:
     offsets: list[int] = field(default_factory=list)
     raws: list[str] = field(default_factory=list)
     extras: list[str | None] = field(default_factory=list)
+    run_keys: list[str] = field(default_factory=list)
+    current: dict[int, str] = field(default_factory=dict)  # file_id -> run key lines attach to
+    seeds: dict[int, str] = field(default_factory=dict)  # file_id -> key before any header
     size: int = 0
     bad: list[tuple[int, int, int, str, bytes]] = field(default_factory=list)
     drift: dict[tuple[str, str], list[int]] = field(default_factory=dict)
@@ -83,12 +86,15 @@ class Sink:
         self.offsets.append(offset)
         self.raws.append(raw.decode("utf-8"))
         self.size += len(raw)
+        kind = classify(obj)
+        if kind == "header":
+            self.current[file_id] = header_key(obj.get("run_id"), self.seeds.get(file_id, ""), line_no)
+        self.run_keys.append(self.current.get(file_id) or self.seeds.get(file_id, ""))
         unknown = [k for k in obj if k not in KNOWN]
         if not unknown:
             self.extras.append(None)
             return
         self.extras.append(orjson.dumps({k: obj[k] for k in unknown}).decode())
-        kind = classify(obj)
         for key in unknown:
             entry = self.drift.setdefault((key, kind), [0, file_id, line_no])
             entry[0] += 1
@@ -99,6 +105,7 @@ class Sink:
 
     def clear_rows(self) -> None:
         self.file_ids, self.line_nos, self.offsets, self.raws, self.extras = [], [], [], [], []
+        self.run_keys = []
         self.bad = []
         self.size = 0
 

@@ -14,11 +14,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import orjson
 import pyarrow as pa
 
 from ingest.discover import Planned
 from ingest.lines import GZIP_ERRORS, Sink, open_log, read_stream
-from ingest.records import KNOWN, KNOWN_KEYS, PROJECT_SQL, READ_JSON_COLUMNS, REC_PACK, REC_STRUCTURE
+from ingest.records import (
+    KNOWN,
+    KNOWN_KEYS,
+    PROJECT_SQL,
+    READ_JSON_COLUMNS,
+    REC_PACK,
+    REC_STRUCTURE,
+    header_key,
+)
 
 if TYPE_CHECKING:
     import duckdb
@@ -55,6 +64,7 @@ class FileOutcome:
 
 
 Progress = Callable[[str], None]
+Header = tuple[int, object]  # (line number, run_id as logged)
 
 
 def insert_staged(con: duckdb.DuckDBPyConnection, staged_sql: str, params: dict[str, object]) -> None:
@@ -64,9 +74,10 @@ def insert_staged(con: duckdb.DuckDBPyConnection, staged_sql: str, params: dict[
 # ------------------------------------------------------------------ fast path
 
 
-def validate_fast(con: duckdb.DuckDBPyConnection, expected: dict[str, int]) -> set[str]:
-    """Paths DuckDB can load as-is: one JSON object per line (so the row count matches the
-    prescan's line count: no blank lines), with known, unique top-level keys.
+def validate_fast(con: duckdb.DuckDBPyConnection, expected: dict[str, int]) -> dict[str, list[Header]]:
+    """Paths DuckDB can load as-is — one JSON object per line (so the row count matches the
+    prescan's line count: no blank lines), with known, unique top-level keys — mapped to their
+    run headers as (line number, run_id) so run keys need no window over whole rows.
 
     Runs outside the ingest transaction. A reader error rejects the batch; it is then split in
     halves to find the files at fault, so one bad file does not send a whole batch to the slow
@@ -75,27 +86,58 @@ def validate_fast(con: duckdb.DuckDBPyConnection, expected: dict[str, int]) -> s
     try:
         rows = con.execute(
             """
-            SELECT filename, count(*) AS n,
+            SELECT filename, count(*) AS n, min(ordinality) AS first,
                    bool_and(len(k) > 0 AND len(k) = len(list_distinct(k))) AS ok,
-                   list_distinct(flatten(list(k))) AS keys
-            FROM (SELECT filename, json_keys(json) AS k
-                  FROM read_json_objects($paths, format = 'newline_delimited', filename = true,
-                                         maximum_object_size = $max))
+                   list_distinct(flatten(list(k))) AS keys,
+                   list(struct_pack(o := ordinality, id := run_id) ORDER BY ordinality)
+                       FILTER (WHERE is_header) AS headers
+            FROM (SELECT filename, ordinality, k,
+                         CASE WHEN list_contains(k, 'run_header')
+                              THEN json ->> '$.run_header' = 'true' ELSE false END AS is_header,
+                         CASE WHEN list_contains(k, 'run_header') THEN json -> '$.run_id' END AS run_id
+                  FROM (SELECT filename, ordinality, json, json_keys(json) AS k
+                        FROM read_json_objects($paths, format = 'newline_delimited', filename = true,
+                                               maximum_object_size = $max) WITH ORDINALITY))
             GROUP BY filename
             """,
             {"paths": paths, "max": MAX_OBJECT},
         ).fetchall()
     except Exception:  # noqa: BLE001 - any reader complaint: find the files at fault
         if len(paths) == 1:
-            return set()
+            return {}
         half = len(paths) // 2
-        return validate_fast(con, {p: expected[p] for p in paths[:half]}) | validate_fast(
-            con, {p: expected[p] for p in paths[half:]}
-        )
-    return {name for name, n, ok, keys in rows if n == expected.get(name) and ok and KNOWN.issuperset(keys)}
+        return {
+            **validate_fast(con, {p: expected[p] for p in paths[:half]}),
+            **validate_fast(con, {p: expected[p] for p in paths[half:]}),
+        }
+    return {
+        name: [(int(h["o"]) - first + 1, orjson.loads(h["id"]) if h["id"] else None) for h in headers or []]
+        for name, n, first, ok, keys, headers in rows
+        if n == expected.get(name) and ok and KNOWN.issuperset(keys)
+    }
 
 
-def load_fast_batch(con: duckdb.DuckDBPyConnection, outcomes: list[FileOutcome], load_id: int) -> None:
+def run_intervals(outcome: FileOutcome, headers: list[Header]) -> list[tuple[int, int, int, str]]:
+    """(file_id, first line, last line, run key) covering lines 1..outcome.lines; sets the key
+    that lines appended later attach to."""
+    seed = outcome.seed_key or ""
+    spans, start, key = [], 1, seed
+    for line, run_id in headers:
+        if line > start:
+            spans.append((outcome.file_id, start, line - 1, key))
+        key, start = header_key(run_id, seed, line), line
+    if start <= outcome.lines:
+        spans.append((outcome.file_id, start, outcome.lines, key))
+    outcome.run_key_at_end = key
+    return spans
+
+
+def load_fast_batch(
+    con: duckdb.DuckDBPyConnection,
+    outcomes: list[FileOutcome],
+    headers: dict[str, list[Header]],
+    load_id: int,
+) -> None:
     starts, first = [], 1
     for o in outcomes:
         starts.append(first)
@@ -105,18 +147,28 @@ def load_fast_batch(con: duckdb.DuckDBPyConnection, outcomes: list[FileOutcome],
             "path": [o.plan.found.path for o in outcomes],
             "file_id": pa.array([o.file_id for o in outcomes], pa.int64()),
             "ord_start": pa.array(starts, pa.int64()),
-            "seed_key": [o.seed_key for o in outcomes],
+        }
+    )
+    spans = [span for o in outcomes for span in run_intervals(o, headers[o.plan.found.path])]
+    runs = pa.table(
+        {
+            "file_id": pa.array([s[0] for s in spans], pa.int64()),
+            "first_line": pa.array([s[1] for s in spans], pa.int64()),
+            "last_line": pa.array([s[2] for s in spans], pa.int64()),
+            "run_key": [s[3] for s in spans],
         }
     )
     con.register("fast_batch", batch)
+    con.register("fast_runs", runs)
     try:
         staged = f"""
-            SELECT b.file_id, r.ordinality - b.ord_start + 1 AS line_no, {REC_PACK} AS rec,
-                   NULL::JSON AS extra, b.seed_key
-            FROM read_json($paths, format = 'newline_delimited', filename = true,
-                           maximum_object_size = $max, columns = {READ_JSON_COLUMNS})
-                 WITH ORDINALITY AS r
-            JOIN fast_batch AS b ON r.filename = b.path
+            SELECT l.file_id, l.line_no, l.rec, NULL::JSON AS extra, k.run_key
+            FROM (SELECT b.file_id, r.ordinality - b.ord_start + 1 AS line_no, {REC_PACK} AS rec
+                  FROM read_json($paths, format = 'newline_delimited', filename = true,
+                                 maximum_object_size = $max, columns = {READ_JSON_COLUMNS})
+                       WITH ORDINALITY AS r
+                  JOIN fast_batch AS b ON r.filename = b.path) AS l
+            JOIN fast_runs AS k ON l.file_id = k.file_id AND l.line_no BETWEEN k.first_line AND k.last_line
         """
         insert_staged(
             con, staged, {"paths": list(batch["path"].to_pylist()), "max": MAX_OBJECT, "load_id": load_id}
@@ -130,6 +182,7 @@ def load_fast_batch(con: duckdb.DuckDBPyConnection, outcomes: list[FileOutcome],
         )
     finally:
         con.unregister("fast_batch")
+        con.unregister("fast_runs")
     for o in outcomes:
         if counts.get(o.file_id, 0) != o.lines:
             raise FastPathMismatch(o.plan.found.path)
@@ -139,9 +192,7 @@ def load_fast_batch(con: duckdb.DuckDBPyConnection, outcomes: list[FileOutcome],
 # ------------------------------------------------------------------ exact path
 
 
-def flush(
-    con: duckdb.DuckDBPyConnection, sink: Sink, seeds: dict[int, str], load_id: int, moved: dict[int, int]
-) -> None:
+def flush(con: duckdb.DuckDBPyConnection, sink: Sink, load_id: int, moved: dict[int, int]) -> None:
     """Write the sink's good lines and quarantined lines, then empty it. Lines DuckDB finds to
     have duplicate keys are quarantined here; `moved` counts them per file."""
     if sink.raws:
@@ -152,13 +203,10 @@ def flush(
                 "byte_offset": pa.array(sink.offsets, pa.int64()),
                 "raw": pa.array(sink.raws, pa.large_string()),
                 "extra": pa.array(sink.extras, pa.large_string()),
+                "run_key": pa.array(sink.run_keys, pa.string()),
             }
         )
-        seed_table = pa.table(
-            {"file_id": pa.array(list(seeds), pa.int64()), "seed_key": list(seeds.values())}
-        )
         con.register("exact_batch", table)
-        con.register("exact_seeds", seed_table)
         try:
             for file_id, n in _quarantine_duplicate_keys(con, load_id):
                 moved[file_id] = moved.get(file_id, 0) + n
@@ -170,14 +218,13 @@ def flush(
                            SELECT json_group_object(j.key, j.value)
                            FROM (SELECT * FROM json_each(e.raw) ORDER BY id) AS j
                            WHERE NOT list_contains($known, j.key)) END AS extra,
-                       s.seed_key
-                FROM exact_batch AS e JOIN exact_seeds AS s USING (file_id)
+                       e.run_key
+                FROM exact_batch AS e
                 WHERE len(json_keys(e.raw)) = len(list_distinct(json_keys(e.raw)))
             """
             insert_staged(con, staged, {"load_id": load_id, "known": list(KNOWN_KEYS)})
         finally:
             con.unregister("exact_batch")
-            con.unregister("exact_seeds")
     if sink.bad:
         _insert_quarantine(con, sink.bad, load_id)
     sink.clear_rows()
@@ -229,13 +276,13 @@ def load_exact(
     outcome: FileOutcome,
     sink: Sink,
     load_id: int,
-    seeds: dict[int, str],
     moved: dict[int, int],
 ) -> None:
     """Read one file from its start offset through the line reader."""
     plan = outcome.plan
     found = plan.found
-    seeds[outcome.file_id] = outcome.seed_key or outcome.legacy or ""
+    seed = outcome.seed_key or outcome.legacy or ""
+    sink.seeds[outcome.file_id] = sink.current[outcome.file_id] = seed
     stream = open_log(found.path, found.kind, plan.start)
     read = None
     try:
@@ -244,7 +291,7 @@ def load_exact(
         )
         for read in reads:  # noqa: B007 - the last FileRead is used after the loop
             if sink.size >= 32 * 2**20:
-                flush(con, sink, seeds, load_id, moved)
+                flush(con, sink, load_id, moved)
     except GZIP_ERRORS as e:
         line_no = (read.lines if read else plan.start_line) + 1
         sink.quarantine(
@@ -258,6 +305,7 @@ def load_exact(
         outcome.good += read.good
         outcome.bad += read.bad
         outcome.blank += read.blank
+    outcome.run_key_at_end = sink.current[outcome.file_id]
 
 
 def now_load_id() -> int:

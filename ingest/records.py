@@ -1,11 +1,13 @@
 """What a log line becomes: the lossless `rec` struct and the typed columns the views need.
 
 Both load paths (DuckDB's reader for big clean files, the Python line reader for everything
-else) produce a relation `(file_id, line_no, rec, extra, seed_key)` and share one SQL projection,
+else) produce a relation `(file_id, line_no, rec, extra, run_key)` and share one SQL projection,
 `PROJECT_SQL`, so a line is typed identically whichever path read it.
 """
 
 from __future__ import annotations
+
+import hashlib
 
 import orjson
 
@@ -176,13 +178,13 @@ _ITEM_ID = (
     " END"
 )
 
-# Typed projection of a CTE `staged`(file_id, line_no, rec, extra, seed_key); the caller writes
-# `WITH staged AS (...), <PROJECT_SQL>`.
-# $load_id is bound by the caller. Column order = records table order.
+# Typed projection of a CTE `staged`(file_id, line_no, rec, extra, run_key); the caller writes
+# `WITH staged AS (...), <PROJECT_SQL>`. Run keys are computed upstream (no window: it would
+# materialise and sort whole rows). $load_id is bound by the caller. Column order = records.
 PROJECT_SQL = f"""
 t AS (
     SELECT
-        s.file_id, s.line_no, s.rec, s.extra, s.seed_key,
+        s.file_id, s.line_no, s.rec, s.extra, s.run_key,
         CASE WHEN s.rec.run_header::VARCHAR = 'true' THEN 'header'
              WHEN s.rec.run_end::VARCHAR = 'true' THEN 'run_end'
              WHEN s.rec.step IS NOT NULL AND s.rec.step::VARCHAR <> 'null' THEN 'step'
@@ -199,21 +201,9 @@ t AS (
         json_transform(s.rec.config, '{_CONFIG}') AS cf,
         json_transform(s.rec.student, '{_STUDENT}') AS st
     FROM staged AS s
-), k AS (
-    SELECT *,
-        CASE WHEN kind = 'header'
-             THEN coalesce(run_id_text, 'synthetic-' || md5(seed_key || ':' || line_no::VARCHAR))
-        END AS header_key
-    FROM t
 )
 SELECT
-    file_id, line_no, $load_id AS load_id, kind,
-    coalesce(
-        last_value(header_key IGNORE NULLS) OVER (
-            PARTITION BY file_id ORDER BY line_no
-            ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW),
-        seed_key) AS run_key,
-    rec, extra,
+    file_id, line_no, $load_id AS load_id, kind, run_key, rec, extra,
     run_id_text AS run_id,
     TRY_CAST(rec.step::VARCHAR AS BIGINT) AS step,
     TRY_CAST(rec.ts::VARCHAR AS DOUBLE) AS ts,
@@ -246,8 +236,17 @@ SELECT
     TRY_CAST(rec.duration_ms::VARCHAR AS DOUBLE) AS duration_ms,
     su.calls, su.prompt_tokens, su.completion_tokens, su.total_tokens, su.request_ms_sum,
     tu.calls, tu.prompt_tokens, tu.completion_tokens, tu.total_tokens, tu.request_ms_sum
-FROM k
+FROM t
 """
+
+
+def header_key(run_id: object, seed: str, line_no: int) -> str:
+    """Run key a header starts: its run_id as text (like SQL `->> '$'`), else a synthetic one."""
+    if isinstance(run_id, str):
+        return run_id
+    if run_id is None:
+        return "synthetic-" + hashlib.md5(f"{seed}:{line_no}".encode()).hexdigest()
+    return orjson.dumps(run_id).decode()
 
 
 def classify(obj: dict[str, object]) -> str:

@@ -17,6 +17,7 @@ from ingest.load import (
     FAST_BATCH_FILES,
     FastPathMismatch,
     FileOutcome,
+    Header,
     fast_min_bytes,
     flush,
     load_exact,
@@ -213,6 +214,7 @@ def _outcome(p: Planned) -> FileOutcome:
     if p.action == "relinked":
         assert p.known is not None
         o.end, o.seed_key, o.legacy = p.known.ingested_bytes, p.known.run_key_at_end, p.known.legacy_key
+        o.run_key_at_end = p.known.run_key_at_end
         return o
     if p.start == 0:
         o.legacy = legacy_key(first_line(p.found.path, p.found.kind))
@@ -223,8 +225,12 @@ def _outcome(p: Planned) -> FileOutcome:
     return o
 
 
-def _fast_groups(con: duckdb.DuckDBPyConnection, outcomes: list[FileOutcome]) -> list[list[FileOutcome]]:
-    """Batches of big, complete, clean new/rewritten files that DuckDB's reader can load."""
+FastGroup = tuple[list[FileOutcome], dict[str, list[Header]]]
+
+
+def _fast_groups(con: duckdb.DuckDBPyConnection, outcomes: list[FileOutcome]) -> list[FastGroup]:
+    """Batches of big, complete, clean new/rewritten files that DuckDB's reader can load, with
+    the run headers of each file."""
     candidates, threshold = [], fast_min_bytes()
     for o in outcomes:
         f = o.plan.found
@@ -245,7 +251,7 @@ def _fast_groups(con: duckdb.DuckDBPyConnection, outcomes: list[FileOutcome]) ->
         size += o.plan.found.size
     if current:
         groups.append(current)
-    validated = []
+    validated: list[FastGroup] = []
     for group in groups:
         ok = validate_fast(con, {o.plan.found.path: o.lines for o in group})
         chosen = [o for o in group if o.plan.found.path in ok]
@@ -253,7 +259,7 @@ def _fast_groups(con: duckdb.DuckDBPyConnection, outcomes: list[FileOutcome]) ->
             if o.plan.found.path not in ok:
                 o.lines, o.end = o.plan.start_line, o.plan.start
         if chosen:
-            validated.append(chosen)
+            validated.append((chosen, ok))
     return validated
 
 
@@ -270,7 +276,7 @@ def _transaction(
     config: Config,
     summary: IngestSummary,
     outcomes: list[FileOutcome],
-    fast_groups: list[list[FileOutcome]],
+    fast_groups: list[FastGroup],
     missing: list[Known],
     progress: bool,
     phase: Phases,
@@ -278,27 +284,26 @@ def _transaction(
     started_at = datetime.now(UTC).replace(tzinfo=None)
     load_id = now_load_id()
     reporter = Reporter(progress, sum(o.plan.found.size - o.plan.start for o in outcomes))
-    fast_ids = {o.file_id for g in fast_groups for o in g}
+    fast_ids = {o.file_id for group, _headers in fast_groups for o in group}
     con.execute("BEGIN")
     try:
         _delete_rewritten(con, outcomes)
         phase("delete_rewritten")
-        for group in fast_groups:
-            load_fast_batch(con, group, load_id)
+        for group, headers in fast_groups:
+            load_fast_batch(con, group, headers, load_id)
             reporter.advance(sum(o.plan.found.size for o in group))
         phase("fast_load")
-        sink, seeds, moved = Sink(), dict[int, str](), dict[int, int]()
+        sink, moved = Sink(), dict[int, int]()
         for o in outcomes:
             if o.file_id in fast_ids or o.plan.action == "relinked":
                 continue
-            load_exact(con, o, sink, load_id, seeds, moved)
+            load_exact(con, o, sink, load_id, moved)
             reporter.advance(o.plan.found.size - o.plan.start)
-        flush(con, sink, seeds, load_id, moved)
+        flush(con, sink, load_id, moved)
         for o in outcomes:
             o.good, o.bad = o.good - moved.get(o.file_id, 0), o.bad + moved.get(o.file_id, 0)
         phase("exact_load")
         _record_drift(con, sink, load_id)
-        _set_run_keys_at_end(con, outcomes, load_id)
         write_outcomes(con, outcomes, load_id, str(root.resolve()), config.path_rules)
         mark_missing(con, [k.file_id for k in missing])
         refresh_attributes(con, config.path_rules)
@@ -335,26 +340,18 @@ def _record_drift(con: duckdb.DuckDBPyConnection, sink: Sink, load_id: int) -> N
     ).fetchall():
         drift[(key, "header")] = [count, file_id, line_no]
     for (key, kind), (count, file_id, line_no) in drift.items():
-        updated = con.execute(
-            "UPDATE schema_drift SET n_lines = n_lines + ? WHERE key = ? AND kind = ? RETURNING 1",
-            [count, key, kind],
-        ).fetchall()
-        if not updated:
+        seen = con.execute(
+            "SELECT count(*) FROM schema_drift WHERE key = ? AND kind = ?", [key, kind]
+        ).fetchone()
+        if seen and seen[0]:
+            con.execute(
+                "UPDATE schema_drift SET n_lines = n_lines + ? WHERE key = ? AND kind = ?", [count, key, kind]
+            )
+        else:
             con.execute(
                 "INSERT INTO schema_drift VALUES (?, ?, ?, ?, ?, ?)",
                 [key, kind, file_id, line_no, load_id, count],
             )
-
-
-def _set_run_keys_at_end(con: duckdb.DuckDBPyConnection, outcomes: list[FileOutcome], load_id: int) -> None:
-    last = dict(
-        con.execute(
-            "SELECT file_id, arg_max(run_key, line_no) FROM records WHERE load_id = ? GROUP BY file_id",
-            [load_id],
-        ).fetchall()
-    )
-    for o in outcomes:
-        o.run_key_at_end = last.get(o.file_id, o.seed_key)
 
 
 def _summarise(summary: IngestSummary, outcomes: list[FileOutcome], load_id: int, fast: int) -> None:

@@ -84,3 +84,31 @@ def test_files_duckdb_would_read_differently_take_the_exact_path(
         errors[0] == "duplicate top-level key" and "expected a JSON value" in errors[1]
     ) or "NaN" in errors[1]
     assert rows(tmp_path / "r.duckdb", "SELECT key FROM schema_drift") == [("novel",)]
+
+
+def test_run_keys_match_on_both_paths_with_appended_runs_and_legacy_prefix(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runs = tmp_path / "runs"
+    (runs / "exp").mkdir(parents=True)
+    legacy = [json.dumps(_step("none", i)) for i in range(3)]  # steps before any header
+    first = [json.dumps({"run_header": True, "run_id": "r1", "config": {}})] + [
+        json.dumps(_step("r1", i)) for i in range(5)
+    ]
+    nameless = [json.dumps({"run_header": True, "config": {}})] + [
+        json.dumps(_step("?", i)) for i in range(4)
+    ]
+    numeric = [json.dumps({"run_header": True, "run_id": 77, "config": {}}), json.dumps(_step("77", 0))]
+    text = "\n".join(legacy + first + nameless + numeric) + "\n"
+    (runs / "exp" / "mixed.jsonl").write_text(text, encoding="utf-8")
+    monkeypatch.setenv("WAREHOUSE_FAST_MIN_BYTES", "1")
+    fast_db, exact_db = tmp_path / "f" / "r.duckdb", tmp_path / "e" / "r.duckdb"
+    assert ingest_runs(str(runs), str(fast_db)).files_fast_path == 1
+    ingest_runs(str(runs), str(exact_db), fast=False)
+    assert content_hash(fast_db) == content_hash(exact_db)
+    keys = [k for (k,) in rows(fast_db, "SELECT run_key FROM records ORDER BY line_no")]
+    assert keys[0].startswith("legacy-") and len(set(keys[:3])) == 1
+    assert keys[3:9] == ["r1"] * 6
+    assert keys[9].startswith("synthetic-") and len(set(keys[9:14])) == 1
+    assert keys[14:] == ["77", "77"]
+    assert rows(fast_db, "SELECT run_key_at_end FROM files") == [("77",)]
