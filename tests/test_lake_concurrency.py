@@ -175,7 +175,7 @@ def test_a_killed_ingest_releases_its_claims_and_loses_nothing(svc: Services, tm
 def test_maintenance_while_ingesting(svc: Services, tmp_path: Path) -> None:
     from datetime import timedelta
 
-    from warehouse.lake_maint import maintain
+    from warehouse.lake_maint import MaintainReport, maintain
 
     runs = gen_corpus(tmp_path / "runs", files=24, steps=10, seed=14)
     lake = new_lake(svc, tmp_path / "lake", s3=False)
@@ -183,7 +183,7 @@ def test_maintenance_while_ingesting(svc: Services, tmp_path: Path) -> None:
     go = tmp_path / "go"
     procs = [start_writer(lake, runs, go, batch=1) for _ in range(2)]
     go.touch()
-    reports = []
+    reports: list[MaintainReport] = []
     while any(p.poll() is None for p in procs) or not reports:
         reports.append(maintain(lake.url, config=config, expire_older_than=timedelta(0),
                                 cleanup_older_than=timedelta(minutes=5)))
