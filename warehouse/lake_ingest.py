@@ -121,6 +121,10 @@ class _FencedConnection:
             return self._con.execute(query)
         return self._con.execute(query, parameters)
 
+    def commit(self) -> duckdb.DuckDBPyConnection:
+        self._fence()
+        return self._con.commit()
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self._con, name)
 
