@@ -187,7 +187,7 @@ class _Job:
         _add(self.summary, part)
 
     def _transaction(self, con: duckdb.DuckDBPyConnection, part: IngestSummary,
-                     outcomes: list[FileOutcome], groups: list[list[FileOutcome]]) -> None:
+                     outcomes: list[FileOutcome], groups: list[Any]) -> None:
         """The lead's one-transaction load (ingest.run._transaction), with no missing files."""
         _transaction(con, self.root, self.config, part, outcomes, groups, [], self.progress,
                      Phases(part))
