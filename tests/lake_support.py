@@ -197,8 +197,21 @@ def services() -> Services:
         atexit.register(_stop, svc)
         svc.pg.start()
         svc.s3.start(root)
+        _watchdog(svc)
         _STARTED["services"] = svc
         return svc
+
+
+def _watchdog(svc: Services) -> None:
+    """Stop both servers and remove the temp dir if this process dies without atexit (SIGKILL)."""
+    stop_pg = " ".join(_as_pg_user([str(svc.pg.bindir / "pg_ctl"), "-D", str(svc.pg.datadir),
+                                    "-m", "immediate", "-w", "stop"]))
+    moto = svc.s3.proc.pid if svc.s3.proc is not None else 0
+    script = (f'while kill -0 {os.getpid()} 2>/dev/null; do sleep 2; done; '
+              f'[ -d {svc.pg.datadir} ] && {stop_pg} >/dev/null 2>&1; '
+              f'grep -qs moto.server /proc/{moto}/cmdline && kill {moto}; rm -rf {svc.root}')
+    subprocess.Popen(["sh", "-c", script], start_new_session=True, stdin=subprocess.DEVNULL,
+                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def _stop(svc: Services) -> None:
