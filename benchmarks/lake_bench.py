@@ -42,9 +42,23 @@ def make_corpus(out: Path, size_mb: float, steps: int) -> tuple[Path, int]:
     stamp = out / f".size{size_mb}-steps{steps}"
     if not stamp.exists():
         shutil.rmtree(out, ignore_errors=True)
-        subprocess.run([sys.executable, str(HERE / "gen_corpus.py"), str(out), "--size-mb",
-                        str(size_mb), "--steps", str(steps), "--seed", "0", "--jobs", "2"],
-                       check=True, capture_output=True)
+        subprocess.run(
+            [
+                sys.executable,
+                str(HERE / "gen_corpus.py"),
+                str(out),
+                "--size-mb",
+                str(size_mb),
+                "--steps",
+                str(steps),
+                "--seed",
+                "0",
+                "--jobs",
+                "2",
+            ],
+            check=True,
+            capture_output=True,
+        )
         stamp.touch()
     size = sum(p.stat().st_size for p in out.rglob("*.jsonl*") if "_catalog" not in p.parts)
     return out, size
@@ -52,8 +66,9 @@ def make_corpus(out: Path, size_mb: float, steps: int) -> tuple[Path, int]:
 
 def run_writers(cmds: list[list[str]], env: dict[str, str]) -> tuple[float, float, list[dict[str, Any]]]:
     cpu0, start = children_cpu(), time.perf_counter()
-    procs = [subprocess.Popen(c, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for c in cmds]
+    procs = [
+        subprocess.Popen(c, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for c in cmds
+    ]
     results = []
     for proc in procs:
         out, err = proc.communicate()
@@ -68,23 +83,33 @@ def embedded_case(runs: Path, work: Path) -> dict[str, Any]:
     shutil.rmtree(db.parent, ignore_errors=True)
     wall, cpu, results = run_writers(
         [[sys.executable, "-m", "warehouse", "ingest", str(runs), "--db", str(db), "--json", "-q"]],
-        dict(os.environ))
-    return {"case": "embedded x1", "wall": wall, "cpu": cpu, "lines": results[0]["lines_good"],
-            "conflicts": 0, "files_by_writer": [results[0]["files_new"]]}
+        dict(os.environ),
+    )
+    return {
+        "case": "embedded x1",
+        "wall": wall,
+        "cpu": cpu,
+        "lines": results[0]["lines_good"],
+        "conflicts": 0,
+        "files_by_writer": [results[0]["files_new"]],
+    }
 
 
 def lake_case(svc: Any, runs: Path, work: Path, writers: int, s3: bool) -> dict[str, Any]:
     from lake_support import new_lake
 
     lake = new_lake(svc, work / f"lake-{writers}-{time.monotonic_ns()}", s3=s3)
-    cmd = [sys.executable, "-m", "warehouse", "lake", "ingest", str(runs), "--db", lake.url,
-           "--json", "-q"]
+    cmd = [sys.executable, "-m", "warehouse", "lake", "ingest", str(runs), "--db", lake.url, "--json", "-q"]
     wall, cpu, results = run_writers([cmd] * writers, lake.env())
-    return {"case": f"lake ({'s3' if s3 else 'local'}) x{writers}", "wall": wall, "cpu": cpu,
-            "lines": sum(r["lines_good"] for r in results),
-            "conflicts": sum(r["conflicts_retried"] for r in results),
-            "files_by_writer": [r["files_new"] for r in results],
-            "in_process_s": [r["seconds"] for r in results]}
+    return {
+        "case": f"lake ({'s3' if s3 else 'local'}) x{writers}",
+        "wall": wall,
+        "cpu": cpu,
+        "lines": sum(r["lines_good"] for r in results),
+        "conflicts": sum(r["conflicts_retried"] for r in results),
+        "files_by_writer": [r["files_new"] for r in results],
+        "in_process_s": [r["seconds"] for r in results],
+    }
 
 
 def main() -> None:
@@ -105,8 +130,11 @@ def main() -> None:
         raise SystemExit(f"lake services unavailable: {reason}")
     svc = services()
     runs, size = make_corpus(args.work / "corpus", args.size_mb, args.steps)
-    print(f"corpus: {size / 2**20:.1f} MB, {sum(1 for _ in runs.rglob('*.jsonl*'))} files; "
-          f"{os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.1f}", file=sys.stderr)
+    print(
+        f"corpus: {size / 2**20:.1f} MB, {sum(1 for _ in runs.rglob('*.jsonl*'))} files; "
+        f"{os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.1f}",
+        file=sys.stderr,
+    )
     rows = []
     reference = embedded_case(runs, args.work)
     rows.append({**reference, "load": os.getloadavg()[0]})
@@ -116,12 +144,16 @@ def main() -> None:
             if row["lines"] != reference["lines"]:
                 raise SystemExit(f"{row['case']}: {row['lines']} lines, embedded {reference['lines']}")
             rows.append({**row, "load": os.getloadavg()[0]})
-    print(f"{'case':<18} {'wall s':>7} {'MB/s':>6} {'lines/s':>8} {'cpu s':>6} {'conflicts':>9}"
-          f" {'load':>5}  files per writer")
+    print(
+        f"{'case':<18} {'wall s':>7} {'MB/s':>6} {'lines/s':>8} {'cpu s':>6} {'conflicts':>9}"
+        f" {'load':>5}  files per writer"
+    )
     for r in rows:
-        print(f"{r['case']:<18} {r['wall']:7.1f} {size / 2**20 / r['wall']:6.2f} "
-              f"{r['lines'] / r['wall']:8.0f} {r['cpu']:6.1f} {r['conflicts']:9d} {r['load']:5.1f}"
-              f"  {r['files_by_writer']}")
+        print(
+            f"{r['case']:<18} {r['wall']:7.1f} {size / 2**20 / r['wall']:6.2f} "
+            f"{r['lines'] / r['wall']:8.0f} {r['cpu']:6.1f} {r['conflicts']:9d} {r['load']:5.1f}"
+            f"  {r['files_by_writer']}"
+        )
     for n in sorted({r["case"] for r in rows}):
         walls = [r["wall"] for r in rows if r["case"] == n]
         if len(walls) > 1:

@@ -51,8 +51,11 @@ def pg_bindir() -> Path | None:
 
 def unavailable() -> str | None:
     """Why the lake services cannot run here, or None when they can."""
-    for module, extra in (("duckdb_extension_ducklake", "runs-warehouse[lake]"),
-                          ("psycopg", "runs-warehouse[lake]"), ("moto", "moto[server]")):
+    for module, extra in (
+        ("duckdb_extension_ducklake", "runs-warehouse[lake]"),
+        ("psycopg", "runs-warehouse[lake]"),
+        ("moto", "moto[server]"),
+    ):
         if importlib.util.find_spec(module) is None:
             return f"python package {module} missing: pip install '{extra}'"
     if pg_bindir() is None:
@@ -98,26 +101,60 @@ class Postgres:
     def start(self) -> None:
         self.root.chmod(0o777)
         subprocess.run(
-            _as_pg_user([str(self.bindir / "initdb"), "-D", str(self.datadir), "-A", "trust",
-                         "-U", "postgres", "--no-sync", "-E", "UTF8"]),
-            check=True, capture_output=True, cwd=self.root,
+            _as_pg_user(
+                [
+                    str(self.bindir / "initdb"),
+                    "-D",
+                    str(self.datadir),
+                    "-A",
+                    "trust",
+                    "-U",
+                    "postgres",
+                    "--no-sync",
+                    "-E",
+                    "UTF8",
+                ]
+            ),
+            check=True,
+            capture_output=True,
+            cwd=self.root,
         )
         sock = self.root / "sock"
         sock.mkdir()
         sock.chmod(0o777)
-        opts = (f"-h 127.0.0.1 -p {self.port} -k {sock} -c fsync=off -c synchronous_commit=off"
-                " -c full_page_writes=off -c max_connections=200")
+        opts = (
+            f"-h 127.0.0.1 -p {self.port} -k {sock} -c fsync=off -c synchronous_commit=off"
+            " -c full_page_writes=off -c max_connections=200"
+        )
         subprocess.run(
-            _as_pg_user([str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-l",
-                         str(self.root / "pg.log"), "-o", opts, "-w", "-t", "60", "start"]),
-            check=True, capture_output=True, cwd=self.root,
+            _as_pg_user(
+                [
+                    str(self.bindir / "pg_ctl"),
+                    "-D",
+                    str(self.datadir),
+                    "-l",
+                    str(self.root / "pg.log"),
+                    "-o",
+                    opts,
+                    "-w",
+                    "-t",
+                    "60",
+                    "start",
+                ]
+            ),
+            check=True,
+            capture_output=True,
+            cwd=self.root,
         )
 
     def stop(self) -> None:
         subprocess.run(
-            _as_pg_user([str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-m", "immediate",
-                         "-w", "stop"]),
-            check=False, capture_output=True, cwd=self.root,
+            _as_pg_user(
+                [str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-m", "immediate", "-w", "stop"]
+            ),
+            check=False,
+            capture_output=True,
+            cwd=self.root,
         )
 
     def new_database(self, prefix: str = "lake") -> str:
@@ -144,7 +181,8 @@ class S3:
         log = open(logdir / "moto.log", "wb")  # noqa: SIM115 - lives as long as the server
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
-            stdout=log, stderr=subprocess.STDOUT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         _wait_port(self.port)
 
@@ -175,9 +213,14 @@ class Services:
         """Write a warehouse.toml with a [lake] table for this lake."""
         lines = ["[lake]", f'data_path = "{data_path}"']
         if s3:
-            lines += [f's3_endpoint = "{self.s3.endpoint}"', 's3_region = "us-east-1"',
-                      's3_url_style = "path"', "s3_use_ssl = false",
-                      's3_key_id = "test"', 's3_secret = "test"']
+            lines += [
+                f's3_endpoint = "{self.s3.endpoint}"',
+                's3_region = "us-east-1"',
+                's3_url_style = "path"',
+                "s3_use_ssl = false",
+                's3_key_id = "test"',
+                's3_secret = "test"',
+            ]
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
         return path
 
@@ -204,14 +247,24 @@ def services() -> Services:
 
 def _watchdog(svc: Services) -> None:
     """Stop both servers and remove the temp dir if this process dies without atexit (SIGKILL)."""
-    stop_pg = " ".join(_as_pg_user([str(svc.pg.bindir / "pg_ctl"), "-D", str(svc.pg.datadir),
-                                    "-m", "immediate", "-w", "stop"]))
+    stop_pg = " ".join(
+        _as_pg_user(
+            [str(svc.pg.bindir / "pg_ctl"), "-D", str(svc.pg.datadir), "-m", "immediate", "-w", "stop"]
+        )
+    )
     moto = svc.s3.proc.pid if svc.s3.proc is not None else 0
-    script = (f'while kill -0 {os.getpid()} 2>/dev/null; do sleep 2; done; '
-              f'[ -d {svc.pg.datadir} ] && {stop_pg} >/dev/null 2>&1; '
-              f'grep -qs moto.server /proc/{moto}/cmdline && kill {moto}; rm -rf {svc.root}')
-    subprocess.Popen(["sh", "-c", script], start_new_session=True, stdin=subprocess.DEVNULL,
-                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    script = (
+        f"while kill -0 {os.getpid()} 2>/dev/null; do sleep 2; done; "
+        f"[ -d {svc.pg.datadir} ] && {stop_pg} >/dev/null 2>&1; "
+        f"grep -qs moto.server /proc/{moto}/cmdline && kill {moto}; rm -rf {svc.root}"
+    )
+    subprocess.Popen(
+        ["sh", "-c", script],
+        start_new_session=True,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def _stop(svc: Services) -> None:
@@ -266,6 +319,7 @@ def require_services() -> Services:
         pytest.skip(f"lake services unavailable: {reason}")
     return services()
 
+
 # ---------------------------------------------------------------- comparing backends
 
 VIEWS = ("model_ranking", "best_settings", "runs_summary")
@@ -283,11 +337,10 @@ def _norm(value: Any) -> Any:
 
 QUERIES = {
     "records": "SELECT f.path, r.* EXCLUDE (file_id, load_id, rec, extra), r.rec::VARCHAR,"
-               " r.extra::VARCHAR FROM records r JOIN files f USING (file_id)",
+    " r.extra::VARCHAR FROM records r JOIN files f USING (file_id)",
     "quarantine": "SELECT f.path, q.* EXCLUDE (file_id, load_id) FROM quarantine q"
-                  " JOIN files f USING (file_id)",
-    "files": "SELECT * EXCLUDE (file_id, first_load_id, last_load_id, first_seen, last_ingested)"
-             " FROM files",
+    " JOIN files f USING (file_id)",
+    "files": "SELECT * EXCLUDE (file_id, first_load_id, last_load_id, first_seen, last_ingested) FROM files",
     **{view: f"SELECT * FROM {view}" for view in VIEWS},
 }
 
@@ -304,8 +357,10 @@ def snapshot(db: str, lake: Lake | None = None) -> dict[str, list[Any]]:
     else:
         con = open_reader(db)
     try:
-        return {name: sorted((_norm(tuple(r)) for r in con.execute(sql).fetchall()), key=repr)
-                for name, sql in QUERIES.items()}
+        return {
+            name: sorted((_norm(tuple(r)) for r in con.execute(sql).fetchall()), key=repr)
+            for name, sql in QUERIES.items()
+        }
     finally:
         con.close()
 

@@ -38,12 +38,32 @@ def svc() -> Services:
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Synthetic runs with known effects plus generator logs with bad lines and old eras."""
     root = tmp_path_factory.mktemp("lake-corpus") / "runs"
-    design = Design(base={"m-a": 0.65, "m-b": 0.45, "m-c": 0.3},
-                    grid={"q_min": (1, 2), "best_of_n": (0, 3)}, runs=2, steps=8)
+    design = Design(
+        base={"m-a": 0.65, "m-b": 0.45, "m-c": 0.3},
+        grid={"q_min": (1, 2), "best_of_n": (0, 3)},
+        runs=2,
+        steps=8,
+    )
     write_corpus(root / "synth", design, 5)
-    subprocess.run([sys.executable, str(REPO / "benchmarks" / "gen_corpus.py"), str(root / "gen"),
-                    "--files", "12", "--steps", "6", "--seed", "2", "--jobs", "1",
-                    "--dirty-frac", "0.3"], check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "benchmarks" / "gen_corpus.py"),
+            str(root / "gen"),
+            "--files",
+            "12",
+            "--steps",
+            "6",
+            "--seed",
+            "2",
+            "--jobs",
+            "1",
+            "--dirty-frac",
+            "0.3",
+        ],
+        check=True,
+        capture_output=True,
+    )
     return root
 
 
@@ -57,58 +77,65 @@ def embedded(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def warehouse(lake: Lake, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run([sys.executable, "-m", "warehouse", *args], env=lake.env(),
-                          capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [sys.executable, "-m", "warehouse", *args],
+        env=lake.env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert not check or done.returncode == 0, f"warehouse {' '.join(args[:2])}: {done.stderr}"
     return done
 
 
 @pytest.mark.parametrize("storage", ["local", "s3"])
-def test_same_tables_and_views_on_both_backends(svc: Services, corpus: Path, embedded: Path,
-                                                tmp_path: Path, storage: str) -> None:
+def test_same_tables_and_views_on_both_backends(
+    svc: Services, corpus: Path, embedded: Path, tmp_path: Path, storage: str
+) -> None:
     lake = new_lake(svc, tmp_path, s3=storage == "s3")
     out = warehouse(lake, "lake", "ingest", str(corpus), "--db", lake.url, "--json", "-q")
     summary = json.loads(out.stdout)
     assert summary["lines_quarantined"] > 0 and summary["files_busy"] == 0
     assert_same(snapshot(str(embedded)), snapshot(lake.url, lake))
-    again = json.loads(warehouse(lake, "lake", "ingest", str(corpus), "--db", lake.url,
-                                 "--json", "-q").stdout)
+    again = json.loads(
+        warehouse(lake, "lake", "ingest", str(corpus), "--db", lake.url, "--json", "-q").stdout
+    )
     assert again["lines_good"] == 0 and again["files_unchanged"] == summary["files_new"]
     # any command reads the lake through --db: the views answer from a plain CLI query
-    ranked = warehouse(lake, "query", "select model from model_ranking order by 1", "--db",
-                       lake.url, "--csv")
+    ranked = warehouse(lake, "query", "select model from model_ranking order by 1", "--db", lake.url, "--csv")
     assert "m-a" in ranked.stdout
 
 
-def test_push_ships_an_embedded_warehouse(svc: Services, corpus: Path, embedded: Path,
-                                          tmp_path: Path) -> None:
+def test_push_ships_an_embedded_warehouse(
+    svc: Services, corpus: Path, embedded: Path, tmp_path: Path
+) -> None:
     lake = new_lake(svc, tmp_path, s3=False)
-    first = json.loads(warehouse(lake, "lake", "push", "--from", str(embedded), "--db", lake.url,
-                                 "--json").stdout)
+    first = json.loads(
+        warehouse(lake, "lake", "push", "--from", str(embedded), "--db", lake.url, "--json").stdout
+    )
     assert first["files_copied"] > 0 and first["records"] > 0 and first["quarantine"] > 0
     assert_same(snapshot(str(embedded)), snapshot(lake.url, lake))
-    second = json.loads(warehouse(lake, "lake", "push", "--from", str(embedded), "--db", lake.url,
-                                  "--json").stdout)
+    second = json.loads(
+        warehouse(lake, "lake", "push", "--from", str(embedded), "--db", lake.url, "--json").stdout
+    )
     assert second["files_copied"] == second["files_replaced"] == second["records"] == 0
     assert second["files_skipped"] == first["files_copied"]
     # ingesting the same logs afterwards finds them all already there
-    again = json.loads(warehouse(lake, "lake", "ingest", str(corpus), "--db", lake.url,
-                                 "--json", "-q").stdout)
+    again = json.loads(
+        warehouse(lake, "lake", "ingest", str(corpus), "--db", lake.url, "--json", "-q").stdout
+    )
     assert again["files_new"] == 0 and again["lines_good"] == 0
 
 
-def test_readers_are_locked_down_and_writers_need_the_lake_commands(svc: Services,
-                                                                    tmp_path: Path) -> None:
+def test_readers_are_locked_down_and_writers_need_the_lake_commands(svc: Services, tmp_path: Path) -> None:
     lake = new_lake(svc, tmp_path, s3=False)
-    leak = warehouse(lake, "query", "select * from read_text('/etc/passwd')", "--db", lake.url,
-                     check=False)
+    leak = warehouse(lake, "query", "select * from read_text('/etc/passwd')", "--db", lake.url, check=False)
     assert leak.returncode != 0 and "root:" not in leak.stdout
     plain = warehouse(lake, "ingest", str(tmp_path), "--db", lake.url, check=False)
     assert plain.returncode == 2 and "warehouse lake ingest" in plain.stderr
 
 
-def test_connecting_never_migrates_and_schema_mismatch_is_refused(svc: Services,
-                                                                  tmp_path: Path) -> None:
+def test_connecting_never_migrates_and_schema_mismatch_is_refused(svc: Services, tmp_path: Path) -> None:
     from warehouse.lake import connect, open_reader, open_writer, settings_for
     from warehouse.migrate import available, code_version
 
@@ -117,18 +144,23 @@ def test_connecting_never_migrates_and_schema_mismatch_is_refused(svc: Services,
     first = available()[0]  # a lake made by an older release: only the core tables
     con = connect(settings_for(lake.url, config), read_only=False, create=True)
     try:
-        con.execute("CREATE TABLE _migrations (id INTEGER NOT NULL, name VARCHAR NOT NULL,"
-                    " checksum VARCHAR NOT NULL, applied_at TIMESTAMP)")
+        con.execute(
+            "CREATE TABLE _migrations (id INTEGER NOT NULL, name VARCHAR NOT NULL,"
+            " checksum VARCHAR NOT NULL, applied_at TIMESTAMP)"
+        )
         con.execute(first.sql)
-        con.execute("INSERT INTO _migrations VALUES (?, ?, ?, now())",
-                    [first.number, first.name, first.checksum])
+        con.execute(
+            "INSERT INTO _migrations VALUES (?, ?, ?, now())", [first.number, first.name, first.checksum]
+        )
     finally:
         con.close()
     for _ in range(2):  # connecting (reader or writer) does not upgrade it
         with pytest.raises(SchemaVersionError, match="warehouse lake migrate"):
             open_reader(lake.url, config=config)
-    with pytest.raises(SchemaVersionError, match="warehouse lake migrate"), \
-            open_writer(lake.url, config=config):
+    with (
+        pytest.raises(SchemaVersionError, match="warehouse lake migrate"),
+        open_writer(lake.url, config=config),
+    ):
         pass
     done = warehouse(lake, "lake", "migrate", "--db", lake.url)
     assert len(done.stdout.split()) == code_version() - 1

@@ -41,9 +41,11 @@ def test_one_owner_per_file_until_release(conninfo: str) -> None:
 
 
 def test_claims_of_a_dead_session_are_free_at_once(conninfo: str) -> None:
-    script = ("import sys, time; from warehouse.lake_claims import Claims\n"
-              "c = Claims(sys.argv[1], 'victim').__enter__()\n"
-              "c.claim(['/r/a', '/r/b']); print('held', flush=True); time.sleep(600)\n")
+    script = (
+        "import sys, time; from warehouse.lake_claims import Claims\n"
+        "c = Claims(sys.argv[1], 'victim').__enter__()\n"
+        "c.claim(['/r/a', '/r/b']); print('held', flush=True); time.sleep(600)\n"
+    )
     proc = subprocess.Popen([sys.executable, "-c", script, conninfo], stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None and proc.stdout.readline().strip() == "held"

@@ -43,9 +43,25 @@ def svc() -> Services:
 
 
 def gen_corpus(out: Path, files: int, steps: int, seed: int, dirty: float = 0.2) -> Path:
-    subprocess.run([sys.executable, str(REPO / "benchmarks" / "gen_corpus.py"), str(out),
-                    "--files", str(files), "--steps", str(steps), "--seed", str(seed),
-                    "--jobs", "1", "--dirty-frac", str(dirty)], check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "benchmarks" / "gen_corpus.py"),
+            str(out),
+            "--files",
+            str(files),
+            "--steps",
+            str(steps),
+            "--seed",
+            str(seed),
+            "--jobs",
+            "1",
+            "--dirty-frac",
+            str(dirty),
+        ],
+        check=True,
+        capture_output=True,
+    )
     return out
 
 
@@ -61,12 +77,26 @@ def reference(runs: Path, directory: Path) -> dict[str, list[Any]]:
     return snapshot(str(db))
 
 
-def start_writer(lake: Lake, runs: Path, go: Path, only: list[str] | None = None,
-                 batch: int = 4) -> subprocess.Popen[str]:
+def start_writer(
+    lake: Lake, runs: Path, go: Path, only: list[str] | None = None, batch: int = 4
+) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-c", WRITER, str(runs), lake.url, str(lake.config_path), str(go),
-         "-" if only is None else json.dumps(only), str(batch)],
-        env=lake.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-c",
+            WRITER,
+            str(runs),
+            lake.url,
+            str(lake.config_path),
+            str(go),
+            "-" if only is None else json.dumps(only),
+            str(batch),
+        ],
+        env=lake.env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def finish(procs: list[subprocess.Popen[str]]) -> list[dict[str, Any]]:
@@ -86,10 +116,12 @@ def assert_exactly_once(lake: Lake, truth: dict[str, list[Any]]) -> None:
     con = open_reader(lake.url, config=load_config(str(lake.config_path)))
     try:
         dup_files = con.execute("SELECT count(*) - count(DISTINCT path) FROM files").fetchone()
-        dup_lines = con.execute("SELECT count(*) - count(DISTINCT (file_id, line_no)) FROM records"
-                                ).fetchone()
-        dup_bad = con.execute("SELECT count(*) - count(DISTINCT (file_id, line_no)) FROM quarantine"
-                              ).fetchone()
+        dup_lines = con.execute(
+            "SELECT count(*) - count(DISTINCT (file_id, line_no)) FROM records"
+        ).fetchone()
+        dup_bad = con.execute(
+            "SELECT count(*) - count(DISTINCT (file_id, line_no)) FROM quarantine"
+        ).fetchone()
     finally:
         con.close()
     assert dup_files == (0,) and dup_lines == (0,) and dup_bad == (0,)
@@ -97,8 +129,7 @@ def assert_exactly_once(lake: Lake, truth: dict[str, list[Any]]) -> None:
     assert list_claims(lake.conninfo) == []
 
 
-def test_four_writers_over_overlapping_file_sets_load_every_file_once(
-        svc: Services, tmp_path: Path) -> None:
+def test_four_writers_over_overlapping_file_sets_load_every_file_once(svc: Services, tmp_path: Path) -> None:
     runs = gen_corpus(tmp_path / "runs", files=28, steps=10, seed=11)
     paths = [str(p) for p in log_files(runs)]
     lake = new_lake(svc, tmp_path / "lake", s3=False)
@@ -128,10 +159,27 @@ def test_four_writers_over_overlapping_file_sets_load_every_file_once(
 def test_four_cli_ingests_of_one_runs_dir_into_an_s3_lake(svc: Services, tmp_path: Path) -> None:
     runs = gen_corpus(tmp_path / "runs", files=24, steps=8, seed=12)
     lake = new_lake(svc, tmp_path / "lake", s3=True)
-    procs = [subprocess.Popen([sys.executable, "-m", "warehouse", "lake", "ingest", str(runs),
-                               "--db", lake.url, "--json", "-q"], env=lake.env(),
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for _ in range(4)]
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "warehouse",
+                "lake",
+                "ingest",
+                str(runs),
+                "--db",
+                lake.url,
+                "--json",
+                "-q",
+            ],
+            env=lake.env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
     results = finish(procs)
     assert sum(r["files_new"] for r in results) == len(log_files(runs))
     assert_exactly_once(lake, reference(runs, tmp_path))
@@ -140,8 +188,7 @@ def test_four_cli_ingests_of_one_runs_dir_into_an_s3_lake(svc: Services, tmp_pat
 def _claims_of(lake: Lake, pid: int) -> frozenset[str]:
     from warehouse.lake_claims import list_claims
 
-    return frozenset(str(r["path"]) for r in list_claims(lake.conninfo)
-                     if f":{pid}:" in str(r["owner"]))
+    return frozenset(str(r["path"]) for r in list_claims(lake.conninfo) if f":{pid}:" in str(r["owner"]))
 
 
 def test_a_killed_ingest_releases_its_claims_and_loses_nothing(svc: Services, tmp_path: Path) -> None:
@@ -185,11 +232,16 @@ def test_maintenance_while_ingesting(svc: Services, tmp_path: Path) -> None:
     go.touch()
     reports: list[MaintainReport] = []
     while any(p.poll() is None for p in procs) or not reports:
-        reports.append(maintain(lake.url, config=config, expire_older_than=timedelta(0),
-                                cleanup_older_than=timedelta(minutes=5)))
+        reports.append(
+            maintain(
+                lake.url,
+                config=config,
+                expire_older_than=timedelta(0),
+                cleanup_older_than=timedelta(minutes=5),
+            )
+        )
     finish(procs)
-    final = maintain(lake.url, config=config, expire_older_than=timedelta(0),
-                     cleanup_older_than=timedelta(0))
+    final = maintain(lake.url, config=config, expire_older_than=timedelta(0), cleanup_older_than=timedelta(0))
     assert final.data_files_after <= final.data_files_before
     assert sum(r.rows_flushed + r.files_merged + r.snapshots_expired for r in [*reports, final]) > 0
     assert_exactly_once(lake, reference(runs, tmp_path))

@@ -78,7 +78,7 @@ class LakeSettings:
     @property
     def conninfo(self) -> str:
         """The libpq connection string of the catalog database (for the claim table)."""
-        return self.url[len(PG_PREFIX):]
+        return self.url[len(PG_PREFIX) :]
 
     def describe(self) -> str:
         """The URL without a password, for messages."""
@@ -108,7 +108,8 @@ def settings_for(url: str, config: Config | None = None, *, data_path: str | Non
         s3=_s3_settings(raw, config, path),
         claim_lease_seconds=float(_opt_int(raw, "claim_lease_seconds", config) or 3600),
         extension_dir=Path(os.environ["WAREHOUSE_EXTENSION_DIR"])
-        if os.environ.get("WAREHOUSE_EXTENSION_DIR") else None,
+        if os.environ.get("WAREHOUSE_EXTENSION_DIR")
+        else None,
     )
 
 
@@ -132,15 +133,20 @@ def _s3_settings(raw: dict[str, Any], config: Config, data_path: str | None) -> 
     use_ssl = raw.get("s3_use_ssl")
     if use_ssl is not None and not isinstance(use_ssl, bool):
         raise ConfigError(f"{config.source}: [lake] s3_use_ssl must be true or false")
-    key_id = (values["s3_key_id"] or os.environ.get("WAREHOUSE_S3_KEY_ID")
-              or os.environ.get("AWS_ACCESS_KEY_ID"))
-    secret = (values["s3_secret"] or os.environ.get("WAREHOUSE_S3_SECRET")
-              or os.environ.get("AWS_SECRET_ACCESS_KEY"))
+    key_id = (
+        values["s3_key_id"] or os.environ.get("WAREHOUSE_S3_KEY_ID") or os.environ.get("AWS_ACCESS_KEY_ID")
+    )
+    secret = (
+        values["s3_secret"]
+        or os.environ.get("WAREHOUSE_S3_SECRET")
+        or os.environ.get("AWS_SECRET_ACCESS_KEY")
+    )
     wanted = any(v is not None for v in values.values()) or use_ssl is not None or bool(key_id)
     if not wanted and not (data_path or "").startswith("s3://"):
         return None
-    return S3Settings(values["s3_endpoint"], values["s3_region"], values["s3_url_style"],
-                      use_ssl, key_id, secret)
+    return S3Settings(
+        values["s3_endpoint"], values["s3_region"], values["s3_url_style"], use_ssl, key_id, secret
+    )
 
 
 # ---------------------------------------------------------------- extensions
@@ -159,8 +165,7 @@ def wheel_extension(name: str, duckdb_version: str) -> Path:
     spec = importlib.util.find_spec(f"duckdb_extension_{name}")
     if spec is None or not spec.submodule_search_locations:
         raise UsageError(
-            f"the DuckLake backend needs the duckdb-extension-{name} package, which is missing: "
-            f"{EXTRA_HINT}"
+            f"the DuckLake backend needs the duckdb-extension-{name} package, which is missing: {EXTRA_HINT}"
         )
     base = Path(next(iter(spec.submodule_search_locations)))
     path = base / "extensions" / duckdb_version / f"{name}.duckdb_extension"
@@ -178,8 +183,7 @@ def load_extensions(con: duckdb.DuckDBPyConnection, settings: LakeSettings) -> N
     row = con.execute("PRAGMA version").fetchone()
     version = str(row[0]) if row else ""
     ext_dir = extension_dir(settings)
-    installed = dict(con.execute(
-        "SELECT extension_name, installed FROM duckdb_extensions()").fetchall())
+    installed = dict(con.execute("SELECT extension_name, installed FROM duckdb_extensions()").fetchall())
     wanted = [name for name in EXTENSIONS if name != "httpfs" or settings.s3 is not None]
     missing = [name for name in wanted if not installed.get(EXTENSIONS[name])]
     if missing:
@@ -207,17 +211,21 @@ def _literal(value: str) -> str:
 # ---------------------------------------------------------------- connections
 
 
-def connect(settings: LakeSettings, *, read_only: bool, create: bool = False,
-            locked_down: bool = False) -> duckdb.DuckDBPyConnection:
+def connect(
+    settings: LakeSettings, *, read_only: bool, create: bool = False, locked_down: bool = False
+) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB with the lake attached as `lake` and in use."""
     import duckdb
 
     ext_dir = extension_dir(settings)
-    con = duckdb.connect(":memory:", config={
-        "autoinstall_known_extensions": False,
-        "autoload_known_extensions": False,
-        "extension_directory": str(ext_dir),
-    })
+    con = duckdb.connect(
+        ":memory:",
+        config={
+            "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False,
+            "extension_directory": str(ext_dir),
+        },
+    )
     try:
         load_extensions(con, settings)
         if settings.s3 is not None:
@@ -239,8 +247,9 @@ def _lock_down(con: duckdb.DuckDBPyConnection) -> None:
     DuckDB's allowlist does not tell reads from writes: a query could still COPY a file into
     the data path, so shared lakes give readers read-only storage credentials (docs/team-setup.md).
     """
-    row = con.execute(f"SELECT value FROM __ducklake_metadata_{ALIAS}.ducklake_metadata"
-                      " WHERE key = 'data_path'").fetchone()
+    row = con.execute(
+        f"SELECT value FROM __ducklake_metadata_{ALIAS}.ducklake_metadata WHERE key = 'data_path'"
+    ).fetchone()
     if row and row[0]:
         con.execute("SET allowed_directories = [?]", [str(row[0])])
     con.execute("SET enable_external_access = false")
@@ -260,8 +269,13 @@ def _attach_options(settings: LakeSettings, read_only: bool, create: bool) -> st
 
 def _secret_sql(s3: S3Settings) -> str:
     parts = ["TYPE s3"]
-    for key, value in (("KEY_ID", s3.key_id), ("SECRET", s3.secret), ("REGION", s3.region),
-                       ("ENDPOINT", s3.endpoint), ("URL_STYLE", s3.url_style)):
+    for key, value in (
+        ("KEY_ID", s3.key_id),
+        ("SECRET", s3.secret),
+        ("REGION", s3.region),
+        ("ENDPOINT", s3.endpoint),
+        ("URL_STYLE", s3.url_style),
+    ):
         if value is not None:
             parts.append(f"{key} {_literal(value)}")
     if s3.use_ssl is not None:
@@ -273,24 +287,33 @@ def _attach_error(settings: LakeSettings, e: Exception, create: bool) -> Excepti
     text = str(e)
     first = text.splitlines()[0] if text else type(e).__name__
     if "does not exist - and creating a new DuckLake is explicitly disabled" in text:
-        return UsageError(f"no lake at {settings.describe()}: create it with "
-                          f"'warehouse lake migrate --db \"{settings.url}\" --data-path DIR_OR_S3'")
+        return UsageError(
+            f"no lake at {settings.describe()}: create it with "
+            f"'warehouse lake migrate --db \"{settings.url}\" --data-path DIR_OR_S3'"
+        )
     if "Unable to connect to Postgres" in text or "connection to server" in text:
-        return DataError(f"cannot reach the lake catalog at {settings.describe()}: {first}; "
-                         "check the host, port and dbname in --db and that PostgreSQL is running")
+        return DataError(
+            f"cannot reach the lake catalog at {settings.describe()}: {first}; "
+            "check the host, port and dbname in --db and that PostgreSQL is running"
+        )
     if "does not match existing data path" in text:
-        return UsageError(f"the lake already exists with another data path ({first}); drop "
-                          "--data-path / [lake] data_path, or point --db at a new catalog database")
+        return UsageError(
+            f"the lake already exists with another data path ({first}); drop "
+            "--data-path / [lake] data_path, or point --db at a new catalog database"
+        )
     return DataError(f"cannot open the lake {settings.describe()}: {first}")
 
 
 @contextlib.contextmanager
-def open_writer(url: str, command: str = "warehouse", *,
-                config: Config | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+def open_writer(
+    url: str, command: str = "warehouse", *, config: Config | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-write lake connection. Never migrates: the schema must already be current."""
     if command == "warehouse ingest":  # the plain ingest has no per-file claims
-        raise UsageError("ingest into a lake with 'warehouse lake ingest RUNS_DIR --db URL': it "
-                         "claims each file so concurrent writers never load one twice")
+        raise UsageError(
+            "ingest into a lake with 'warehouse lake ingest RUNS_DIR --db URL': it "
+            "claims each file so concurrent writers never load one twice"
+        )
     settings = settings_for(url, config)
     con = connect(settings, read_only=False)
     try:
@@ -300,8 +323,9 @@ def open_writer(url: str, command: str = "warehouse", *,
         con.close()
 
 
-def open_reader(url: str, *, locked_down: bool = False, check_schema: bool = True,
-                config: Config | None = None) -> duckdb.DuckDBPyConnection:
+def open_reader(
+    url: str, *, locked_down: bool = False, check_schema: bool = True, config: Config | None = None
+) -> duckdb.DuckDBPyConnection:
     """A read-only lake connection (external access off when locked_down)."""
     settings = settings_for(url, config)
     con = connect(settings, read_only=True, locked_down=locked_down)
@@ -320,8 +344,9 @@ def _check_current(con: duckdb.DuckDBPyConnection, settings: LakeSettings) -> No
     try:
         check_version(con, f"the lake {settings.describe()}")
     except SchemaVersionError as e:
-        message = str(e).replace("run 'warehouse migrate'",
-                                 "run 'warehouse lake migrate --db <lake url>' once, from one place")
+        message = str(e).replace(
+            "run 'warehouse migrate'", "run 'warehouse lake migrate --db <lake url>' once, from one place"
+        )
         raise SchemaVersionError(message) from None
 
 
@@ -369,14 +394,13 @@ def retrying(body: Callable[[], object], on_retry: Callable[[], None] | None = N
                 raise
             if on_retry is not None:
                 on_retry()
-            time.sleep(random.uniform(0.02, 0.1) * (1.5 ** attempt))
+            time.sleep(random.uniform(0.02, 0.1) * (1.5**attempt))
 
 
 # ---------------------------------------------------------------- migrations
 
 
-def migrate_lake(url: str, *, config: Config | None = None,
-                 data_path: str | None = None) -> list[str]:
+def migrate_lake(url: str, *, config: Config | None = None, data_path: str | None = None) -> list[str]:
     """Create the lake if needed and apply pending migrations, serialized across machines.
 
     Returns the names of the migrations applied (empty when already current).
@@ -395,8 +419,10 @@ def migrate_lake(url: str, *, config: Config | None = None,
             con = connect(settings, read_only=False)
         except UsageError:  # no lake yet: create it, which needs a data path
             if not settings.data_path:
-                raise UsageError("a new lake needs a data path: pass --data-path (a folder or "
-                                 "s3://bucket/prefix/) or set [lake] data_path in warehouse.toml") from None
+                raise UsageError(
+                    "a new lake needs a data path: pass --data-path (a folder or "
+                    "s3://bucket/prefix/) or set [lake] data_path in warehouse.toml"
+                ) from None
             con, created = connect(settings, read_only=False, create=True), True
         try:
             if created:  # persisted in the catalog, for every client (before any view exists)

@@ -70,8 +70,9 @@ def _psycopg() -> object:
     try:
         import psycopg
     except ImportError as e:
-        raise UsageError("the DuckLake backend needs psycopg for file claims: "
-                         "pip install 'runs-warehouse[lake]'") from e
+        raise UsageError(
+            "the DuckLake backend needs psycopg for file claims: pip install 'runs-warehouse[lake]'"
+        ) from e
     return psycopg
 
 
@@ -140,8 +141,14 @@ class Claims:
             return set()
         import psycopg
 
-        params = {"owner": self.owner, "host": socket.gethostname(), "pid": os.getpid(),
-                  "command": self.command, "lease": self.lease, "paths": wanted}
+        params = {
+            "owner": self.owner,
+            "host": socket.gethostname(),
+            "pid": os.getpid(),
+            "command": self.command,
+            "lease": self.lease,
+            "paths": wanted,
+        }
         for attempt in range(5):
             try:
                 rows = self.con.execute(_CLAIM, params).fetchall()
@@ -161,34 +168,41 @@ class Claims:
         rows = self.con.execute(
             f"UPDATE {TABLE} SET lease_until = now() + make_interval(secs => %s)"
             " WHERE owner = %s AND path = ANY(%s) RETURNING path",
-            [self.lease, self.owner, wanted]).fetchall()
+            [self.lease, self.owner, wanted],
+        ).fetchall()
         lost = set(wanted) - {str(r[0]) for r in rows}
         if lost:
             self.held -= lost
-            raise LockedError(f"lost the claim on {len(lost)} file(s) (e.g. {min(lost)}) "
-                              "to another writer after the lease expired; nothing was committed")
+            raise LockedError(
+                f"lost the claim on {len(lost)} file(s) (e.g. {min(lost)}) "
+                "to another writer after the lease expired; nothing was committed"
+            )
 
     def register_root(self, root: str, *, shared: bool = False) -> None:
         """Refuse a runs directory path another host already ingests (unless it is one shared
         filesystem): files are identified by absolute path, so two machines' different files at
         the same path would replace each other's rows on every ingest."""
         host = socket.gethostname()
-        others = [str(r[0]) for r in self.con.execute(
-            "SELECT host FROM warehouse_roots WHERE root = %s AND host <> %s ORDER BY host",
-            [root, host]).fetchall()]
+        others = [
+            str(r[0])
+            for r in self.con.execute(
+                "SELECT host FROM warehouse_roots WHERE root = %s AND host <> %s ORDER BY host", [root, host]
+            ).fetchall()
+        ]
         if others and not shared:
             raise UsageError(
                 f"runs directory {root} is already ingested into this lake from {others[0]}: give "
                 f"each machine its own path (e.g. /data/runs/{host}/), or pass --shared-root if "
-                "it is one shared filesystem seen by both")
-        self.con.execute("INSERT INTO warehouse_roots (root, host) VALUES (%s, %s)"
-                         " ON CONFLICT DO NOTHING", [root, host])
+                "it is one shared filesystem seen by both"
+            )
+        self.con.execute(
+            "INSERT INTO warehouse_roots (root, host) VALUES (%s, %s) ON CONFLICT DO NOTHING", [root, host]
+        )
 
     def release(self, paths: Iterable[str]) -> None:
         wanted = sorted(set(paths))
         if wanted:
-            self.con.execute(f"DELETE FROM {TABLE} WHERE owner = %s AND path = ANY(%s)",
-                             [self.owner, wanted])
+            self.con.execute(f"DELETE FROM {TABLE} WHERE owner = %s AND path = ANY(%s)", [self.owner, wanted])
         self.held -= set(wanted)
 
 
@@ -217,7 +231,8 @@ def list_claims(conninfo: str) -> list[dict[str, object]]:
             f"SELECT c.path, c.owner, c.host, c.pid, c.command, c.claimed_at, c.lease_until,"
             f" EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = c.backend_pid"
             f"         AND a.backend_start = c.backend_start) AND c.lease_until >= now() AS live"
-            f" FROM {TABLE} c ORDER BY c.claimed_at, c.path")
+            f" FROM {TABLE} c ORDER BY c.claimed_at, c.path"
+        )
         names = [d.name for d in cur.description or []]
         return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
     finally:

@@ -67,10 +67,19 @@ class LakeIngestSummary(IngestSummary):
         return super().line() + extra
 
 
-def ingest_lake(runs_dir: str, url: str, *, config: Config | None = None, progress: bool = False,
-                fast: bool = True, only: Collection[str] | None = None,
-                wait_seconds: float = 120.0, batch_files: int = BATCH_FILES,
-                batch_bytes: int = BATCH_BYTES, shared_root: bool = False) -> LakeIngestSummary:
+def ingest_lake(
+    runs_dir: str,
+    url: str,
+    *,
+    config: Config | None = None,
+    progress: bool = False,
+    fast: bool = True,
+    only: Collection[str] | None = None,
+    wait_seconds: float = 120.0,
+    batch_files: int = BATCH_FILES,
+    batch_bytes: int = BATCH_BYTES,
+    shared_root: bool = False,
+) -> LakeIngestSummary:
     """Bring new, grown and rewritten logs under runs_dir into the lake at url.
 
     `only` restricts the files loaded (absolute paths or paths relative to runs_dir); files
@@ -89,8 +98,10 @@ def ingest_lake(runs_dir: str, url: str, *, config: Config | None = None, progre
     on_disk, skipped = discover(root)
     summary.files_skipped, summary.skipped_examples = len(skipped), skipped[:5]
     todo = on_disk if only is None else [f for f in on_disk if f.path in only or f.relpath in only]
-    with lake.open_writer(url, COMMAND, config=config) as con, \
-            Claims(settings.conninfo, COMMAND, settings.claim_lease_seconds) as claims:
+    with (
+        lake.open_writer(url, COMMAND, config=config) as con,
+        Claims(settings.conninfo, COMMAND, settings.claim_lease_seconds) as claims,
+    ):
         claims.register_root(summary.runs_dir, shared=shared_root)
         _sync_rules(con, settings.conninfo, config)
         job = _Job(con, claims, root, config, summary, progress, fast)
@@ -177,8 +188,9 @@ class _Job:
             outcomes = [_outcome(p) for p in work]
             groups = _fast_groups(self.con, outcomes) if self.fast else []
             paths = [f.path for f in mine]
-            fenced = cast("duckdb.DuckDBPyConnection",
-                          _FencedConnection(self.con, lambda: self.claims.fence(paths)))
+            fenced = cast(
+                "duckdb.DuckDBPyConnection", _FencedConnection(self.con, lambda: self.claims.fence(paths))
+            )
             try:
                 self._transaction(fenced, part, outcomes, groups)
             except FastPathMismatch:
@@ -186,19 +198,26 @@ class _Job:
                 self._transaction(fenced, part, outcomes, [])
         _add(self.summary, part)
 
-    def _transaction(self, con: duckdb.DuckDBPyConnection, part: IngestSummary,
-                     outcomes: list[FileOutcome], groups: list[Any]) -> None:
+    def _transaction(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        part: IngestSummary,
+        outcomes: list[FileOutcome],
+        groups: list[Any],
+    ) -> None:
         """The lead's one-transaction load (ingest.run._transaction), with no missing files."""
-        _transaction(con, self.root, self.config, part, outcomes, groups, [], self.progress,
-                     Phases(part))
+        _transaction(con, self.root, self.config, part, outcomes, groups, [], self.progress, Phases(part))
 
     def mark_missing(self, on_disk: list[Found]) -> None:
         """Files of this runs dir that the lake lists as present but are gone from disk."""
         prefix = str(self.root.resolve()).rstrip("/") + "/"
         present = {f.path for f in on_disk}
         known, _ = read_manifest(self.con)
-        gone = [k for k in known.values()
-                if k.status == "present" and k.path.startswith(prefix) and k.path not in present]
+        gone = [
+            k
+            for k in known.values()
+            if k.status == "present" and k.path.startswith(prefix) and k.path not in present
+        ]
         if not gone:
             return
         got = self.claims.claim(k.path for k in gone)
@@ -232,8 +251,18 @@ def _batches(files: list[Found], batch_files: int, batch_bytes: int) -> Iterator
     yield from batches
 
 
-_SUMMED = ("files_new", "files_grown", "files_rewritten", "files_unchanged", "files_relinked",
-           "files_fast_path", "lines_good", "lines_quarantined", "lines_blank", "bytes_read")
+_SUMMED = (
+    "files_new",
+    "files_grown",
+    "files_rewritten",
+    "files_unchanged",
+    "files_relinked",
+    "files_fast_path",
+    "lines_good",
+    "lines_quarantined",
+    "lines_blank",
+    "bytes_read",
+)
 
 
 def _add(total: LakeIngestSummary, part: IngestSummary) -> None:

@@ -51,10 +51,12 @@ class MaintainReport:
         return asdict(self)
 
     def line(self) -> str:
-        return (f"{self.rows_flushed} inlined rows flushed, {self.files_merged} files merged into "
-                f"{self.files_created}, {self.snapshots_expired} snapshots expired, "
-                f"{self.files_deleted} files deleted; data files {self.data_files_before} -> "
-                f"{self.data_files_after}; {sum(self.seconds.values()):.2f} s")
+        return (
+            f"{self.rows_flushed} inlined rows flushed, {self.files_merged} files merged into "
+            f"{self.files_created}, {self.snapshots_expired} snapshots expired, "
+            f"{self.files_deleted} files deleted; data files {self.data_files_before} -> "
+            f"{self.data_files_after}; {sum(self.seconds.values()):.2f} s"
+        )
 
 
 def parse_duration(text: str) -> timedelta:
@@ -71,14 +73,20 @@ def parse_duration(text: str) -> timedelta:
         raise UsageError(f"bad duration {text!r}: use e.g. 7d, 12h, 30m, 45s") from None
 
 
-def maintain(url: str, *, config: Config | None = None,
-             expire_older_than: timedelta = timedelta(days=7),
-             cleanup_older_than: timedelta = timedelta(days=1)) -> MaintainReport:
+def maintain(
+    url: str,
+    *,
+    config: Config | None = None,
+    expire_older_than: timedelta = timedelta(days=7),
+    cleanup_older_than: timedelta = timedelta(days=1),
+) -> MaintainReport:
     """Run every maintenance step once; see the module docstring."""
     settings = lake.settings_for(url, config)
     report = MaintainReport()
-    with advisory_lock(settings.conninfo, MAINTAIN_LOCK_KEY, wait=False), \
-            lake.open_writer(url, "warehouse lake maintain", config=config) as con:
+    with (
+        advisory_lock(settings.conninfo, MAINTAIN_LOCK_KEY, wait=False),
+        lake.open_writer(url, "warehouse lake maintain", config=config) as con,
+    ):
         report.data_files_before = live_data_files(con)
         _timed(report, "settle", lambda: settle(con, settings.conninfo, report))
         _timed(report, "flush", lambda: _flush(con, report))
@@ -97,29 +105,34 @@ def _timed(report: MaintainReport, name: str, step: object) -> None:
 
 
 def live_data_files(con: duckdb.DuckDBPyConnection) -> int:
-    row = con.execute(f"SELECT count(*) FROM __ducklake_metadata_{A}.ducklake_data_file"
-                      " WHERE end_snapshot IS NULL").fetchone()
+    row = con.execute(
+        f"SELECT count(*) FROM __ducklake_metadata_{A}.ducklake_data_file WHERE end_snapshot IS NULL"
+    ).fetchone()
     return int(row[0]) if row else 0
 
 
 def _flush(con: duckdb.DuckDBPyConnection, report: MaintainReport) -> None:
-    row = con.execute(f"SELECT coalesce(sum(rows_flushed), 0) FROM ducklake_flush_inlined_data('{A}')"
-                      ).fetchone()
+    row = con.execute(
+        f"SELECT coalesce(sum(rows_flushed), 0) FROM ducklake_flush_inlined_data('{A}')"
+    ).fetchone()
     report.rows_flushed += int(row[0]) if row else 0
 
 
 def _merge(con: duckdb.DuckDBPyConnection, report: MaintainReport) -> None:
-    row = con.execute(f"SELECT coalesce(sum(files_processed), 0), coalesce(sum(files_created), 0)"
-                      f" FROM ducklake_merge_adjacent_files('{A}')").fetchone()
+    row = con.execute(
+        f"SELECT coalesce(sum(files_processed), 0), coalesce(sum(files_created), 0)"
+        f" FROM ducklake_merge_adjacent_files('{A}')"
+    ).fetchone()
     if row:
         report.files_merged += int(row[0])
         report.files_created += int(row[1])
 
 
 def _expire(con: duckdb.DuckDBPyConnection, report: MaintainReport, older: timedelta) -> None:
-    row = con.execute(f"SELECT count(*) FROM ducklake_expire_snapshots('{A}',"
-                      " older_than => now() - to_microseconds($us))",
-                      {"us": int(older.total_seconds() * 1e6)}).fetchone()
+    row = con.execute(
+        f"SELECT count(*) FROM ducklake_expire_snapshots('{A}', older_than => now() - to_microseconds($us))",
+        {"us": int(older.total_seconds() * 1e6)},
+    ).fetchone()
     report.snapshots_expired += int(row[0]) if row else 0
 
 
@@ -127,11 +140,14 @@ def _cleanup(con: duckdb.DuckDBPyConnection, report: MaintainReport, older: time
     # Files no snapshot needs: safe at any age (only time travel to expired snapshots needs them).
     # Orphans (files the catalog does not list) include an ingest's files written but not yet
     # committed, so those wait at least ORPHAN_MIN_AGE whatever the option says.
-    for function, age in (("ducklake_cleanup_old_files", older),
-                          ("ducklake_delete_orphaned_files", max(older, ORPHAN_MIN_AGE))):
-        row = con.execute(f"SELECT count(*) FROM {function}('{A}',"
-                          " older_than => now() - to_microseconds($us))",
-                          {"us": int(age.total_seconds() * 1e6)}).fetchone()
+    for function, age in (
+        ("ducklake_cleanup_old_files", older),
+        ("ducklake_delete_orphaned_files", max(older, ORPHAN_MIN_AGE)),
+    ):
+        row = con.execute(
+            f"SELECT count(*) FROM {function}('{A}', older_than => now() - to_microseconds($us))",
+            {"us": int(age.total_seconds() * 1e6)},
+        ).fetchone()
         report.files_deleted += int(row[0]) if row else 0
 
 
@@ -154,7 +170,8 @@ def has_duplicates(con: duckdb.DuckDBPyConnection) -> bool:
     row = con.execute(
         "SELECT (SELECT count(*) FROM (SELECT 1 FROM schema_drift GROUP BY key, kind"
         " HAVING count(*) > 1)) + (SELECT count(*) FROM (SELECT 1 FROM settings GROUP BY key"
-        " HAVING count(*) > 1 AND count(DISTINCT value) <= 1))").fetchone()
+        " HAVING count(*) > 1 AND count(DISTINCT value) <= 1))"
+    ).fetchone()
     return bool(row and row[0])
 
 
@@ -174,7 +191,9 @@ def _settle_once(con: duckdb.DuckDBPyConnection, report: MaintainReport | None) 
     con.execute("DELETE FROM settings WHERE key IN (SELECT key FROM settings_settled)")
     con.execute("INSERT INTO settings SELECT key, value FROM settings_settled")
     if report is not None:
-        for table, attr in (("drift_settled", "drift_rows_merged"),
-                            ("settings_settled", "settings_rows_merged")):
+        for table, attr in (
+            ("drift_settled", "drift_rows_merged"),
+            ("settings_settled", "settings_rows_merged"),
+        ):
             row = con.execute(f"SELECT coalesce(sum(n_rows - 1), 0) FROM {table}").fetchone()
             setattr(report, attr, int(row[0]) if row else 0)

@@ -47,10 +47,12 @@ class PushReport:
 
     def line(self) -> str:
         busy = f", {self.files_busy} busy (claimed by a writer)" if self.files_busy else ""
-        return (f"pushed {self.source}: {self.files_copied} files copied, {self.files_replaced} "
-                f"replaced, {self.files_skipped} already in the lake{busy}; {self.records} records,"
-                f" {self.quarantine} quarantined lines, {self.ingest_log} ingest_log rows in "
-                f"{self.seconds:.2f} s")
+        return (
+            f"pushed {self.source}: {self.files_copied} files copied, {self.files_replaced} "
+            f"replaced, {self.files_skipped} already in the lake{busy}; {self.records} records,"
+            f" {self.quarantine} quarantined lines, {self.ingest_log} ingest_log rows in "
+            f"{self.seconds:.2f} s"
+        )
 
 
 def push(source: str, url: str, *, config: Config | None = None) -> PushReport:
@@ -63,8 +65,10 @@ def push(source: str, url: str, *, config: Config | None = None) -> PushReport:
     settings = lake.settings_for(url, config)
     report = PushReport(source=str(path))
     started = time.perf_counter()
-    with lake.open_writer(url, "warehouse lake push", config=config) as con, \
-            Claims(settings.conninfo, "warehouse lake push", settings.claim_lease_seconds) as claims:
+    with (
+        lake.open_writer(url, "warehouse lake push", config=config) as con,
+        Claims(settings.conninfo, "warehouse lake push", settings.claim_lease_seconds) as claims,
+    ):
         con.execute(f"ATTACH {lake._literal(str(path.resolve()))} AS {SRC} (READ_ONLY)")
         try:
             con.execute(f"USE {SRC}")
@@ -72,19 +76,20 @@ def push(source: str, url: str, *, config: Config | None = None) -> PushReport:
         finally:
             con.execute(f"USE {lake.ALIAS}")
         if version != code_version():
-            raise SchemaVersionError(f"{source} is at schema {version:04d}, this code at "
-                                     f"{code_version():04d}: run 'warehouse migrate --db {source}'")
+            raise SchemaVersionError(
+                f"{source} is at schema {version:04d}, this code at "
+                f"{code_version():04d}: run 'warehouse migrate --db {source}'"
+            )
         rows = con.execute(f"SELECT path FROM {SRC}.main.files ORDER BY path").fetchall()
         paths = [str(r[0]) for r in rows]
         for start in range(0, len(paths), BATCH):
-            _push_batch(con, claims, paths[start:start + BATCH], report)
+            _push_batch(con, claims, paths[start : start + BATCH], report)
         retrying(lambda: in_transaction(con, lambda: _push_history(con, report)))
     report.seconds = round(time.perf_counter() - started, 3)
     return report
 
 
-def _push_batch(con: duckdb.DuckDBPyConnection, claims: Claims, batch: list[str],
-                report: PushReport) -> None:
+def _push_batch(con: duckdb.DuckDBPyConnection, claims: Claims, batch: list[str], report: PushReport) -> None:
     got = claims.claim(batch)
     report.files_busy += len(batch) - len(got)
     if not got:
@@ -108,7 +113,8 @@ def _push_batch(con: duckdb.DuckDBPyConnection, claims: Claims, batch: list[str]
 
 def _copy_files(con: duckdb.DuckDBPyConnection, paths: list[str]) -> tuple[int, int, int, int, int]:
     """Inside a transaction: decide per file, delete what is replaced, copy rows."""
-    con.execute(f"""
+    con.execute(
+        f"""
         CREATE OR REPLACE TEMP TABLE push_plan AS
         SELECT s.file_id AS src_id, l.file_id AS lake_id,
                CASE WHEN l.file_id IS NULL THEN 'copy'
@@ -116,24 +122,34 @@ def _copy_files(con: duckdb.DuckDBPyConnection, paths: list[str]) -> tuple[int, 
                     ELSE 'skip' END AS action
         FROM {SRC}.main.files AS s
         LEFT JOIN files AS l ON l.path = s.path
-        WHERE list_contains($paths, s.path)""", {"paths": paths})
+        WHERE list_contains($paths, s.path)""",
+        {"paths": paths},
+    )
     old = "SELECT lake_id FROM push_plan WHERE action = 'replace'"
     for table in ("records", "quarantine", "files"):
         con.execute(f"DELETE FROM {table} WHERE file_id IN ({old})")
     new = "SELECT src_id FROM push_plan WHERE action IN ('copy', 'replace')"
     moved = []
     for table in ("files", "records", "quarantine"):
-        row = con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {SRC}.main.{table}"
-                          f" WHERE file_id IN ({new})").fetchone()
+        row = con.execute(
+            f"INSERT INTO {table} BY NAME SELECT * FROM {SRC}.main.{table} WHERE file_id IN ({new})"
+        ).fetchone()
         moved.append(int(row[0]) if row else 0)
     actions = dict(con.execute("SELECT action, count(*) FROM push_plan GROUP BY action").fetchall())
-    return (int(actions.get("copy", 0)), int(actions.get("replace", 0)), int(actions.get("skip", 0)),
-            moved[1], moved[2])
+    return (
+        int(actions.get("copy", 0)),
+        int(actions.get("replace", 0)),
+        int(actions.get("skip", 0)),
+        moved[1],
+        moved[2],
+    )
 
 
 def _push_history(con: duckdb.DuckDBPyConnection, report: PushReport) -> None:
-    row = con.execute(f"INSERT INTO ingest_log BY NAME SELECT * FROM {SRC}.main.ingest_log"
-                      " WHERE load_id NOT IN (SELECT load_id FROM ingest_log)").fetchone()
+    row = con.execute(
+        f"INSERT INTO ingest_log BY NAME SELECT * FROM {SRC}.main.ingest_log"
+        " WHERE load_id NOT IN (SELECT load_id FROM ingest_log)"
+    ).fetchone()
     report.ingest_log = int(row[0]) if row else 0
     con.execute(f"""INSERT INTO schema_drift BY NAME
                     SELECT * FROM {SRC}.main.schema_drift AS s

@@ -16,9 +16,12 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def lake_db_option(f: F) -> F:
     return click.option(
-        "--db", "db", default=None, metavar="URL",
+        "--db",
+        "db",
+        default=None,
+        metavar="URL",
         help="Lake URL, ducklake:postgres:dbname=... host=... (default: [lake] url of "
-             "warehouse.toml, else [paths] db when that is a ducklake: URL).",
+        "warehouse.toml, else [paths] db when that is a ducklake: URL).",
     )(f)
 
 
@@ -30,8 +33,10 @@ def _resolve(db: str | None, config_path: str | None) -> tuple[str, Any]:
     raw = config.raw.get("lake", {})
     url = db or (raw.get("url") if isinstance(raw, dict) else None) or config.db
     if not url or not is_lake_url(str(url)):
-        raise UsageError("no lake given: pass --db 'ducklake:postgres:dbname=... host=...' or set "
-                         "[lake] url in warehouse.toml")
+        raise UsageError(
+            "no lake given: pass --db 'ducklake:postgres:dbname=... host=...' or set "
+            "[lake] url in warehouse.toml"
+        )
     return str(url), config
 
 
@@ -56,9 +61,12 @@ def lake_group() -> None:
 @lake_group.command("migrate")
 @lake_db_option
 @config_option
-@click.option("--data-path", default=None, metavar="DIR|s3://BUCKET/PREFIX/",
-              help="Where a NEW lake keeps its Parquet files (stored in the catalog; "
-                   "default: [lake] data_path).")
+@click.option(
+    "--data-path",
+    default=None,
+    metavar="DIR|s3://BUCKET/PREFIX/",
+    help="Where a NEW lake keeps its Parquet files (stored in the catalog; default: [lake] data_path).",
+)
 def migrate_command(db: str | None, config_path: str | None, data_path: str | None) -> None:
     """Create the lake if needed and apply pending migrations.
 
@@ -82,17 +90,34 @@ def migrate_command(db: str | None, config_path: str | None, data_path: str | No
 @click.argument("runs_dir", required=False, metavar="[RUNS_DIR]")
 @lake_db_option
 @config_option
-@click.option("--wait", "wait_seconds", type=click.FloatRange(min=0), default=120.0,
-              show_default=True, help="Seconds to wait for files other writers hold.")
-@click.option("--batch-mb", type=click.FloatRange(min=0.001), default=16.0, show_default=True,
-              help="Log megabytes per lake commit (the unit concurrent writers share out).")
-@click.option("--shared-root", is_flag=True,
-              help="RUNS_DIR is one shared filesystem other hosts ingest too.")
+@click.option(
+    "--wait",
+    "wait_seconds",
+    type=click.FloatRange(min=0),
+    default=120.0,
+    show_default=True,
+    help="Seconds to wait for files other writers hold.",
+)
+@click.option(
+    "--batch-mb",
+    type=click.FloatRange(min=0.001),
+    default=16.0,
+    show_default=True,
+    help="Log megabytes per lake commit (the unit concurrent writers share out).",
+)
+@click.option("--shared-root", is_flag=True, help="RUNS_DIR is one shared filesystem other hosts ingest too.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress or summary on stderr.")
-def ingest_command(runs_dir: str | None, db: str | None, config_path: str | None,
-                   wait_seconds: float, batch_mb: float, shared_root: bool, as_json: bool,
-                   quiet: bool) -> None:
+def ingest_command(
+    runs_dir: str | None,
+    db: str | None,
+    config_path: str | None,
+    wait_seconds: float,
+    batch_mb: float,
+    shared_root: bool,
+    as_json: bool,
+    quiet: bool,
+) -> None:
     """Load new, grown and rewritten logs into the lake, from any machine.
 
     Each file is claimed in the catalog database before it is read, so concurrent ingests
@@ -107,9 +132,15 @@ def ingest_command(runs_dir: str | None, db: str | None, config_path: str | None
     from warehouse.lake_ingest import ingest_lake
 
     url, config = _resolve(db, config_path)
-    summary = ingest_lake(runs_dir or config.runs_dir, url, config=config, progress=not quiet,
-                          wait_seconds=wait_seconds, batch_bytes=int(batch_mb * 2**20),
-                          shared_root=shared_root)
+    summary = ingest_lake(
+        runs_dir or config.runs_dir,
+        url,
+        config=config,
+        progress=not quiet,
+        wait_seconds=wait_seconds,
+        batch_bytes=int(batch_mb * 2**20),
+        shared_root=shared_root,
+    )
     if as_json:
         click.echo(json.dumps(summary.as_dict()))
     if not quiet:
@@ -119,13 +150,24 @@ def ingest_command(runs_dir: str | None, db: str | None, config_path: str | None
 @lake_group.command("maintain")
 @lake_db_option
 @config_option
-@click.option("--expire-older-than", default="7d", show_default=True, metavar="AGE",
-              help="Expire snapshots older than this (7d, 12h, 30m, 0s): no time travel before.")
-@click.option("--cleanup-older-than", default="1d", show_default=True, metavar="AGE",
-              help="Delete unneeded and orphaned files older than this.")
+@click.option(
+    "--expire-older-than",
+    default="7d",
+    show_default=True,
+    metavar="AGE",
+    help="Expire snapshots older than this (7d, 12h, 30m, 0s): no time travel before.",
+)
+@click.option(
+    "--cleanup-older-than",
+    default="1d",
+    show_default=True,
+    metavar="AGE",
+    help="Delete unneeded and orphaned files older than this.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON on stdout.")
-def maintain_command(db: str | None, config_path: str | None, expire_older_than: str,
-                     cleanup_older_than: str, as_json: bool) -> None:
+def maintain_command(
+    db: str | None, config_path: str | None, expire_older_than: str, cleanup_older_than: str, as_json: bool
+) -> None:
     """Flush inlined rows, merge small files, expire snapshots, clean up.
 
     Safe while ingests run; one maintainer at a time. Run it from cron (e.g. nightly).
@@ -137,16 +179,25 @@ def maintain_command(db: str | None, config_path: str | None, expire_older_than:
     from warehouse.lake_maint import maintain, parse_duration
 
     url, config = _resolve(db, config_path)
-    report = maintain(url, config=config, expire_older_than=parse_duration(expire_older_than),
-                      cleanup_older_than=parse_duration(cleanup_older_than))
+    report = maintain(
+        url,
+        config=config,
+        expire_older_than=parse_duration(expire_older_than),
+        cleanup_older_than=parse_duration(cleanup_older_than),
+    )
     if as_json:
         click.echo(json.dumps(report.as_dict()))
     _say(f"lake maintain: {report.line()}")
 
 
 @lake_group.command("push")
-@click.option("--from", "source", default=None, metavar="PATH",
-              help="Embedded warehouse to ship (default: [paths] db, else runs/runs.duckdb).")
+@click.option(
+    "--from",
+    "source",
+    default=None,
+    metavar="PATH",
+    help="Embedded warehouse to ship (default: [paths] db, else runs/runs.duckdb).",
+)
 @lake_db_option
 @config_option
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON on stdout.")
