@@ -1,0 +1,245 @@
+"""The bad-input corpus (RELIABILITY-NOTES §8 item 6) through both load paths.
+
+Exact good-row count per file, one quarantine row (with line number and raw bytes) per bad line,
+blank lines counted not quarantined, no phantom rows, nothing silently dropped or narrowed, and
+the DuckDB fast path (WAREHOUSE_FAST_MIN_BYTES=1) and the exact line reader give identical
+databases.
+"""
+
+from __future__ import annotations
+
+import gzip
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import badinput_support as bad
+import pytest
+from ingest_support import content_hash, rows
+
+from ingest import ingest_runs
+from ingest.records import KNOWN_KEYS
+
+MANIFEST_SQL = """
+SELECT relpath, good_lines, bad_lines, blank_lines, pending_bytes, ingested_lines, ingested_bytes,
+       (SELECT count(*) FROM records r WHERE r.file_id = f.file_id),
+       (SELECT list(line_no ORDER BY line_no) FROM quarantine q WHERE q.file_id = f.file_id)
+FROM files f ORDER BY relpath
+"""
+
+
+def _rec(db: Path, relpath: str, line_no: int, expr: str) -> Any:
+    found = rows(
+        db,
+        f"SELECT {expr} FROM records r JOIN files f USING (file_id) WHERE f.relpath = ? AND r.line_no = ?",
+        [relpath, line_no],
+    )
+    assert len(found) == 1, (relpath, line_no, found)
+    return found[0][0] if len(found[0]) == 1 else found[0]
+
+
+@pytest.fixture(scope="module")
+def corpus(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[Path, dict[str, bad.Expect], dict[str, Path]]]:
+    root = tmp_path_factory.mktemp("badinput")
+    runs = root / "runs"
+    expect = bad.build(runs)
+    expect["bad/trunc.jsonl.gz"] = bad.truncated_gz_expect(runs)
+    dbs = {"fast": root / "fast" / "runs.duckdb", "exact": root / "exact" / "runs.duckdb"}
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("WAREHOUSE_FAST_MIN_BYTES", "1")
+        fast = ingest_runs(str(runs), str(dbs["fast"]))
+    exact = ingest_runs(str(runs), str(dbs["exact"]), fast=False)
+    assert fast.files_fast_path > 0 and exact.files_fast_path == 0
+    total_lines = sum(e.good + e.bad + e.blank for e in expect.values())
+    print(
+        f"\nbad-input corpus: {len(expect)} files, {total_lines} lines; fast path took "
+        f"{fast.files_fast_path} files; quarantined {exact.lines_quarantined}, blank "
+        f"{exact.lines_blank}; ingest {fast.seconds:.1f} s (fast) / {exact.seconds:.1f} s (exact)"
+    )
+    yield runs, expect, dbs
+
+
+@pytest.mark.parametrize("path", ["fast", "exact"])
+def test_exact_counts_per_file_and_one_quarantine_row_per_bad_line(
+    corpus: tuple[Path, dict[str, bad.Expect], dict[str, Path]], path: str
+) -> None:
+    _runs, expect, dbs = corpus
+    got = {r[0]: r[1:] for r in rows(dbs[path], MANIFEST_SQL)}
+    assert set(got) == set(expect)
+    for relpath, e in expect.items():
+        good, bad_n, blank, pending, lines, _bytes, records, q_lines = got[relpath]
+        assert (good, bad_n, blank, pending) == (e.good + e.extra_good, e.bad, e.blank, e.pending), relpath
+        assert records == good, relpath  # no phantom rows, no lost rows
+        assert (q_lines or []) == e.bad_line_nos, relpath
+        assert lines == e.good + e.bad + e.blank, relpath  # every complete line is accounted for
+    total = rows(dbs[path], "SELECT (SELECT count(*) FROM records), (SELECT count(*) FROM quarantine)")[0]
+    assert total == (
+        sum(e.good + e.extra_good for e in expect.values()),
+        sum(e.bad for e in expect.values()),
+    )
+
+
+def test_fast_and_exact_paths_build_identical_databases(
+    corpus: tuple[Path, dict[str, bad.Expect], dict[str, Path]],
+) -> None:
+    _runs, _expect, dbs = corpus
+    assert content_hash(dbs["fast"]) == content_hash(dbs["exact"])
+    assert rows(dbs["fast"], MANIFEST_SQL) == rows(dbs["exact"], MANIFEST_SQL)
+    drift = "SELECT key, kind, n_lines FROM schema_drift ORDER BY ALL"
+    assert rows(dbs["fast"], drift) == rows(dbs["exact"], drift)
+
+
+@pytest.mark.parametrize("path", ["fast", "exact"])
+def test_no_phantom_rows(corpus: tuple[Path, dict[str, bad.Expect], dict[str, Path]], path: str) -> None:
+    _runs, _expect, dbs = corpus
+    fields = ", ".join(f'r.rec."{k}"' for k in KNOWN_KEYS)
+    empty = rows(
+        dbs[path], f"SELECT count(*) FROM records r WHERE coalesce({fields}) IS NULL AND extra IS NULL"
+    )
+    assert empty == [(0,)]
+
+
+@pytest.mark.parametrize("path", ["fast", "exact"])
+def test_quarantine_keeps_the_raw_bytes_of_each_bad_line(
+    corpus: tuple[Path, dict[str, bad.Expect], dict[str, Path]], path: str
+) -> None:
+    runs, expect, dbs = corpus
+    got = rows(
+        dbs[path],
+        "SELECT f.relpath, q.line_no, q.raw, q.error FROM quarantine q JOIN files f USING (file_id)"
+        " ORDER BY ALL",
+    )
+    for relpath, line_no, raw, error in got:
+        assert error, (relpath, line_no)
+        if relpath.endswith(".gz"):
+            continue
+        line = (runs / relpath).read_bytes().split(b"\n")[line_no - 1]
+        if error.startswith("torn line"):
+            assert line.startswith(raw) and len(raw) < len(line)  # the cut part; the rest loaded
+        else:
+            assert raw == line, (relpath, line_no)
+    assert len(got) == sum(e.bad for e in expect.values())
+
+
+@pytest.mark.parametrize("path", ["fast", "exact"])
+def test_type_drift_keeps_the_raw_value_and_nulls_the_typed_column(
+    corpus: tuple[Path, dict[str, bad.Expect], dict[str, Path]], path: str
+) -> None:
+    _runs, _expect, dbs = corpus
+    db, drift = dbs[path], "bad/drift30k.jsonl"
+    row = _rec(
+        db,
+        drift,
+        bad.DRIFT_ROW,
+        "r.kind, r.step, r.correct, r.duration_ms, r.student_total_tokens, r.rec.step,"
+        " r.rec.evaluation ->> '$.correct', r.rec.duration_ms, r.rec.student_usage ->> '$.total_tokens'",
+    )
+    assert row == ("step", None, None, None, None, '"thirty thousand"', "oops", '"slow"', "many")
+    typed = rows(
+        db,
+        "SELECT count(step), count(correct), count(duration_ms) FROM records r JOIN files f USING (file_id)"
+        " WHERE f.relpath = ? AND r.kind = 'step'",
+        [drift],
+    )
+    n_steps = bad.DRIFT_ROW + 1  # 29,999 steps before the drift row and 3 after keep their types
+    assert typed == [(n_steps, n_steps, n_steps)]
+    last = f"many/f{bad.MANY_FILES:02d}.jsonl"  # file #40: a new key and type changes
+    row = _rec(db, last, 7, "r.step, r.ts, r.rec.step, r.rec.ts, r.extra ->> '$.new_col', r.rec.evaluation")
+    assert row == (None, None, '"five"', '"late"', '{"x":1}', '{"correct":1}')
+    assert rows(db, "SELECT first_line_no, n_lines FROM schema_drift WHERE key = 'new_col'") == [(7, 1)]
+
+
+@pytest.mark.parametrize("path", ["fast", "exact"])
+def test_nothing_is_narrowed_or_dropped(
+    corpus: tuple[Path, dict[str, bad.Expect], dict[str, Path]], path: str
+) -> None:
+    _runs, _expect, dbs = corpus
+    db = dbs[path]
+    # integers beyond int64 / uint64: exact text in rec and extra, typed column NULL (no wrap)
+    assert _rec(db, "bad/bigint.jsonl", 2, "r.rec.step, r.step, r.student_total_tokens") == (
+        str(bad.HUGE),
+        None,
+        None,
+    )
+    assert _rec(db, "bad/bigint.jsonl", 3, "r.extra ->> '$.huge', r.extra ->> '$.neg'") == (
+        str(bad.HUGER),
+        str(-bad.HUGE),
+    )
+    # a number beyond a double is valid JSON: kept as written
+    assert _rec(db, "bad/overflow.jsonl", 2, "r.rec.duration_ms") == "1e999"
+    # the depth-5000 values, nested duplicate keys: all byte for byte
+    assert _rec(db, "bad/deep.jsonl", 2, "length(r.rec.config)") == 2 * bad.DEEP
+    novel = _rec(db, "bad/deep_new_key.jsonl", 2, "length(r.extra), r.extra[:12]")
+    assert novel == (len('{"novel":}') + 6 * bad.DEEP + 1, '{"novel":{"a')
+    assert (
+        _rec(db, "bad/dupkeys.jsonl", 4, "r.rec.evaluation") == '{"correct":true,"correct":false}'
+    )  # both kept
+    # BOM and CRLF are encoding, not data; escapes stay escapes
+    assert _rec(db, "bad/bom.jsonl", 1, "r.kind, r.run_id") == ("header", "bom")
+    assert _rec(db, "bad/crlf.jsonl", 2, "r.run_id, r.step, r.duration_ms") == ("crlf", 0, 10.5)
+    assert _rec(db, "bad/ctrl.jsonl", 5, "r.rec.presented_stem") == '"escaped \\u0000 \\t ok"'
+    assert _rec(db, "bad/surrogate.jsonl", 5, "r.rec.presented_stem ->> '$'") == "\U0001f600"
+
+
+def test_truncated_gzip_loads_every_readable_line(
+    corpus: tuple[Path, dict[str, bad.Expect], dict[str, Path]],
+) -> None:
+    runs, expect, dbs = corpus
+    data = (runs / "bad" / "trunc.jsonl.gz").read_bytes()
+    readable = zlib.decompressobj(wbits=31).decompress(data)
+    with pytest.raises(EOFError):
+        gzip.decompress(data)
+    e = expect["bad/trunc.jsonl.gz"]
+    for db in dbs.values():
+        (error, raw, line_no) = rows(
+            db,
+            "SELECT q.error, q.raw, q.line_no FROM quarantine q JOIN files f USING (file_id)"
+            " WHERE f.relpath = 'bad/trunc.jsonl.gz'",
+        )[0]
+        assert "gzip" in error and line_no == e.good + 1
+        assert raw == readable[readable.rfind(b"\n") + 1 :]  # the cut line, kept as far as it goes
+        steps = rows(
+            db,
+            "SELECT max(step) FROM records r JOIN files f USING (file_id)"
+            " WHERE f.relpath = 'bad/trunc.jsonl.gz'",
+        )
+        assert steps == [(e.good - 2,)]  # header + steps 0..good-2, in order
+
+
+def test_torn_tail_is_held_back_then_loaded_once_complete(tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    path = runs / "t.jsonl"
+    full = bad.step("t", 9)
+    path.parent.mkdir(parents=True)
+    path.write_bytes(bad.header("t") + b"\n" + full[:30])
+    for fast in (True, False):
+        db = tmp_path / f"db{fast}" / "runs.duckdb"
+        first = ingest_runs(str(runs), str(db), fast=fast)
+        assert (first.lines_good, first.lines_quarantined) == (1, 0)
+        assert rows(db, "SELECT pending_bytes FROM files") == [(30,)]
+    with open(path, "ab") as fh:
+        fh.write(full[30:] + b"\n")
+    for fast in (True, False):
+        db = tmp_path / f"db{fast}" / "runs.duckdb"
+        second = ingest_runs(str(runs), str(db), fast=fast)
+        assert (second.files_grown, second.lines_good, second.lines_quarantined) == (1, 1, 0)
+        assert rows(db, "SELECT pending_bytes, good_lines FROM files") == [(0, 2)]
+        assert rows(db, "SELECT step FROM records WHERE kind = 'step'") == [(9,)]
+
+
+def test_a_50_mb_line_loads_whole_on_both_paths(tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    expect = bad.build_big_line(runs)["bad/bigline.jsonl"]
+    dbs = {"fast": tmp_path / "fast" / "runs.duckdb", "exact": tmp_path / "exact" / "runs.duckdb"}
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("WAREHOUSE_FAST_MIN_BYTES", "1")
+        assert ingest_runs(str(runs), str(dbs["fast"])).files_fast_path == 1
+    ingest_runs(str(runs), str(dbs["exact"]), fast=False)
+    for db in dbs.values():
+        assert rows(db, "SELECT good_lines, bad_lines FROM files") == [(expect.good, 0)]
+        got = rows(db, "SELECT line_no, length(rec.presented_stem) FROM records ORDER BY line_no")
+        assert got == [(1, None), (2, bad.BIG_LINE_BYTES + 2), (3, len('"short"'))]
+    assert content_hash(dbs["fast"]) == content_hash(dbs["exact"])
