@@ -140,6 +140,8 @@ def _nothing_to_do(db: str, root: Path, config: Config, summary: IngestSummary) 
     paths = paths_for(db)
     if str(db).startswith("ducklake:") or paths.live.exists() or not paths.published.exists():
         return False
+    if paths.published.with_name(paths.published.name + ".wal").exists():
+        return False  # a stale WAL would fail this open; the writer sweeps it
     con = open_reader(db, check_schema=False)
     try:
         if max(applied(con), default=0) != code_version():
