@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -113,7 +114,14 @@ class Reporter:
 def ingest_runs(
     runs_dir: str, db: str, *, config: Config | None = None, progress: bool = False, fast: bool = True
 ) -> IngestSummary:
-    """Bring every new, grown or rewritten log under runs_dir into db (a no-op if none)."""
+    """Bring every new, grown or rewritten log under runs_dir into db (a no-op if none).
+
+    `db` is a file (the embedded warehouse) or a `ducklake:` URL (claims per file, see
+    warehouse/lake_ingest.py)."""
+    if str(db).startswith("ducklake:"):
+        from warehouse.lake_ingest import ingest_lake
+
+        return ingest_lake(runs_dir, str(db), config=config, progress=progress, fast=fast)
     root = Path(runs_dir)
     if not root.is_dir():
         raise UsageError(f"runs directory {runs_dir} does not exist: pass the folder holding your logs")
@@ -152,7 +160,7 @@ def _nothing_to_do(db: str, root: Path, config: Config, summary: IngestSummary) 
             return False
     finally:
         con.close()
-    _count_actions(plans, summary)
+    count_actions(plans, summary)
     return True
 
 
@@ -175,21 +183,47 @@ def _ingest(
     phase: Phases,
 ) -> None:
     plans, missing = _plan(con, root, summary)
-    _count_actions(plans, summary)
     summary.files_missing = len(missing)
-    work = [p for p in plans if p.action in ("new", "grown", "rewritten", "relinked")]
+    work = [p for p in plans if p.action in LOAD_ACTIONS]
     if not work and not missing and not _rules_stale(con, config):
+        count_actions(plans, summary)
         return  # nothing to do: no transaction, nothing to publish
     check_free_space(Path(summary.db).resolve().parent, sum(p.found.size - p.start for p in work))
-    outcomes = [_outcome(p) for p in work]
+    load_plans(con, root, config, plans, summary, missing=missing, fast=fast, progress=progress, phase=phase)
+
+
+LOAD_ACTIONS = ("new", "grown", "rewritten", "relinked")
+
+
+def load_plans(
+    con: duckdb.DuckDBPyConnection,
+    root: Path,
+    config: Config,
+    plans: list[Planned],
+    summary: IngestSummary,
+    *,
+    missing: list[Known] | None = None,
+    fast: bool = True,
+    progress: bool = False,
+    before_commit: Callable[[], None] | None = None,
+    phase: Phases | None = None,
+) -> None:
+    """Load these planned files (and mark `missing` ones) in ONE transaction on `con`.
+
+    The embedded ingest and the DuckLake ingest (warehouse/lake_ingest.py) both load through
+    here; `before_commit` runs right before COMMIT (the lake's claim fence)."""
+    phase = phase or Phases(summary)
+    count_actions(plans, summary)
+    outcomes = [_outcome(p) for p in plans if p.action in LOAD_ACTIONS]
     phase("plan")
     fast_groups = _fast_groups(con, outcomes) if fast else []
     phase("fast_validate")
+    load = _Load(root, config, summary, missing or [], progress, phase, before_commit)
     try:
-        _transaction(con, root, config, summary, outcomes, fast_groups, missing, progress, phase)
+        load.transaction(con, outcomes, fast_groups)
     except FastPathMismatch:
         _reset(outcomes, summary)
-        _transaction(con, root, config, summary, outcomes, [], missing, progress, phase)
+        load.transaction(con, outcomes, [])
 
 
 def _rules_stale(con: duckdb.DuckDBPyConnection, config: Config) -> bool:
@@ -204,7 +238,8 @@ def _rules_stale(con: duckdb.DuckDBPyConnection, config: Config) -> bool:
     ) != prices_digest(config.prices)
 
 
-def _count_actions(plans: list[Planned], summary: IngestSummary) -> None:
+def count_actions(plans: list[Planned], summary: IngestSummary) -> None:
+    """Add the plans' actions (new, grown, ...) to the summary's file counts."""
     for p in plans:
         name = f"files_{p.action}"
         setattr(summary, name, getattr(summary, name) + 1)
@@ -272,6 +307,33 @@ def _reset(outcomes: list[FileOutcome], summary: IngestSummary) -> None:
     summary.lines_blank = summary.bytes_read = 0
 
 
+@dataclass
+class _Load:
+    root: Path
+    config: Config
+    summary: IngestSummary
+    missing: list[Known]
+    progress: bool
+    phase: Phases
+    before_commit: Callable[[], None] | None
+
+    def transaction(
+        self, con: duckdb.DuckDBPyConnection, outcomes: list[FileOutcome], fast_groups: list[FastGroup]
+    ) -> None:
+        _transaction(
+            con,
+            self.root,
+            self.config,
+            self.summary,
+            outcomes,
+            fast_groups,
+            self.missing,
+            self.progress,
+            self.phase,
+            self.before_commit,
+        )
+
+
 def _transaction(
     con: duckdb.DuckDBPyConnection,
     root: Path,
@@ -282,6 +344,7 @@ def _transaction(
     missing: list[Known],
     progress: bool,
     phase: Phases,
+    before_commit: Callable[[], None] | None = None,
 ) -> None:
     started_at = datetime.now(UTC).replace(tzinfo=None)
     load_id = now_load_id()
@@ -314,6 +377,8 @@ def _transaction(
         phase("manifest")
         _log(con, summary, started_at, load_id)
         fault_point("ingest:before_commit")
+        if before_commit is not None:
+            before_commit()
         con.execute("COMMIT")
         fault_point("ingest:after_commit")
         phase("commit")

@@ -131,8 +131,11 @@ def test_readers_are_locked_down_and_writers_need_the_lake_commands(svc: Service
     lake = new_lake(svc, tmp_path, s3=False)
     leak = warehouse(lake, "query", "select * from read_text('/etc/passwd')", "--db", lake.url, check=False)
     assert leak.returncode != 0 and "root:" not in leak.stdout
-    plain = warehouse(lake, "ingest", str(tmp_path), "--db", lake.url, check=False)
-    assert plain.returncode == 2 and "warehouse lake ingest" in plain.stderr
+    # the plain commands route a ducklake: URL to the lake's claim-based ingest and migrate
+    plain = warehouse(lake, "ingest", str(tmp_path), "--db", lake.url, "--json", "-q", check=False)
+    assert plain.returncode == 0, plain.stderr
+    assert "batches" in json.loads(plain.stdout)
+    assert warehouse(lake, "migrate", "--db", lake.url, check=False).returncode == 0
 
 
 def test_connecting_never_migrates_and_schema_mismatch_is_refused(svc: Services, tmp_path: Path) -> None:

@@ -18,23 +18,14 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING
 
 from ingest.discover import Found, discover, plan
-from ingest.load import FastPathMismatch, FileOutcome
 from ingest.manifest import mark_missing, read_manifest, refresh_attributes
-from ingest.run import (
-    IngestSummary,
-    Phases,
-    _count_actions,
-    _fast_groups,
-    _outcome,
-    _reset,
-    _transaction,
-)
+from ingest.run import LOAD_ACTIONS, IngestSummary, count_actions, load_plans
 from warehouse import lake
 from warehouse.errors import UsageError
 from warehouse.lake import in_transaction, retrying
@@ -118,28 +109,6 @@ def _sync_rules(con: duckdb.DuckDBPyConnection, conninfo: str, config: Config) -
         retrying(lambda: in_transaction(con, lambda: refresh_attributes(con, config.path_rules)))
 
 
-class _FencedConnection:
-    """Forwards to a DuckDB connection; proves the claims are still ours right before COMMIT."""
-
-    def __init__(self, con: duckdb.DuckDBPyConnection, fence: Callable[[], None]) -> None:
-        self._con = con
-        self._fence = fence
-
-    def execute(self, query: str, parameters: Any = None) -> duckdb.DuckDBPyConnection:
-        if query.strip().upper() == "COMMIT":
-            self._fence()
-        if parameters is None:
-            return self._con.execute(query)
-        return self._con.execute(query, parameters)
-
-    def commit(self) -> duckdb.DuckDBPyConnection:
-        self._fence()
-        return self._con.commit()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._con, name)
-
-
 @dataclass
 class _Job:
     con: duckdb.DuckDBPyConnection
@@ -182,31 +151,21 @@ class _Job:
         known, archived = read_manifest(self.con)  # a fresh snapshot, after our claims
         plans, _ = plan(mine, known, archived)
         part = IngestSummary(runs_dir=self.summary.runs_dir, db=self.summary.db)
-        _count_actions(plans, part)
-        work = [p for p in plans if p.action in ("new", "grown", "rewritten", "relinked")]
-        if work:
-            outcomes = [_outcome(p) for p in work]
-            groups = _fast_groups(self.con, outcomes) if self.fast else []
+        if any(p.action in LOAD_ACTIONS for p in plans):
             paths = [f.path for f in mine]
-            fenced = cast(
-                "duckdb.DuckDBPyConnection", _FencedConnection(self.con, lambda: self.claims.fence(paths))
+            load_plans(
+                self.con,
+                self.root,
+                self.config,
+                plans,
+                part,
+                fast=self.fast,
+                progress=self.progress,
+                before_commit=lambda: self.claims.fence(paths),
             )
-            try:
-                self._transaction(fenced, part, outcomes, groups)
-            except FastPathMismatch:
-                _reset(outcomes, part)
-                self._transaction(fenced, part, outcomes, [])
+        else:
+            count_actions(plans, part)
         _add(self.summary, part)
-
-    def _transaction(
-        self,
-        con: duckdb.DuckDBPyConnection,
-        part: IngestSummary,
-        outcomes: list[FileOutcome],
-        groups: list[Any],
-    ) -> None:
-        """The lead's one-transaction load (ingest.run._transaction), with no missing files."""
-        _transaction(con, self.root, self.config, part, outcomes, groups, [], self.progress, Phases(part))
 
     def mark_missing(self, on_disk: list[Found]) -> None:
         """Files of this runs dir that the lake lists as present but are gone from disk."""

@@ -77,6 +77,13 @@ def migrate_command(db: str | None, config_path: str | None, list_only: bool) ->
     from warehouse.migrate import applied, available
 
     path = resolve_db(db, config_path)
+    if path.startswith("ducklake:") and not list_only:
+        from warehouse.config import load_config
+        from warehouse.lake import migrate_lake
+
+        done = migrate_lake(path, config=load_config(config_path))
+        click.echo(f"lake: applied {', '.join(done) if done else 'nothing (up to date)'}", err=True)
+        return
     if list_only:
         con = open_reader(path, check_schema=False)
         try:
