@@ -95,6 +95,8 @@ class Bench:
         self.logs = args.out / "logs"
         self.dbroot = args.root / "db"
         self.env = {k: v for k, v in os.environ.items() if k != "WAREHOUSE_CONFIG"}
+        if args.code_dir:  # a pinned snapshot of the code shadows the (shared, editable) tree
+            self.env["PYTHONPATH"] = str(args.code_dir)
         self.notes: list[str] = []
 
     # ------------------------------------------------------------ cases
@@ -111,7 +113,7 @@ class Bench:
                 f"{quote(self.args.python)} {quote(HERE / 'floor_read_json.py')} "
                 f"{quote(corpus.file_list)} {quote(db)}{batch}"
             )
-        return f"{quote(self.args.warehouse)} ingest {quote(corpus.path)} --db {quote(db)} --json"
+        return f"{warehouse_cmd(self.args)} ingest {quote(corpus.path)} --db {quote(db)} --json"
 
     def run(self, corpus: str, case: str, rnd: int, cmd: str) -> Result:
         res = run_case(
@@ -360,6 +362,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="after the rounds, run one cProfile'd ingest for every failed target",
     )
     ap.add_argument("--timeout", type=float, default=3600)
+    ap.add_argument(
+        "--code-rev",
+        help="measure the code committed at this git revision (extracted under --root and put first "
+        "on PYTHONPATH) instead of the live working tree, which other engineers edit",
+    )
     args = ap.parse_args(argv)
     args.root = args.root.resolve()
     args.out = args.out.resolve()
@@ -368,10 +375,40 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def ingest_available(args: argparse.Namespace) -> bool:
+def warehouse_cmd(args: argparse.Namespace) -> str:
+    if args.code_dir:
+        return f"{quote(args.python)} -m warehouse"
+    return quote(args.warehouse)
+
+
+def snapshot_code(args: argparse.Namespace) -> None:
+    """Extract the committed tree at --code-rev, so edits by others mid-run do not mix versions."""
+    if not args.code_rev:
+        args.code_dir = None
+        return
+    rev = subprocess.run(
+        ["git", "rev-parse", "--short", args.code_rev], cwd=REPO, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    args.code_dir = args.root / f"code-{rev}"
+    if not args.code_dir.exists():
+        tmp = args.root / f".code-{rev}.tmp"
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        archive = subprocess.run(["git", "archive", rev], cwd=REPO, capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(tmp)], input=archive, check=True)
+        tmp.rename(args.code_dir)
+    args.code_rev = rev
+
+
+def ingest_available(args: argparse.Namespace, env: dict[str, str]) -> bool:
     try:
         r = subprocess.run(
-            [str(args.warehouse), "ingest", "--help"], capture_output=True, timeout=60, check=False
+            f"{warehouse_cmd(args)} ingest --help",
+            shell=True,
+            capture_output=True,
+            timeout=60,
+            check=False,
+            env=env,
         )
     except (OSError, subprocess.TimeoutExpired):
         return False
@@ -390,10 +427,12 @@ def main(argv: list[str] | None = None) -> int:
         label, _, path = spec.partition("=")
         corpora.append(prepare_corpus(label, Path(path).resolve(), args))
     cases = [c for c in args.cases.split(",") if c]
+    snapshot_code(args)
+    info["code"] = f"git {args.code_rev} (extracted to {args.code_dir})" if args.code_dir else "working tree"
     bench = Bench(args)
-    if "ours" in cases and not ingest_available(args):
+    if "ours" in cases and not ingest_available(args, bench.env):
         cases.remove("ours")
-        bench.notes.append(f"`{args.warehouse} ingest` is not available: 'ours' was not measured")
+        bench.notes.append(f"`{warehouse_cmd(args)} ingest` is not available: 'ours' was not measured")
     kept = bench.rounds(corpora, cases)
     by_label = {c.label: c for c in corpora}
     if "ours" in cases and args.incr_corpus in by_label:

@@ -354,7 +354,7 @@ def write_markdown(path: Path, report: dict[str, Any], info: dict[str, Any]) -> 
                 f"{tuple(round(x, 2) for x in info.get('loadavg_end', ()))}."
             ),
             "",
-            f"Command: `{info['command']}`",
+            f"Command: `{info['command']}`; code measured: {info.get('code', 'working tree')}.",
             "",
             "| corpus | path | log files | MB | steps | headers |",
             "|---|---|---|---|---|---|",
