@@ -55,6 +55,7 @@ CONNECTED = {
 violations: list[str] = []
 opens: list[str] = []
 live_file: list[Path] = []
+writer_open: list[bool] = []
 
 
 def trace(line: str) -> None:
@@ -74,7 +75,11 @@ def check_lock(point: str) -> None:
 
 def act(point: str) -> None:
     trace(point)
-    connected = point in CONNECTED or (point.startswith("phase:") and point != "phase:checkpoint_publish")
+    if point == "phase:open":  # ingest phases between these run on the open writer connection
+        writer_open.append(True)
+    elif point == "phase:checkpoint_publish":
+        writer_open.clear()
+    connected = point in CONNECTED or (point.startswith("phase:") and bool(writer_open))
     if CHECK_LOCKS and connected:
         check_lock(point)
     if point == PAUSE_AT and GO:

@@ -5,6 +5,7 @@ Notebook use:  import warehouse; con = warehouse.connect()   # read-only, publis
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
 from warehouse.config import DEFAULT_DB
@@ -26,9 +27,8 @@ def connect(db: str | None = None) -> duckdb.DuckDBPyConnection:
     from warehouse.db import open_reader
 
     path = str(db or load_config().db or DEFAULT_DB)
-    if path.startswith("ducklake:"):
-        return open_reader(path)
-    open_reader(path).close()  # missing file, lock and schema checks, with their clear errors
+    if path.startswith("ducklake:") or not os.path.exists(path):
+        return open_reader(path)  # the lake, or open_reader's "no database" error
     return _attach_snapshot(path)
 
 
@@ -42,6 +42,7 @@ def _attach_snapshot(path: str) -> duckdb.DuckDBPyConnection:
 
     import duckdb
 
+    from warehouse.errors import DataError, LockedError
     from warehouse.migrate import check_version
 
     name = Path(path).stem if Path(path).stem not in ("memory", "system", "temp") else "warehouse"
@@ -50,7 +51,11 @@ def _attach_snapshot(path: str) -> duckdb.DuckDBPyConnection:
     )
     try:
         quoted = '"' + name.replace('"', '""') + '"'
-        con.execute(f"ATTACH '{path.replace(chr(39), chr(39) * 2)}' AS {quoted} (READ_ONLY)")
+        try:
+            con.execute(f"ATTACH '{path.replace(chr(39), chr(39) * 2)}' AS {quoted} (READ_ONLY)")
+        except duckdb.IOException as e:
+            error = LockedError if "lock" in str(e).lower() else DataError
+            raise error(f"cannot open {path}: {str(e).splitlines()[0]}") from e
         con.execute(f"USE {quoted}")
         check_version(con, path)
     except BaseException:
