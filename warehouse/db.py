@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     import duckdb
 
 STORAGE_VERSION = "v1.5.0"
+WRITE_ROW_GROUP_SIZE = 16384
 MIN_FREE_BYTES = 64 * 2**20
 
 
@@ -75,21 +76,37 @@ def connect_file(path: Path, *, read_only: bool, locked_down: bool = False) -> d
         "autoinstall_known_extensions": False,
         "autoload_known_extensions": False,
     }
-    if not read_only:
-        config["storage_compatibility_version"] = STORAGE_VERSION
     if locked_down:
         config["enable_external_access"] = False
         config["lock_configuration"] = True
     try:
-        con = duckdb.connect(str(path), read_only=read_only, config=config)
+        if read_only:
+            return duckdb.connect(str(path), read_only=True, config=config)
+        return _connect_writer(path, config)
     except duckdb.IOException as e:
         if "lock" in str(e).lower():
             raise LockedError(f"{path} is locked by another process: {_first_line(e)}") from e
         raise DataError(f"cannot open {path}: {_first_line(e)}") from e
-    if not read_only:
-        # FSST is never chosen for our JSON columns (same file size without it) but analysing
-        # it costs a third of checkpoint CPU.
-        con.execute("SET disabled_compression_methods = 'fsst'")
+
+
+def _connect_writer(
+    path: Path, config: dict[str, str | bool | int | float | list[str]]
+) -> duckdb.DuckDBPyConnection:
+    """The file attached with small row groups: a bulk insert then fills row groups as it goes and
+    DuckDB writes them straight to the file, instead of logging ~4x the compressed size to the
+    WAL at COMMIT and rewriting it at CHECKPOINT (measured: 98 MB of WAL for 27 MB of data)."""
+    import duckdb
+
+    con = duckdb.connect(":memory:", config=config)
+    quoted = str(path).replace("'", "''")
+    con.execute(
+        f"ATTACH '{quoted}' AS warehouse "
+        f"(STORAGE_VERSION '{STORAGE_VERSION}', ROW_GROUP_SIZE {WRITE_ROW_GROUP_SIZE})"
+    )
+    con.execute("USE warehouse")
+    # FSST is never chosen for our JSON columns (same file size without it) but analysing it
+    # costs a third of checkpoint CPU.
+    con.execute("SET disabled_compression_methods = 'fsst'")
     return con
 
 
