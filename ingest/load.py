@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import orjson
-import pyarrow as pa
 
 from ingest.discover import Planned
 from ingest.lines import GZIP_ERRORS, Sink, open_log, read_stream
@@ -137,6 +136,8 @@ def load_fast_batch(
     headers: dict[str, list[Header]],
     load_id: int,
 ) -> None:
+    import pyarrow as pa  # lazy: ~0.3 s of import a no-op ingest should not pay
+
     starts, first = [], 1
     for o in outcomes:
         starts.append(first)
@@ -194,6 +195,8 @@ def load_fast_batch(
 def flush(con: duckdb.DuckDBPyConnection, sink: Sink, load_id: int, moved: dict[int, int]) -> None:
     """Write the sink's good lines and quarantined lines, then empty it. Lines DuckDB finds to
     have duplicate keys are quarantined here; `moved` counts them per file."""
+    import pyarrow as pa  # lazy: ~0.3 s of import a no-op ingest should not pay
+
     if sink.raws:
         table = pa.table(
             {
@@ -249,6 +252,8 @@ def _quarantine_duplicate_keys(con: duckdb.DuckDBPyConnection, load_id: int) -> 
 def _insert_quarantine(
     con: duckdb.DuckDBPyConnection, bad: list[tuple[int, int, int, str, bytes]], load_id: int
 ) -> None:
+    import pyarrow as pa  # lazy: ~0.3 s of import a no-op ingest should not pay
+
     table = pa.table(
         {
             "file_id": pa.array([b[0] for b in bad], pa.int64()),

@@ -7,8 +7,6 @@ import json
 import secrets
 from typing import TYPE_CHECKING
 
-import pyarrow as pa
-
 from ingest.discover import Known, fingerprints
 from ingest.load import FileOutcome
 from ingest.pathrules import derive
@@ -16,6 +14,7 @@ from warehouse.config import PathRule, Price
 
 if TYPE_CHECKING:
     import duckdb
+    import pyarrow as pa
 
 _KNOWN_COLS = (
     "file_id, path, relpath, status, size, mtime_ns, inode, head_sha256, tail_sha256,"
@@ -61,35 +60,39 @@ def derived_columns(relpath: str, rules: tuple[PathRule, ...]) -> dict[str, obje
     }
 
 
-_SCHEMA = pa.schema(
-    [
-        ("file_id", pa.int64()),
-        ("path", pa.string()),
-        ("relpath", pa.string()),
-        ("root", pa.string()),
-        ("kind", pa.string()),
-        ("reset", pa.bool_()),
-        ("size", pa.int64()),
-        ("mtime_ns", pa.int64()),
-        ("inode", pa.int64()),
-        ("head_sha256", pa.string()),
-        ("tail_sha256", pa.string()),
-        ("ingested_bytes", pa.int64()),
-        ("ingested_lines", pa.int64()),
-        ("pending_bytes", pa.int64()),
-        ("good_lines", pa.int64()),
-        ("bad_lines", pa.int64()),
-        ("blank_lines", pa.int64()),
-        ("run_key_at_end", pa.string()),
-        ("legacy_key", pa.string()),
-        ("provider", pa.string()),
-        ("model", pa.string()),
-        ("student", pa.string()),
-        ("tau", pa.float64()),
-        ("stage", pa.string()),
-        ("derivation", pa.string()),
-    ]
-)
+def _schema() -> pa.Schema:
+    import pyarrow as pa
+
+    return pa.schema(
+        [
+            ("file_id", pa.int64()),
+            ("path", pa.string()),
+            ("relpath", pa.string()),
+            ("root", pa.string()),
+            ("kind", pa.string()),
+            ("reset", pa.bool_()),
+            ("size", pa.int64()),
+            ("mtime_ns", pa.int64()),
+            ("inode", pa.int64()),
+            ("head_sha256", pa.string()),
+            ("tail_sha256", pa.string()),
+            ("ingested_bytes", pa.int64()),
+            ("ingested_lines", pa.int64()),
+            ("pending_bytes", pa.int64()),
+            ("good_lines", pa.int64()),
+            ("bad_lines", pa.int64()),
+            ("blank_lines", pa.int64()),
+            ("run_key_at_end", pa.string()),
+            ("legacy_key", pa.string()),
+            ("provider", pa.string()),
+            ("model", pa.string()),
+            ("student", pa.string()),
+            ("tau", pa.float64()),
+            ("stage", pa.string()),
+            ("derivation", pa.string()),
+        ]
+    )
+
 
 _SET = """path = m.path, relpath = m.relpath, root = m.root, kind = m.kind, status = 'present',
     size = m.size, mtime_ns = m.mtime_ns, inode = m.inode, head_sha256 = m.head_sha256,
@@ -115,7 +118,9 @@ def write_outcomes(
     """Update rows of files seen before, insert rows for new ones."""
     if not outcomes:
         return
-    table = pa.Table.from_pylist([_row(o, root, rules) for o in outcomes], schema=_SCHEMA)
+    import pyarrow as pa
+
+    table = pa.Table.from_pylist([_row(o, root, rules) for o in outcomes], schema=_schema())
     con.register("manifest_rows", table)
     try:
         con.execute(
@@ -180,6 +185,8 @@ def refresh_attributes(con: duckdb.DuckDBPyConnection, rules: tuple[PathRule, ..
     files = con.execute("SELECT file_id, relpath FROM files").fetchall()
     if files:
         rows = [{"file_id": fid, **derived_columns(rel, rules)} for fid, rel in files]
+        import pyarrow as pa
+
         con.register("attr_rows", pa.Table.from_pylist(rows))
         try:
             con.execute("""UPDATE files SET provider = a.provider, model = a.model,
