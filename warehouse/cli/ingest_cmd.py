@@ -87,11 +87,11 @@ def migrate_command(db: str | None, config_path: str | None, list_only: bool) ->
     if list_only:
         con = open_reader(path, check_schema=False)
         try:
-            done = set(applied(con))
+            applied_ids = set(applied(con))
         finally:
             con.close()
         for m in available():
-            click.echo(f"{m.number:04d}_{m.name}\t{'applied' if m.number in done else 'pending'}")
+            click.echo(f"{m.number:04d}_{m.name}\t{'applied' if m.number in applied_ids else 'pending'}")
         return
     with open_writer(path, "warehouse migrate"):
         pass
