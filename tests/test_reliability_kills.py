@@ -236,8 +236,8 @@ def test_sigkill_at_random_points_of_export(tmp_path: Path) -> None:
 
 
 @pytest.mark.heavy
-def test_sigkill_at_twenty_random_points_of_export(tmp_path: Path) -> None:
-    landed = _export_kills(tmp_path, n=20, seed=5)
+def test_sigkill_at_twelve_random_points_of_export(tmp_path: Path) -> None:
+    landed = _export_kills(tmp_path, n=12, seed=5)
     _report("export (heavy)", landed)
 
 
