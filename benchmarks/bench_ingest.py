@@ -103,7 +103,8 @@ class Bench:
     def cmd(self, case: str, corpus: Corpus, db: Path) -> str:
         if case == "cat":
             return f"find {quote(corpus.path)} -name '*.jsonl' -print0 | xargs -0 cat > /dev/null"
-        if case == "floor":
+        if case in ("floor", "floor_narrow"):
+            narrow = " --narrow" if case == "floor_narrow" else ""
             batch = (
                 f" --batch-files {self.args.floor_batch}"
                 if self.args.floor_batch and corpus.n_files > self.args.floor_batch
@@ -111,7 +112,7 @@ class Bench:
             )
             return (
                 f"{quote(self.args.python)} {quote(HERE / 'floor_read_json.py')} "
-                f"{quote(corpus.file_list)} {quote(db)}{batch}"
+                f"{quote(corpus.file_list)} {quote(db)}{batch}{narrow}"
             )
         return f"{warehouse_cmd(self.args)} ingest {quote(corpus.path)} --db {quote(db)} --json"
 
@@ -341,7 +342,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--incr-reps", type=int, default=5)
     ap.add_argument("--no-torn-check", dest="torn_check", action="store_false")
     ap.add_argument("--query-corpus", default="1gb", help="label whose DB gets the query check, or 'none'")
-    ap.add_argument("--cases", default="cat,floor,ours")
+    ap.add_argument(
+        "--cases",
+        default="cat,floor,ours",
+        help="of cat, floor, floor_narrow (PERF-NOTES' narrower map), ours",
+    )
+    ap.add_argument("--render-only", type=Path, metavar="JSON", help="rewrite --results-md from a saved run")
     ap.add_argument(
         "--floor-batch",
         type=int,
@@ -417,6 +423,10 @@ def ingest_available(args: argparse.Namespace, env: dict[str, str]) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.render_only:
+        saved = json.loads(args.render_only.read_text())
+        bench_report.write_markdown(args.results_md, saved["report"], saved["info"])
+        return 0
     args.root.mkdir(parents=True, exist_ok=True)
     args.out.mkdir(parents=True, exist_ok=True)
     started = time.strftime("%Y%m%d-%H%M%S")

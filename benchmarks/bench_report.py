@@ -21,10 +21,11 @@ TARGETS: dict[tuple[str, str], list[tuple[str, float, str]]] = {
     ("many", "no-op re-ingest"): [("wall", 1.0, "≤ 1 s")],
     ("many", "append 1 line"): [("wall", 1.0, "≤ 1 s")],
 }
-FULL_CASES = ("cat", "floor", "ours")
+FULL_CASES = ("cat", "floor", "floor_narrow", "ours")
 CASE_NAMES = {
     "cat": "cat (I/O floor)",
     "floor": "read_json columns= CTAS (engine floor)",
+    "floor_narrow": "read_json narrow columns= CTAS (PERF-NOTES map)",
     "ours": "warehouse ingest (ours)",
 }
 
@@ -96,7 +97,7 @@ def build(
             "x_floor_cpu": _ratio(groups, corpus, case, "floor", cpu=True) if case == "ours" else math.nan,
             "cpu_stall": median([r.cpu_stall for r in ok]),
             "db_mib": median([r.extra.get("db_mib", 0.0) for r in ok])
-            if case in ("floor", "ours")
+            if case in ("floor", "floor_narrow", "ours")
             else math.nan,
             "check": _check(rs),
             "phases": _phases(ok),
@@ -168,7 +169,7 @@ def _check(rs: list[Result]) -> str:
         if "check" in r.extra:
             verdicts.append(r.extra["check"])
         js = r.extra.get("json")
-        if r.case == "floor" and isinstance(js, dict):
+        if r.case in ("floor", "floor_narrow") and isinstance(js, dict):
             batches = js.get("batches", 1)
             verdicts.append(f"rows={js.get('rows')}" + (f" in {batches} statements" if batches > 1 else ""))
     bad = [v for v in verdicts if v and v != "ok" and not v.startswith("rows=")]
@@ -394,4 +395,7 @@ def write_markdown(path: Path, report: dict[str, Any], info: dict[str, Any]) -> 
 
 
 def _clip(text: str, lines: int = 45) -> str:
-    return "\n".join(text.splitlines()[:lines])
+    """The profile without the interpreter / click frames above the command itself."""
+    noise = ("site-packages/click/", "<frozen runpy>", "builtins.exec", "<string>:1", "__main__.py")
+    kept = [line for line in text.splitlines() if not any(n in line for n in noise)]
+    return "\n".join(kept[:lines])

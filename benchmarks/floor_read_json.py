@@ -12,7 +12,10 @@ read_json over 20,000 small files does not finish on duckdb 1.5.5 (it ran out of
 memory_limit at 8.6 GB RSS here; PERF-NOTES §4 measured 5.3 GB on 2.0.1), so the `many` floor is
 batched, as PERF-NOTES §4 "500 files per INSERT" (same time, bounded memory).
 
-Usage: floor_read_json.py FILE_LIST DB [--batch-files N]   (FILE_LIST: one path per line)
+--narrow uses PERF-NOTES' narrower map (drops presented_stem, fact_cards_before, tool_outputs,
+evidence_report, ...): about half the CPU of the full map, which keeps every key of the format.
+
+Usage: floor_read_json.py FILE_LIST DB [--batch-files N] [--narrow]   (FILE_LIST: one path per line)
 Prints {"rows": N, "files": F, "batches": B, "seconds": S} on stdout.
 """
 
@@ -68,12 +71,30 @@ COLUMNS = {
 }
 
 
-def columns_sql() -> str:
-    return "{" + ", ".join(f"'{k}': '{v}'" for k, v in COLUMNS.items()) + "}"
+# PERF-NOTES §2 "explicit columns" as measured there (~7-9 s at 1 GB): fewer keys, the rest dropped.
+NARROW = {
+    "run_header": "BOOLEAN", "run_id": "VARCHAR", "ts": "BIGINT", "step": "INTEGER",
+    "config": "JSON", "anonymization": "JSON",
+    "task": "STRUCT(type VARCHAR, stem VARCHAR, options VARCHAR[], correct_index INTEGER)",
+    "answer": "STRUCT(chosen_index INTEGER, citations VARCHAR[], witness JSON)",
+    "evaluation": (
+        "STRUCT(correct BOOLEAN, citations_evidence STRUCT(coverage DOUBLE, witness_pass BOOLEAN, "
+        "credited BOOLEAN, reasons VARCHAR[]))"
+    ),
+    "student_usage": "STRUCT(prompt_tokens INTEGER, completion_tokens INTEGER, total_tokens INTEGER)",
+    "tutor_usage": "STRUCT(prompt_tokens INTEGER, completion_tokens INTEGER, total_tokens INTEGER)",
+    "fact_cards_after": "JSON", "messages": "JSON",
+}  # fmt: skip
+
+
+def columns_sql(columns: dict[str, str] = COLUMNS) -> str:
+    return "{" + ", ".join(f"'{k}': '{v}'" for k, v in columns.items()) + "}"
 
 
 def main(argv: list[str]) -> int:
-    batch = 0
+    batch, columns = 0, COLUMNS
+    if "--narrow" in argv:
+        argv, columns = [a for a in argv if a != "--narrow"], NARROW
     if len(argv) == 4 and argv[2] == "--batch-files":
         batch, argv = int(argv[3]), argv[:2]
     if len(argv) != 2:
@@ -86,7 +107,7 @@ def main(argv: list[str]) -> int:
     con = duckdb.connect(argv[1])
     reader = (
         f"read_json(?, format='newline_delimited', filename=true, ignore_errors=true, "
-        f"columns={columns_sql()})"
+        f"columns={columns_sql(columns)})"
     )
     step = batch or max(1, len(files))
     batches = [files[i : i + step] for i in range(0, len(files), step)]
