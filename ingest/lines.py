@@ -189,19 +189,33 @@ def _parse_with_duckdb(line: bytes) -> dict[str, object] | None:
     return obj
 
 
+# How a record of ours starts (LOGFORMAT A.4/A.7 key order, and the runner's): where a torn
+# line has the next record glued on, the glued record begins at one of these.
+_RECORD_STARTS = (b'{"run_header"', b'{"run_id"', b'{"schema_version"', b'{"run_end"', b'{"step"')
+
+
 def _glued(line: bytes) -> tuple[int, dict[str, object]] | None:
-    """A torn line with the next record glued on: return (cut, record) for the valid suffix."""
+    """A torn line with the next record glued on: return (cut, record) for the valid suffix.
+
+    Record starts are tried first (a torn step holds many nested objects before the cut), then
+    the first few `{"` positions for records of other shapes."""
     if len(line) > GLUE_MAX_LINE:
         return None
-    pos = 0
-    for _ in range(GLUE_TRIES):
-        pos = line.find(b'{"', pos + 1)
-        if pos < 0:
-            return None
+    starts = sorted({pos for token in _RECORD_STARTS for pos in _positions(line, token)})
+    generic = [pos for pos in _positions(line, b'{"')][:GLUE_TRIES]
+    for pos in starts + [p for p in generic if p not in starts]:
         obj, _err = _parse(line[pos:])
         if obj is not None:
             return pos, obj
     return None
+
+
+def _positions(line: bytes, token: bytes) -> list[int]:
+    found, pos = [], line.find(token, 1)
+    while pos > 0:
+        found.append(pos)
+        pos = line.find(token, pos + 1)
+    return found
 
 
 def _take(sink: Sink, read: FileRead, file_id: int, line_no: int, offset: int, line: bytes) -> None:

@@ -214,3 +214,25 @@ def test_prices_from_toml_reach_the_prices_table(fixture_runs: Path, db_path: Pa
     summary = ingest_runs(str(fixture_runs), str(db_path), config=load_config(str(toml)))
     assert summary.lines_good == 0
     assert rows(db_path, "SELECT * FROM prices") == [("gpt-4.1", 2.0, 8.0)]
+
+
+def test_glued_header_after_a_torn_step_with_many_nested_objects(fixture_runs: Path, db_path: Path) -> None:
+    import json as _json
+
+    step = {
+        "run_id": "deep",
+        "step": 0,
+        "fact_cards_after": {"cards": [{"id": f"f{i}", "where": {"x": i}} for i in range(20)]},
+    }
+    torn = _json.dumps(step)[:-30]  # cut inside the last card: dozens of {" before the cut
+    header = _json.dumps({"run_header": True, "run_id": "after", "config": {}})
+    (fixture_runs / "exp" / "glued_deep.jsonl").write_text(
+        torn + header + "\n" + _json.dumps({"run_id": "after", "step": 0}) + "\n"
+    )
+    ingest_runs(str(fixture_runs), str(db_path))
+    got = rows(
+        db_path,
+        """SELECT r.line_no, r.kind, r.run_key FROM records r JOIN files f USING (file_id)
+                           WHERE f.relpath = 'exp/glued_deep.jsonl' ORDER BY r.line_no""",
+    )
+    assert got == [(1, "header", "after"), (2, "step", "after")]
