@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import contextlib
-import sys
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -35,7 +34,7 @@ from ingest.manifest import (
     write_outcomes,
 )
 from ingest.records import DIAL_NAMES
-from warehouse import __version__
+from ingest.summary import IngestSummary, Phases, Reporter, log_ingest, summarise
 from warehouse.config import Config, load_config
 from warehouse.db import check_free_space, open_reader, open_writer, paths_for
 from warehouse.errors import UsageError
@@ -44,71 +43,6 @@ from warehouse.migrate import applied, code_version
 
 if TYPE_CHECKING:
     import duckdb
-
-
-@dataclass
-class IngestSummary:
-    runs_dir: str
-    db: str
-    load_id: int | None = None
-    files_new: int = 0
-    files_grown: int = 0
-    files_rewritten: int = 0
-    files_unchanged: int = 0
-    files_missing: int = 0
-    files_relinked: int = 0
-    files_fast_path: int = 0
-    files_skipped: int = 0
-    lines_good: int = 0
-    lines_quarantined: int = 0
-    lines_blank: int = 0
-    bytes_read: int = 0
-    seconds: float = 0.0
-    phases: dict[str, float] = field(default_factory=dict)  # seconds per phase, for benchmarks
-    skipped_examples: list[str] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, object]:
-        return asdict(self)
-
-    def line(self) -> str:
-        return (
-            f"files: {self.files_new} new, {self.files_grown} grown, {self.files_rewritten} "
-            f"rewritten, {self.files_unchanged} unchanged, {self.files_missing} missing; "
-            f"lines: {self.lines_good} loaded, {self.lines_quarantined} quarantined, "
-            f"{self.lines_blank} blank; {self.bytes_read / 2**20:.1f} MB in {self.seconds:.2f} s"
-        )
-
-
-class Phases:
-    """Accumulates wall seconds per named phase into the summary."""
-
-    def __init__(self, summary: IngestSummary) -> None:
-        self.summary, self.mark = summary, time.perf_counter()
-
-    def __call__(self, name: str) -> None:
-        now = time.perf_counter()
-        self.summary.phases[name] = round(self.summary.phases.get(name, 0.0) + now - self.mark, 3)
-        self.mark = now
-
-
-class Reporter:
-    """Progress on stderr for long ingests (silent when disabled or quick)."""
-
-    def __init__(self, enabled: bool, total_bytes: int) -> None:
-        self.enabled, self.total, self.done = enabled, max(total_bytes, 1), 0
-        self.start = self.last = time.monotonic()
-
-    def advance(self, nbytes: int) -> None:
-        self.done += nbytes
-        now = time.monotonic()
-        if self.enabled and now - self.last >= 2.0:
-            self.last = now
-            rate = self.done / 2**20 / max(now - self.start, 1e-9)
-            print(
-                f"ingest: {100 * self.done / self.total:5.1f}%  {self.done / 2**20:.0f} MB  {rate:.0f} MB/s",
-                file=sys.stderr,
-                flush=True,
-            )
 
 
 def ingest_runs(
@@ -373,9 +307,9 @@ def _transaction(
         mark_missing(con, [k.file_id for k in missing])
         refresh_attributes(con, config.path_rules)
         refresh_prices(con, config.prices)
-        _summarise(summary, outcomes, load_id, len(fast_ids))
+        summarise(summary, outcomes, load_id, len(fast_ids))
         phase("manifest")
-        _log(con, summary, started_at, load_id)
+        log_ingest(con, summary, started_at, load_id)
         fault_point("ingest:before_commit")
         if before_commit is not None:
             before_commit()
@@ -419,37 +353,3 @@ def _record_drift(con: duckdb.DuckDBPyConnection, sink: Sink, load_id: int) -> N
                 "INSERT INTO schema_drift VALUES (?, ?, ?, ?, ?, ?)",
                 [key, kind, file_id, line_no, load_id, count],
             )
-
-
-def _summarise(summary: IngestSummary, outcomes: list[FileOutcome], load_id: int, fast: int) -> None:
-    summary.load_id, summary.files_fast_path = load_id, fast
-    for o in outcomes:
-        summary.lines_good += o.good
-        summary.lines_quarantined += o.bad
-        summary.lines_blank += o.blank
-        summary.bytes_read += o.end - o.plan.start
-
-
-def _log(con: duckdb.DuckDBPyConnection, s: IngestSummary, started_at: datetime, load_id: int) -> None:
-    finished = datetime.now(UTC).replace(tzinfo=None)
-    con.execute(
-        "INSERT INTO ingest_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            load_id,
-            started_at,
-            finished,
-            (finished - started_at).total_seconds(),
-            s.runs_dir,
-            s.files_new,
-            s.files_grown,
-            s.files_rewritten,
-            s.files_unchanged,
-            s.files_missing,
-            s.files_fast_path,
-            s.lines_good,
-            s.lines_quarantined,
-            s.lines_blank,
-            s.bytes_read,
-            __version__,
-        ],
-    )
