@@ -16,8 +16,10 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# PYTHONHASHSEED pinned: the lexical baseline still breaks some ties by set order (open issue),
+# and the README shows the demo's exact output.
 demo: $(STAMP)
-	$(BIN)/warehouse demo
+	PYTHONHASHSEED=0 $(BIN)/warehouse demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
