@@ -1,9 +1,8 @@
 """Read log bytes as lines: every line ends up good, quarantined or counted blank.
 
-`prescan` checks a whole file cheaply (no JSON parsing) to decide whether DuckDB's own reader can
-take it; `read_file` is the exact path: it validates each line with orjson, splits a torn line that
-has the next record glued onto it, and holds back a trailing line without newline (a run still
-writing) so it is read once complete.
+This is the exact path: it validates each line with orjson, splits a torn line that has the next
+record glued onto it, and holds back a trailing line without newline (a run still writing) so it
+is read once complete. (Big clean files take DuckDB's reader instead: ingest/fast.py.)
 """
 
 from __future__ import annotations
@@ -23,9 +22,7 @@ CHUNK = 16 * 2**20
 GZIP_ERRORS = (EOFError, gzip.BadGzipFile, zlib.error, OSError)
 GLUE_TRIES = 8
 GLUE_MAX_LINE = 2**20
-# DuckDB's reader rejects what orjson rejects (control characters, invalid UTF-8, lone
-# surrogates), except NaN/Infinity literals, which it accepts: those files take the exact path.
-# (Blank lines, which it skips, are caught by the per-file row count in validate_fast.)
+# Literals DuckDB's JSON parser accepts and orjson (and so the exact path) refuses.
 _ACCEPTED_BY_DUCKDB_ONLY = (b"NaN", b"Infinity")
 # Valid JSON that orjson cannot represent (nesting deeper than 1024, a number beyond a double):
 # DuckDB's reader (the fast path, and `rec` on both paths) takes it, so the exact path asks DuckDB.
@@ -37,31 +34,6 @@ _duckdb: list[object] = []
 def legacy_key(first_line: bytes) -> str:
     """Stable synthetic run key for steps that precede any header (old header-less logs)."""
     return "legacy-" + hashlib.sha256(first_line.rstrip(b"\r\n")).hexdigest()[:20]
-
-
-@dataclass
-class Prescan:
-    eligible: bool
-    lines: int
-    first_line: bytes
-
-
-def prescan(path: str, size: int) -> Prescan:
-    """Whole-file check for the fast path: complete (ends with a newline), no BOM, no NaN or
-    Infinity literal. No parsing; memchr-speed scans only."""
-    lines, carry, first, last = 0, b"", b"", b""
-    with open(path, "rb") as fh:
-        while chunk := fh.read(CHUNK):
-            if not first:
-                first = chunk[: chunk.find(b"\n") + 1 or len(chunk)]
-                if chunk.startswith(b"\xef\xbb\xbf"):
-                    return Prescan(False, 0, first)
-            window = carry + chunk
-            if any(token in window for token in _ACCEPTED_BY_DUCKDB_ONLY):
-                return Prescan(False, 0, first)
-            lines += chunk.count(b"\n")
-            carry, last = chunk[-8:], chunk[-1:]
-    return Prescan(last == b"\n" and lines > 0, lines, first)
 
 
 @dataclass

@@ -38,6 +38,12 @@ def read_manifest(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, Known], dic
     return by_path, archived
 
 
+def read_stats(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int, int, int, str]]:
+    """(path, size, mtime_ns, inode, status) of every file not archived: what a no-op test needs."""
+    rows = con.execute("SELECT path, size, mtime_ns, inode, status FROM files WHERE status <> 'archived'")
+    return rows.fetchall()
+
+
 def new_file_id() -> int:
     return secrets.randbits(62)
 

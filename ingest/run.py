@@ -10,25 +10,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ingest.discover import Known, Planned, discover, plan
-from ingest.lines import Sink, first_line, legacy_key, prescan
-from ingest.load import (
-    FAST_BATCH_BYTES,
-    FAST_BATCH_FILES,
-    FastPathMismatch,
-    FileOutcome,
-    Header,
-    fast_min_bytes,
-    flush,
-    load_exact,
-    load_fast_batch,
-    now_load_id,
-    validate_fast,
-)
+from ingest.discover import Found, Known, Planned, all_unchanged, discover, plan
+from ingest.fast import load_fast
+from ingest.lines import Sink, first_line, legacy_key
+from ingest.load import FastPathMismatch, FileOutcome, flush, load_exact, now_load_id
 from ingest.manifest import (
     mark_missing,
     new_file_id,
     read_manifest,
+    read_stats,
     refresh_attributes,
     refresh_prices,
     write_outcomes,
@@ -63,22 +53,27 @@ def ingest_runs(
     started = time.perf_counter()
     summary = IngestSummary(runs_dir=str(root.resolve()), db=str(db))
     phase = Phases(summary)
-    if _nothing_to_do(db, root, config, summary):
-        phase("noop_check")
+    scan = _nothing_to_do(db, root, config, summary)
+    phase("noop_check")
+    if scan is True:
         summary.seconds = round(time.perf_counter() - started, 3)
         return summary
     with open_writer(db, "warehouse ingest") as con:
         phase("open")
-        _ingest(con, root, config, summary, progress, fast, phase)
+        _ingest(con, root, config, summary, progress, fast, phase, scan or None)
         phase("ingest")
     phase("checkpoint_publish")
     summary.seconds = round(time.perf_counter() - started, 3)
     return summary
 
 
-def _nothing_to_do(db: str, root: Path, config: Config, summary: IngestSummary) -> bool:
+Scan = tuple[list[Found], list[str]]
+
+
+def _nothing_to_do(db: str, root: Path, config: Config, summary: IngestSummary) -> Scan | bool:
     """Answer a no-op ingest from the published snapshot, read-only, when the writer has no live
-    file (it was renamed into the snapshot): no copy, no lock. Any doubt means "there is work"."""
+    file (it was renamed into the snapshot): no copy, no lock. Any doubt means "there is work".
+    Returns True for a no-op, else the directory scan when it made one (the writer reuses it)."""
     paths = paths_for(db)
     if str(db).startswith("ducklake:") or paths.live.exists() or not paths.published.exists():
         return False
@@ -88,20 +83,20 @@ def _nothing_to_do(db: str, root: Path, config: Config, summary: IngestSummary) 
     try:
         if max(applied(con), default=0) != code_version():
             return False
-        plans, missing = _plan(con, root, summary)
-        work = [p for p in plans if p.action != "unchanged"]
-        if work or missing or _rules_stale(con, config):
-            return False
+        found, skipped = discover(root)
+        if not all_unchanged(found, read_stats(con)) or _rules_stale(con, config):
+            return found, skipped
     finally:
         con.close()
-    count_actions(plans, summary)
+    summary.files_skipped, summary.skipped_examples = len(skipped), skipped[:5]
+    summary.files_unchanged = len(found)
     return True
 
 
 def _plan(
-    con: duckdb.DuckDBPyConnection, root: Path, summary: IngestSummary
+    con: duckdb.DuckDBPyConnection, root: Path, summary: IngestSummary, scan: Scan | None = None
 ) -> tuple[list[Planned], list[Known]]:
-    found, skipped = discover(root)
+    found, skipped = scan or discover(root)
     summary.files_skipped, summary.skipped_examples = len(skipped), skipped[:5]
     known, archived = read_manifest(con)
     return plan(found, known, archived)
@@ -115,8 +110,9 @@ def _ingest(
     progress: bool,
     fast: bool,
     phase: Phases,
+    scan: Scan | None = None,
 ) -> None:
-    plans, missing = _plan(con, root, summary)
+    plans, missing = _plan(con, root, summary, scan)
     summary.files_missing = len(missing)
     work = [p for p in plans if p.action in LOAD_ACTIONS]
     if not work and not missing and not _rules_stale(con, config):
@@ -150,14 +146,12 @@ def load_plans(
     count_actions(plans, summary)
     outcomes = [_outcome(p) for p in plans if p.action in LOAD_ACTIONS]
     phase("plan")
-    fast_groups = _fast_groups(con, outcomes) if fast else []
-    phase("fast_validate")
     load = _Load(root, config, summary, missing or [], progress, phase, before_commit)
     try:
-        load.transaction(con, outcomes, fast_groups)
+        load.transaction(con, outcomes, fast)
     except FastPathMismatch:
         _reset(outcomes, summary)
-        load.transaction(con, outcomes, [])
+        load.transaction(con, outcomes, False)
 
 
 def _rules_stale(con: duckdb.DuckDBPyConnection, config: Config) -> bool:
@@ -196,44 +190,6 @@ def _outcome(p: Planned) -> FileOutcome:
     return o
 
 
-FastGroup = tuple[list[FileOutcome], dict[str, list[Header]]]
-
-
-def _fast_groups(con: duckdb.DuckDBPyConnection, outcomes: list[FileOutcome]) -> list[FastGroup]:
-    """Batches of big, complete, clean new/rewritten files that DuckDB's reader can load, with
-    the run headers of each file."""
-    candidates, threshold = [], fast_min_bytes()
-    for o in outcomes:
-        f = o.plan.found
-        if o.plan.start or f.kind == "gz" or f.size < threshold:
-            continue
-        scan = prescan(f.path, f.size)
-        if scan.eligible:
-            o.lines, o.end = scan.lines, f.size
-            candidates.append(o)
-    groups: list[list[FileOutcome]] = []
-    current: list[FileOutcome] = []
-    size = 0
-    for o in candidates:
-        if current and (size + o.plan.found.size > FAST_BATCH_BYTES or len(current) >= FAST_BATCH_FILES):
-            groups.append(current)
-            current, size = [], 0
-        current.append(o)
-        size += o.plan.found.size
-    if current:
-        groups.append(current)
-    validated: list[FastGroup] = []
-    for group in groups:
-        ok = validate_fast(con, {o.plan.found.path: o.lines for o in group})
-        chosen = [o for o in group if o.plan.found.path in ok]
-        for o in group:
-            if o.plan.found.path not in ok:
-                o.lines, o.end = o.plan.start_line, o.plan.start
-        if chosen:
-            validated.append((chosen, ok))
-    return validated
-
-
 def _reset(outcomes: list[FileOutcome], summary: IngestSummary) -> None:
     for o in outcomes:
         o.end, o.lines, o.pending, o.good, o.bad, o.blank = o.plan.start, o.plan.start_line, 0, 0, 0, 0
@@ -251,16 +207,14 @@ class _Load:
     phase: Phases
     before_commit: Callable[[], None] | None
 
-    def transaction(
-        self, con: duckdb.DuckDBPyConnection, outcomes: list[FileOutcome], fast_groups: list[FastGroup]
-    ) -> None:
+    def transaction(self, con: duckdb.DuckDBPyConnection, outcomes: list[FileOutcome], fast: bool) -> None:
         _transaction(
             con,
             self.root,
             self.config,
             self.summary,
             outcomes,
-            fast_groups,
+            fast,
             self.missing,
             self.progress,
             self.phase,
@@ -274,7 +228,7 @@ def _transaction(
     config: Config,
     summary: IngestSummary,
     outcomes: list[FileOutcome],
-    fast_groups: list[FastGroup],
+    fast: bool,
     missing: list[Known],
     progress: bool,
     phase: Phases,
@@ -283,14 +237,11 @@ def _transaction(
     started_at = datetime.now(UTC).replace(tzinfo=None)
     load_id = now_load_id()
     reporter = Reporter(progress, sum(o.plan.found.size - o.plan.start for o in outcomes))
-    fast_ids = {o.file_id for group, _headers in fast_groups for o in group}
     con.execute("BEGIN")
     try:
         _delete_rewritten(con, outcomes)
         phase("delete_rewritten")
-        for group, headers in fast_groups:
-            load_fast_batch(con, group, headers, load_id)
-            reporter.advance(sum(o.plan.found.size for o in group))
+        fast_ids = load_fast(con, outcomes, load_id, reporter.advance) if fast else set()
         phase("fast_load")
         sink, moved = Sink(), dict[int, int]()
         for o in outcomes:

@@ -86,6 +86,49 @@ def test_files_duckdb_would_read_differently_take_the_exact_path(
     assert rows(tmp_path / "r.duckdb", "SELECT key FROM schema_drift") == [("novel",)]
 
 
+# One file per way DuckDB's reader could see a file differently from the exact path: each must
+# leave the fast path to the exact one, and the database must equal an exact-only ingest.
+_DEFECTS = {
+    "trailing comma": lambda text: text.replace('"total_tokens": 99}', '"total_tokens": 99,}', 1),
+    "NaN literal": lambda text: text.replace('"ts": 2.5', '"ts": NaN', 1),
+    "Infinity literal": lambda text: text.replace('"ts": 2.5', '"ts": -Infinity', 1),
+    "BOM": lambda text: "\ufeff" + text,
+    "CRLF line ends": lambda text: text.replace("\n", "\r\n"),
+    "blank line": lambda text: text.replace("\n", "\n\n", 1),
+    "trailing spaces": lambda text: text.replace("\n", "   \n", 1),
+    "array line": lambda text: text.replace("\n", "\n[1, 2]\n", 1),
+    "malformed line": lambda text: text.replace("\n", '\n{"step": \n', 1),
+    "control character": lambda text: text.replace("pad", "p\tad", 1),
+    "unknown key": lambda text: text.replace('"ts": 2.5', '"ts": 2.5, "novel": 1', 1),
+    "duplicate key": lambda text: text.replace('"ts": 2.5', '"ts": 2.5, "ts": 3', 1),
+    "torn tail": lambda text: text + '{"run_id": "big-1", "st',
+}
+
+
+@pytest.mark.parametrize("defect", sorted(_DEFECTS))
+def test_each_reader_difference_sends_only_that_file_to_the_exact_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, defect: str
+) -> None:
+    runs = tmp_path / "runs"
+    _big_corpus(runs)
+    target = runs / "exp" / "deepinfra_m1_sc3_b8.jsonl"
+    text = target.read_text(encoding="utf-8")
+    changed = _DEFECTS[defect](text)
+    assert changed != text
+    target.write_bytes(changed.encode("utf-8"))
+    monkeypatch.setenv("WAREHOUSE_FAST_MIN_BYTES", "1")
+    fast_db, exact_db = tmp_path / "fast" / "r.duckdb", tmp_path / "exact" / "r.duckdb"
+    fast = ingest_runs(str(runs), str(fast_db))
+    exact = ingest_runs(str(runs), str(exact_db), fast=False)
+    assert fast.files_fast_path == 2, defect
+    assert content_hash(fast_db) == content_hash(exact_db), defect
+    assert (fast.lines_good, fast.lines_quarantined, fast.lines_blank) == (
+        exact.lines_good,
+        exact.lines_quarantined,
+        exact.lines_blank,
+    )
+
+
 def test_run_keys_match_on_both_paths_with_appended_runs_and_legacy_prefix(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -1,0 +1,249 @@
+"""The fast path: DuckDB's own JSON reader for big, complete, clean files.
+
+One parallel read per batch of files (`read_json_objects`, rows come back in file order) gives
+each line's text, its keys and whether it is a run header; a group-by over that proves, per file,
+that DuckDB saw exactly the lines the exact path would (the line texts plus one newline each add
+up to the file size: no blank lines, no BOM, no \\r, nothing skipped), that every key is known and
+unique, and that nothing is written DuckDB accepts but orjson rejects (NaN, Infinity, trailing
+commas). Files that pass are inserted from the fetched rows — json_transform, as on the exact path,
+so both paths give identical rows; the others go to the exact path in the same transaction.
+
+The read runs on a side cursor: a reader error must not abort the ingest transaction. It is then
+split in halves to find the files at fault, so one bad file does not send a batch to the slow
+path. Nothing here needs a window or WITH ORDINALITY: both make DuckDB's scan single-threaded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import orjson
+
+from ingest.load import MAX_OBJECT, FastPathMismatch, FileOutcome, Header, insert_staged, run_intervals
+from ingest.records import KNOWN_KEYS, REC_STRUCTURE
+
+if TYPE_CHECKING:
+    import duckdb
+    import pyarrow as pa
+
+FAST_BATCH_BYTES = 128 * 2**20
+FAST_BATCH_FILES = 400
+ROWS_PER_ARROW_BATCH = 2048  # many small batches: DuckDB scans an Arrow table one batch per task
+# What DuckDB's reader takes and orjson (the exact path) refuses: NaN and Infinity literals and
+# trailing commas. Plain substring tests (a regex over every line costs as much as the load); the
+# regex runs only on lines with whitespace before a closing bracket. A false hit (the word inside
+# a string) only sends the file to the exact path.
+_LENIENT = r"""
+    contains(json, 'NaN') OR contains(json, 'Infinity') OR contains(json, ',}') OR contains(json, ',]')
+    OR ((contains(json, ' }') OR contains(json, ' ]') OR contains(json, chr(9)) OR contains(json, chr(13)))
+        AND regexp_matches(json, ',\s*[\]}]'))
+"""
+
+# Keys are checked per distinct key list (a line's list is hashed; records come in few shapes),
+# not per line: list checks on every line cost a third of the read.
+_READ_SQL = f"""
+SELECT filename, json, hash(k) AS keys_hash, {_LENIENT} AS lenient,
+       CASE WHEN list_contains(k, 'run_header') THEN json ->> '$.run_header' = 'true'
+            ELSE false END AS is_header,
+       CASE WHEN list_contains(k, 'run_header') THEN (json -> '$.run_id')::VARCHAR END AS run_id
+FROM (SELECT filename, json::VARCHAR AS json, json_keys(json) AS k
+      FROM read_json_objects($paths, format = 'newline_delimited', filename = true,
+                             maximum_object_size = $max))
+"""
+
+_CHECK_SQL = """
+WITH shapes AS (SELECT keys_hash, json_keys(any_value(json)) AS k FROM fast_rows GROUP BY keys_hash),
+     bad_shapes AS (SELECT keys_hash FROM shapes
+                    WHERE NOT (len(k) > 0 AND len(k) = len(list_distinct(k)) AND list_has_all($known, k)))
+SELECT filename, count(*), min(idx), max(idx), sum(strlen(json) + 1),
+       bool_and(NOT lenient AND keys_hash NOT IN (SELECT keys_hash FROM bad_shapes)),
+       list(struct_pack(o := idx, id := run_id) ORDER BY idx) FILTER (WHERE is_header)
+FROM fast_rows GROUP BY filename
+"""
+
+
+def fast_min_bytes() -> int:
+    """Files smaller than this take the exact path (DuckDB's per-file overhead dominates)."""
+    return int(os.environ.get("WAREHOUSE_FAST_MIN_BYTES", 256 * 1024))
+
+
+_Part = tuple[list[FileOutcome], "pa.Table"]
+
+
+@dataclass
+class _Accepted:
+    outcome: FileOutcome
+    first_idx: int  # row index of the file's first line in the fetched table
+    lines: int
+    headers: list[Header]
+
+
+def load_fast(
+    con: duckdb.DuckDBPyConnection,
+    outcomes: list[FileOutcome],
+    load_id: int,
+    advance: Callable[[int], None],
+) -> set[int]:
+    """Load what the fast path can take, inside the caller's transaction; returns their file ids.
+    The files it leaves keep their planned start, for the exact path."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    loaded: set[int] = set()
+    batches = _batches(_candidates(outcomes))
+    side = con.cursor()
+    # The next batch is read (on the side cursor, in a thread) while this one is inserted: each
+    # statement alone leaves a core idle part of the time. At most two batches are in memory.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        try:
+            ahead = pool.submit(_read, side, batches[0]) if batches else None
+            for i, batch in enumerate(batches):
+                assert ahead is not None
+                parts = ahead.result()
+                ahead = pool.submit(_read, side, batches[i + 1]) if i + 1 < len(batches) else None
+                for part, table in parts:
+                    accepted = _accept(con, part, table)
+                    if accepted:
+                        _insert(con, accepted, table, load_id)
+                        loaded.update(a.outcome.file_id for a in accepted)
+                del parts
+                advance(sum(o.plan.found.size for o in batch))
+        finally:
+            if ahead is not None:
+                ahead.cancel()
+                with contextlib.suppress(Exception):
+                    ahead.result()
+            side.close()
+    return loaded
+
+
+def _candidates(outcomes: list[FileOutcome]) -> list[FileOutcome]:
+    """Whole new or rewritten plain files, big enough, ending with a newline (complete)."""
+    threshold = fast_min_bytes()
+    chosen = []
+    for o in outcomes:
+        f = o.plan.found
+        if o.plan.start or o.plan.action == "relinked" or f.kind == "gz" or f.size < threshold:
+            continue
+        with open(f.path, "rb") as fh:
+            fh.seek(f.size - 1)
+            if fh.read(1) == b"\n":
+                chosen.append(o)
+    return chosen
+
+
+def _batches(candidates: list[FileOutcome]) -> list[list[FileOutcome]]:
+    batches: list[list[FileOutcome]] = []
+    current: list[FileOutcome] = []
+    size = 0
+    for o in candidates:
+        if current and (size + o.plan.found.size > FAST_BATCH_BYTES or len(current) >= FAST_BATCH_FILES):
+            batches.append(current)
+            current, size = [], 0
+        current.append(o)
+        size += o.plan.found.size
+    if current:
+        batches.append(current)
+    return batches
+
+
+def _read(side: duckdb.DuckDBPyConnection, batch: list[FileOutcome]) -> list[_Part]:
+    """The batch's lines as an Arrow table (in file order, with a row index `idx`); on a reader
+    error, the halves that read cleanly."""
+    import duckdb
+    import pyarrow as pa
+
+    try:
+        table = side.execute(
+            _READ_SQL,
+            {"paths": [o.plan.found.path for o in batch], "max": MAX_OBJECT},
+        ).to_arrow_table(batch_size=ROWS_PER_ARROW_BATCH)
+    except duckdb.Error:  # malformed line, bad UTF-8, control character: find the files at fault
+        if len(batch) == 1:
+            return []
+        half = len(batch) // 2
+        return _read(side, batch[:half]) + _read(side, batch[half:])
+    return [(batch, table.append_column("idx", pa.array(range(table.num_rows), pa.int64())))]
+
+
+def _accept(con: duckdb.DuckDBPyConnection, batch: list[FileOutcome], table: pa.Table) -> list[_Accepted]:
+    """The files whose rows DuckDB read exactly as the exact path would, with their run headers.
+    Each file's rows must be one block, in the order the files were given."""
+    fast_rows = table  # noqa: F841 - a replacement scan, see load.insert_staged
+    seen = {row[0]: row[1:] for row in con.execute(_CHECK_SQL, {"known": list(KNOWN_KEYS)}).fetchall()}
+    accepted, expected_first = [], 0
+    for o in batch:
+        if o.plan.found.path not in seen:
+            continue  # no rows (DuckDB skipped every line): the exact path decides
+        n, first, last, size, clean, headers = seen[o.plan.found.path]
+        block_ok = first == expected_first and last == first + n - 1
+        expected_first += n
+        if block_ok and clean and size == o.plan.found.size:
+            accepted.append(_Accepted(o, first, n, _header_lines(headers, first)))
+    return accepted
+
+
+def _header_lines(headers: list[dict[str, object]] | None, first: int) -> list[Header]:
+    """(line number, run_id as logged) of a file's run headers."""
+    out: list[Header] = []
+    for h in headers or []:
+        raw = h["id"]
+        out.append((int(str(h["o"])) - first + 1, orjson.loads(str(raw)) if raw is not None else None))
+    return out
+
+
+def _insert(con: duckdb.DuckDBPyConnection, accepted: list[_Accepted], table: pa.Table, load_id: int) -> None:
+    """Insert the accepted files' rows: file id, line number and run key are laid out here, block by
+    block (joins on the path and on run intervals would cost more than the load itself)."""
+    staged = f"""
+        SELECT file_id, line_no, json_transform(json, '{REC_STRUCTURE}') AS rec, NULL::JSON AS extra, run_key
+        FROM batch_rows
+    """
+    insert_staged(con, staged, {"load_id": load_id}, _layout(accepted, table))
+    counts = dict(
+        con.execute(
+            "SELECT file_id, count(*) FROM records"
+            " WHERE load_id = $load_id AND list_contains($ids, file_id) GROUP BY file_id",
+            {"load_id": load_id, "ids": [a.outcome.file_id for a in accepted]},
+        ).fetchall()
+    )
+    for a in accepted:
+        if counts.get(a.outcome.file_id, 0) != a.outcome.lines:
+            raise FastPathMismatch(a.outcome.plan.found.path)
+        a.outcome.good = a.outcome.lines
+
+
+def _layout(accepted: list[_Accepted], table: pa.Table) -> pa.Table:
+    """(json, file_id, line_no, run_key) for the accepted blocks of the fetched table."""
+    import pyarrow as pa
+
+    file_ids: list[int] = []
+    line_nos: list[int] = []
+    key_index: list[int] = []
+    keys: list[str] = []
+    for a in accepted:
+        o = a.outcome
+        o.lines, o.end = a.lines, o.plan.found.size
+        file_ids += [o.file_id] * a.lines
+        line_nos += range(1, a.lines + 1)
+        for _file_id, first, last, key in run_intervals(o, a.headers):
+            key_index += [len(keys)] * (last - first + 1)
+            keys.append(key)
+    if len(file_ids) == table.num_rows:  # every file accepted: the fetched batches as they are
+        json = table["json"]
+    else:  # one copy, in evenly sized batches (slices at file bounds would make many tiny ones)
+        blocks = [table.slice(a.first_idx, a.lines) for a in accepted]
+        json = pa.concat_tables(blocks)["json"].combine_chunks()
+    return pa.Table.from_batches(
+        pa.table(
+            {
+                "json": json,
+                "file_id": pa.array(file_ids, pa.int64()),
+                "line_no": pa.array(line_nos, pa.int64()),
+                "run_key": pa.array(keys, pa.string()).take(pa.array(key_index, pa.int32())),
+            }
+        ).to_batches(max_chunksize=ROWS_PER_ARROW_BATCH)
+    )
