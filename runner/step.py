@@ -84,7 +84,9 @@ def _sentence_scores(item: Item, query: set[str]) -> list[float]:
     n = len(item.sentences)
     df = Counter(w for s in item.sentences for w in token_set(s) - STOPWORDS)
     idf = {w: math.log(1 + n / c) for w, c in df.items()}
-    return [sum(idf.get(w, 0.0) for w in (token_set(s) - STOPWORDS) & query) for s in item.sentences]
+    # fsum: exactly rounded whatever the set's iteration order (a plain sum differs in the last
+    # bits between runs with different hash seeds, and equal scores then tie-break differently)
+    return [math.fsum(idf.get(w, 0.0) for w in (token_set(s) - STOPWORDS) & query) for s in item.sentences]
 
 
 def run_tools(item: Item, dials: Dials) -> list[dict[str, Any]]:
