@@ -15,11 +15,10 @@ path. Nothing here needs a window or WITH ORDINALITY: both make DuckDB's scan si
 
 from __future__ import annotations
 
-import contextlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -95,10 +94,11 @@ def load_fast(
     loaded: set[int] = set()
     batches = _batches(_candidates(outcomes))
     side = con.cursor()
-    # The next batch is read (on the side cursor, in a thread) while this one is inserted: each
-    # statement alone leaves a core idle part of the time. At most two batches are in memory.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        try:
+    try:
+        # The next batch is read (on the side cursor, in a thread) while this one is inserted: each
+        # statement alone leaves a core idle part of the time. At most two batches are in memory.
+        # Leaving the pool waits for a read still running, so the cursor closes after it.
+        with ThreadPoolExecutor(max_workers=1) as pool:
             ahead = pool.submit(_read, side, batches[0]) if batches else None
             for i, batch in enumerate(batches):
                 assert ahead is not None
@@ -111,12 +111,8 @@ def load_fast(
                         loaded.update(a.outcome.file_id for a in accepted)
                 del parts
                 advance(sum(o.plan.found.size for o in batch))
-        finally:
-            if ahead is not None:
-                ahead.cancel()
-                with contextlib.suppress(Exception):
-                    ahead.result()
-            side.close()
+    finally:
+        side.close()
     return loaded
 
 
@@ -186,18 +182,18 @@ def _accept(con: duckdb.DuckDBPyConnection, batch: list[FileOutcome], table: pa.
     return accepted
 
 
-def _header_lines(headers: list[dict[str, object]] | None, first: int) -> list[Header]:
+def _header_lines(headers: list[dict[str, Any]] | None, first: int) -> list[Header]:
     """(line number, run_id as logged) of a file's run headers."""
-    out: list[Header] = []
-    for h in headers or []:
-        raw = h["id"]
-        out.append((int(str(h["o"])) - first + 1, orjson.loads(str(raw)) if raw is not None else None))
-    return out
+    return [
+        (h["o"] - first + 1, orjson.loads(h["id"]) if h["id"] is not None else None) for h in headers or []
+    ]
 
 
 def _insert(con: duckdb.DuckDBPyConnection, accepted: list[_Accepted], table: pa.Table, load_id: int) -> None:
     """Insert the accepted files' rows: file id, line number and run key are laid out here, block by
     block (joins on the path and on run intervals would cost more than the load itself)."""
+    for a in accepted:
+        a.outcome.lines, a.outcome.end = a.lines, a.outcome.plan.found.size
     staged = f"""
         SELECT file_id, line_no, json_transform(json, '{REC_STRUCTURE}') AS rec, NULL::JSON AS extra, run_key
         FROM batch_rows
@@ -217,7 +213,8 @@ def _insert(con: duckdb.DuckDBPyConnection, accepted: list[_Accepted], table: pa
 
 
 def _layout(accepted: list[_Accepted], table: pa.Table) -> pa.Table:
-    """(json, file_id, line_no, run_key) for the accepted blocks of the fetched table."""
+    """(json, file_id, line_no, run_key) for the accepted blocks of the fetched table (run keys
+    from run_intervals, which also sets each outcome's key for lines appended later)."""
     import pyarrow as pa
 
     file_ids: list[int] = []
@@ -226,7 +223,6 @@ def _layout(accepted: list[_Accepted], table: pa.Table) -> pa.Table:
     keys: list[str] = []
     for a in accepted:
         o = a.outcome
-        o.lines, o.end = a.lines, o.plan.found.size
         file_ids += [o.file_id] * a.lines
         line_nos += range(1, a.lines + 1)
         for _file_id, first, last, key in run_intervals(o, a.headers):

@@ -8,7 +8,6 @@ its row counts ever disagree with what it checked, the whole ingest is rolled ba
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -44,7 +43,6 @@ class FileOutcome:
     run_key_at_end: str | None = None
 
 
-Progress = Callable[[str], None]
 Header = tuple[int, object]  # (line number, run_id as logged)
 
 

@@ -118,9 +118,6 @@ DIAL_NAMES: tuple[str, ...] = (
 
 # json_transform structure turning a raw line into `rec` (every value kept as JSON text).
 REC_STRUCTURE = orjson.dumps({k: "JSON" for k in KNOWN_KEYS}).decode()
-# read_json columns= map giving the same columns straight from files.
-READ_JSON_COLUMNS = "{" + ", ".join(f"'{k}': 'JSON'" for k in KNOWN_KEYS) + "}"
-REC_PACK = "struct_pack(" + ", ".join(f'"{k}" := "{k}"' for k in KNOWN_KEYS) + ")"
 
 _EVAL = orjson.dumps(
     {

@@ -53,14 +53,14 @@ def ingest_runs(
     started = time.perf_counter()
     summary = IngestSummary(runs_dir=str(root.resolve()), db=str(db))
     phase = Phases(summary)
-    scan = _nothing_to_do(db, root, config, summary)
+    noop, scan = _precheck(db, root, config, summary)
     phase("noop_check")
-    if scan is True:
+    if noop:
         summary.seconds = round(time.perf_counter() - started, 3)
         return summary
     with open_writer(db, "warehouse ingest") as con:
         phase("open")
-        _ingest(con, root, config, summary, progress, fast, phase, scan or None)
+        _ingest(con, root, config, summary, progress, fast, phase, scan)
         phase("ingest")
     phase("checkpoint_publish")
     summary.seconds = round(time.perf_counter() - started, 3)
@@ -70,27 +70,27 @@ def ingest_runs(
 Scan = tuple[list[Found], list[str]]
 
 
-def _nothing_to_do(db: str, root: Path, config: Config, summary: IngestSummary) -> Scan | bool:
-    """Answer a no-op ingest from the published snapshot, read-only, when the writer has no live
-    file (it was renamed into the snapshot): no copy, no lock. Any doubt means "there is work".
-    Returns True for a no-op, else the directory scan when it made one (the writer reuses it)."""
+def _precheck(db: str, root: Path, config: Config, summary: IngestSummary) -> tuple[bool, Scan | None]:
+    """(no-op?, directory scan) answered from the published snapshot, read-only, when the writer
+    has no live file (it was renamed into the snapshot): no copy, no lock. Any doubt means "there
+    is work"; the scan, when one was made, is reused by the writer."""
     paths = paths_for(db)
     if str(db).startswith("ducklake:") or paths.live.exists() or not paths.published.exists():
-        return False
+        return False, None
     if paths.published.with_name(paths.published.name + ".wal").exists():
-        return False  # a stale WAL would fail this open; the writer sweeps it
+        return False, None  # a stale WAL would fail this open; the writer sweeps it
     con = open_reader(db, check_schema=False)
     try:
         if max(applied(con), default=0) != code_version():
-            return False
+            return False, None
         found, skipped = discover(root)
         if not all_unchanged(found, read_stats(con)) or _rules_stale(con, config):
-            return found, skipped
+            return False, (found, skipped)
     finally:
         con.close()
     summary.files_skipped, summary.skipped_examples = len(skipped), skipped[:5]
     summary.files_unchanged = len(found)
-    return True
+    return True, None
 
 
 def _plan(
