@@ -144,6 +144,15 @@ def test_sweep_dry_run_lists_actions(tmp_path: Path) -> None:
     assert not (tmp_path / "r").exists()
 
 
+def _llm_run(base_url: str, log: Path, *extra: str) -> list[str]:
+    """`warehouse run` arguments for the llm student on the fake server, key from RW_CLI_KEY."""
+    return [
+        *("run", "--student", "llm", "--provider", "local", "--base-url", base_url),
+        *("--api-key-env", "RW_CLI_KEY", "--model", "acme/tiny-9", "--steps", "2", "--log", str(log)),
+        *extra,
+    ]
+
+
 def test_llm_logs_ingest_with_identity_from_the_header_and_no_key_anywhere(
     monkeypatch: pytest.MonkeyPatch, demo_runs: tuple[Path, Any]
 ) -> None:
@@ -155,45 +164,11 @@ def test_llm_logs_ingest_with_identity_from_the_header_and_no_key_anywhere(
     monkeypatch.setenv("RW_CLI_KEY", key)
     runs = demo_runs[0]
     with FakeOpenAI() as fake:
-        invoke(
-            "run",
-            "--student",
-            "llm",
-            "--provider",
-            "local",
-            "--base-url",
-            fake.base_url,
-            "--api-key-env",
-            "RW_CLI_KEY",
-            "--model",
-            "acme/tiny-9",
-            "--tau",
-            "0.3",
-            "--steps",
-            "2",
-            "--log",
-            str(runs / "anywhere" / "x.jsonl"),
-        )
+        invoke(*_llm_run(fake.base_url, runs / "anywhere" / "x.jsonl", "--tau", "0.3"))
     with FakeOpenAI([EchoKey()]) as fake:
         result = CliRunner().invoke(
             cli,
-            [
-                "run",
-                "--student",
-                "llm",
-                "--provider",
-                "local",
-                "--base-url",
-                fake.base_url,
-                "--api-key-env",
-                "RW_CLI_KEY",
-                "--model",
-                "acme/tiny-9",
-                "--steps",
-                "2",
-                "--log",
-                str(runs / "anywhere" / "echo.jsonl"),
-            ],
+            _llm_run(fake.base_url, runs / "anywhere" / "echo.jsonl"),
         )
     assert result.exit_code != 0 and key not in result.output + repr(result.exception)
     ingest_runs(str(runs), str(runs / "runs.duckdb"))
