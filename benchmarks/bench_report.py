@@ -36,10 +36,10 @@ FROM records r JOIN files f ON f.file_id = r.file_id
 WHERE r.kind = 'step' GROUP BY f.model ORDER BY f.model NULLS LAST"""
 RAW_SQL = """
 SELECT f.model, count(*) AS n,
-       avg(((r.rec.evaluation ->> '$.correct')::BOOLEAN)::INT) AS acc,
-       avg(((r.rec.evaluation ->> '$.citations_evidence.credited')::BOOLEAN)::INT) AS credited,
-       avg((r.rec.evaluation ->> '$.citations_evidence.coverage')::DOUBLE) AS coverage,
-       avg((r.rec.duration_ms)::VARCHAR::DOUBLE) AS duration_ms
+       avg(((r.line ->> '$.evaluation.correct')::BOOLEAN)::INT) AS acc,
+       avg(((r.line ->> '$.evaluation.citations_evidence.credited')::BOOLEAN)::INT) AS credited,
+       avg((r.line ->> '$.evaluation.citations_evidence.coverage')::DOUBLE) AS coverage,
+       avg((r.line ->> '$.duration_ms')::DOUBLE) AS duration_ms
 FROM records r JOIN files f ON f.file_id = r.file_id
 WHERE r.kind = 'step' GROUP BY f.model ORDER BY f.model NULLS LAST"""
 
@@ -306,7 +306,7 @@ def _query_md(q: dict[str, Any] | None) -> str:
                 f"{fmt_s(t['warm_median'])} ({fmt_s(t['warm_min'])}-{fmt_s(t['warm_max'])}) | {t['groups']} |"
             ),
             (
-                f"| raw JSON (`records.rec.evaluation ->> ...`) | {fmt_s(r['first'])} | "
+                f"| raw JSON (`records.line ->> '$.evaluation...'`) | {fmt_s(r['first'])} | "
                 f"{fmt_s(r['warm_median'])} ({fmt_s(r['warm_min'])}-{fmt_s(r['warm_max'])}) | {r['groups']} |"
             ),
             "",

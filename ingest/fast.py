@@ -5,8 +5,8 @@ each line's text, its keys and whether it is a run header; a group-by over that 
 that DuckDB saw exactly the lines the exact path would (the line texts plus one newline each add
 up to the file size: no blank lines, no BOM, no \\r, nothing skipped), that every key is known and
 unique, and that nothing is written DuckDB accepts but orjson rejects (NaN, Infinity, trailing
-commas). Files that pass are inserted from the fetched rows — json_transform, as on the exact path,
-so both paths give identical rows; the others go to the exact path in the same transaction.
+commas). Files that pass are inserted from the fetched rows through the projection the exact path
+uses, so both paths give identical rows; the others go to the exact path in the same transaction.
 
 The read runs on a side cursor: a reader error must not abort the ingest transaction. It is then
 split in halves to find the files at fault, so one bad file does not send a batch to the slow
@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from ingest.load import MAX_OBJECT, FastPathMismatch, FileOutcome, Header, insert_staged, run_intervals
-from ingest.records import KNOWN_KEYS, REC_STRUCTURE
+from ingest.records import KNOWN_KEYS
 
 if TYPE_CHECKING:
     import duckdb
@@ -194,10 +194,7 @@ def _insert(con: duckdb.DuckDBPyConnection, accepted: list[_Accepted], table: pa
     block (joins on the path and on run intervals would cost more than the load itself)."""
     for a in accepted:
         a.outcome.lines, a.outcome.end = a.lines, a.outcome.plan.found.size
-    staged = f"""
-        SELECT file_id, line_no, json_transform(json, '{REC_STRUCTURE}') AS rec, NULL::JSON AS extra, run_key
-        FROM batch_rows
-    """
+    staged = "SELECT file_id, line_no, json AS line, run_key FROM batch_rows"
     insert_staged(con, staged, {"load_id": load_id}, _layout(accepted, table))
     counts = dict(
         con.execute(

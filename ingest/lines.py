@@ -44,7 +44,6 @@ class Sink:
     line_nos: list[int] = field(default_factory=list)
     offsets: list[int] = field(default_factory=list)
     raws: list[str] = field(default_factory=list)
-    extras: list[str | None] = field(default_factory=list)
     run_keys: list[str] = field(default_factory=list)
     current: dict[int, str] = field(default_factory=dict)  # file_id -> run key lines attach to
     seeds: dict[int, str] = field(default_factory=dict)  # file_id -> key before any header
@@ -56,18 +55,13 @@ class Sink:
         self.file_ids.append(file_id)
         self.line_nos.append(line_no)
         self.offsets.append(offset)
-        self.raws.append(raw.decode("utf-8"))
+        self.raws.append(raw.removesuffix(b"\r").decode("utf-8"))  # a CRLF ends with its newline
         self.size += len(raw)
         kind = classify(obj)
         if kind == "header":
             self.current[file_id] = header_key(obj.get("run_id"), self.seeds.get(file_id, ""), line_no)
         self.run_keys.append(self.current.get(file_id) or self.seeds.get(file_id, ""))
-        unknown = [k for k in obj if k not in KNOWN]
-        if not unknown:
-            self.extras.append(None)
-            return
-        self.extras.append(orjson.dumps({k: obj[k] for k in unknown}).decode())
-        for key in unknown:
+        for key in (k for k in obj if k not in KNOWN):
             entry = self.drift.setdefault((key, kind), [0, file_id, line_no])
             entry[0] += 1
 
@@ -76,7 +70,7 @@ class Sink:
         self.size += len(raw)
 
     def clear_rows(self) -> None:
-        self.file_ids, self.line_nos, self.offsets, self.raws, self.extras = [], [], [], [], []
+        self.file_ids, self.line_nos, self.offsets, self.raws = [], [], [], []
         self.run_keys = []
         self.bad = []
         self.size = 0

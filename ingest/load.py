@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from ingest.discover import Planned
 from ingest.lines import GZIP_ERRORS, Sink, open_log, read_stream
-from ingest.records import KNOWN_KEYS, PROJECT_SQL, REC_STRUCTURE, header_key
+from ingest.records import PROJECT_SQL, header_key
 
 if TYPE_CHECKING:
     import duckdb
@@ -88,25 +88,16 @@ def flush(con: duckdb.DuckDBPyConnection, sink: Sink, load_id: int, moved: dict[
                 "line_no": pa.array(sink.line_nos, pa.int64()),
                 "byte_offset": pa.array(sink.offsets, pa.int64()),
                 "raw": pa.array(sink.raws, pa.large_string()),
-                "extra": pa.array(sink.extras, pa.large_string()),
                 "run_key": pa.array(sink.run_keys, pa.string()),
             }
         )
         for file_id, n in _quarantine_duplicate_keys(con, table, load_id):
             moved[file_id] = moved.get(file_id, 0) + n
-        # `extra` is cut from the raw line by DuckDB, byte-exact: orjson turns integers beyond
-        # 64 bits into doubles and keeps only the last of duplicate nested keys.
-        staged = f"""
-            SELECT e.file_id, e.line_no, json_transform(e.raw, '{REC_STRUCTURE}') AS rec,
-                   CASE WHEN e.extra IS NOT NULL THEN (
-                       SELECT json_group_object(j.key, j.value)
-                       FROM (SELECT * FROM json_each(e.raw) ORDER BY id) AS j
-                       WHERE NOT list_contains($known, j.key)) END AS extra,
-                   e.run_key
-            FROM batch_rows AS e
-            WHERE len(json_keys(e.raw)) = len(list_distinct(json_keys(e.raw)))
+        staged = """
+            SELECT file_id, line_no, raw AS line, run_key FROM batch_rows
+            WHERE len(json_keys(raw)) = len(list_distinct(json_keys(raw)))
         """
-        insert_staged(con, staged, {"load_id": load_id, "known": list(KNOWN_KEYS)}, table)
+        insert_staged(con, staged, {"load_id": load_id}, table)
     if sink.bad:
         _insert_quarantine(con, sink.bad, load_id)
     sink.clear_rows()
@@ -115,8 +106,9 @@ def flush(con: duckdb.DuckDBPyConnection, sink: Sink, load_id: int, moved: dict[
 def _quarantine_duplicate_keys(
     con: duckdb.DuckDBPyConnection, exact_batch: pa.Table, load_id: int
 ) -> list[tuple[int, int]]:
-    """orjson keeps the last of duplicate keys, json_transform the first: neither is lossless,
-    so such lines go to quarantine whole. Returns (file_id, count) pairs.
+    """orjson (kind, run key) keeps the last of duplicate keys, json_transform (typed columns) the
+    first: a record would contradict itself, so such lines go to quarantine whole. Returns
+    (file_id, count) pairs.
 
     (No INSERT ... RETURNING: DuckLake does not support it.)"""
     dup = "len(json_keys(raw)) <> len(list_distinct(json_keys(raw)))"

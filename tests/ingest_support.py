@@ -22,9 +22,8 @@ def scalar(db: Path, sql: str, params: list[Any] | None = None) -> Any:
 
 # Everything that identifies a record's content, independent of load ids and file ids.
 RECORD_HASH_SQL = """
-SELECT count(*), sum(hash(f.relpath, r.line_no, r.kind, r.run_key, r.rec::VARCHAR,
-                          r.extra::VARCHAR, r.step, r.correct, r.credited, r.coverage,
-                          r.item_id, r.student_total_tokens))
+SELECT count(*), sum(hash(f.relpath, r.line_no, r.kind, r.run_key, r.line, r.step, r.correct,
+                          r.credited, r.coverage, r.item_id, r.student_total_tokens))
 FROM records r JOIN files f USING (file_id)
 """
 QUARANTINE_HASH_SQL = """

@@ -336,8 +336,7 @@ def _norm(value: Any) -> Any:
 
 
 QUERIES = {
-    "records": "SELECT f.path, r.* EXCLUDE (file_id, load_id, rec, extra), r.rec::VARCHAR,"
-    " r.extra::VARCHAR FROM records r JOIN files f USING (file_id)",
+    "records": "SELECT f.path, r.* EXCLUDE (file_id, load_id) FROM records r JOIN files f USING (file_id)",
     "quarantine": "SELECT f.path, q.* EXCLUDE (file_id, load_id) FROM quarantine q"
     " JOIN files f USING (file_id)",
     "files": "SELECT * EXCLUDE (file_id, first_load_id, last_load_id, first_seen, last_ingested) FROM files",

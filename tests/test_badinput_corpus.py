@@ -19,7 +19,6 @@ import pytest
 from ingest_support import content_hash, rows
 
 from ingest import ingest_runs
-from ingest.records import KNOWN_KEYS
 
 MANIFEST_SQL = """
 SELECT relpath, good_lines, bad_lines, blank_lines, pending_bytes, ingested_lines, ingested_bytes,
@@ -93,13 +92,23 @@ def test_fast_and_exact_paths_build_identical_databases(
 
 
 @pytest.mark.parametrize("path", ["fast", "exact"])
-def test_no_phantom_rows(corpus: tuple[Path, dict[str, bad.Expect], dict[str, Path]], path: str) -> None:
-    _runs, _expect, dbs = corpus
-    fields = ", ".join(f'r.rec."{k}"' for k in KNOWN_KEYS)
-    empty = rows(
-        dbs[path], f"SELECT count(*) FROM records r WHERE coalesce({fields}) IS NULL AND extra IS NULL"
-    )
-    assert empty == [(0,)]
+def test_each_line_is_kept_as_logged(
+    corpus: tuple[Path, dict[str, bad.Expect], dict[str, Path]], path: str
+) -> None:
+    """No phantom all-NULL rows: every record holds its line as logged (less a BOM and the \\r of
+    a CRLF; the record after a torn line glued to it is the line's tail)."""
+    runs, _expect, dbs = corpus
+    got = rows(dbs[path], "SELECT f.relpath, r.line_no, r.line FROM records r JOIN files f USING (file_id)")
+    assert len(got) > 30_000
+    files: dict[str, list[bytes]] = {}
+    for relpath, line_no, line in got:
+        assert line and line.startswith("{"), (relpath, line_no)
+        if relpath.endswith(".gz"):
+            continue
+        if relpath not in files:
+            files[relpath] = (runs / relpath).read_bytes().split(b"\n")
+        logged = files[relpath][line_no - 1].removeprefix(b"\xef\xbb\xbf").removesuffix(b"\r")
+        assert logged.decode().endswith(line), (relpath, line_no)
 
 
 @pytest.mark.parametrize("path", ["fast", "exact"])
@@ -134,8 +143,9 @@ def test_type_drift_keeps_the_raw_value_and_nulls_the_typed_column(
         db,
         drift,
         bad.DRIFT_ROW,
-        "r.kind, r.step, r.correct, r.duration_ms, r.student_total_tokens, r.rec.step,"
-        " r.rec.evaluation ->> '$.correct', r.rec.duration_ms, r.rec.student_usage ->> '$.total_tokens'",
+        "r.kind, r.step, r.correct, r.duration_ms, r.student_total_tokens, r.line -> '$.step',"
+        " r.line ->> '$.evaluation.correct', r.line -> '$.duration_ms',"
+        " r.line ->> '$.student_usage.total_tokens'",
     )
     assert row == ("step", None, None, None, None, '"thirty thousand"', "oops", '"slow"', "many")
     typed = rows(
@@ -147,7 +157,12 @@ def test_type_drift_keeps_the_raw_value_and_nulls_the_typed_column(
     n_steps = bad.DRIFT_ROW + 1  # 29,999 steps before the drift row and 3 after keep their types
     assert typed == [(n_steps, n_steps, n_steps)]
     last = f"many/f{bad.MANY_FILES:02d}.jsonl"  # file #40: a new key and type changes
-    row = _rec(db, last, 7, "r.step, r.ts, r.rec.step, r.rec.ts, r.extra ->> '$.new_col', r.rec.evaluation")
+    row = _rec(
+        db,
+        last,
+        7,
+        "r.step, r.ts, r.line -> '$.step', r.line -> '$.ts', r.line -> '$.new_col', r.line -> '$.evaluation'",
+    )
     assert row == (None, None, '"five"', '"late"', '{"x":1}', '{"correct":1}')
     assert rows(db, "SELECT first_line_no, n_lines FROM schema_drift WHERE key = 'new_col'") == [(7, 1)]
 
@@ -158,30 +173,30 @@ def test_nothing_is_narrowed_or_dropped(
 ) -> None:
     _runs, _expect, dbs = corpus
     db = dbs[path]
-    # integers beyond int64 / uint64: exact text in rec and extra, typed column NULL (no wrap)
-    assert _rec(db, "bad/bigint.jsonl", 2, "r.rec.step, r.step, r.student_total_tokens") == (
+    # integers beyond int64 / uint64: exact text in the line, typed column NULL (no wrap)
+    assert _rec(db, "bad/bigint.jsonl", 2, "r.line -> '$.step', r.step, r.student_total_tokens") == (
         str(bad.HUGE),
         None,
         None,
     )
-    assert _rec(db, "bad/bigint.jsonl", 3, "r.extra ->> '$.huge', r.extra ->> '$.neg'") == (
+    assert _rec(db, "bad/bigint.jsonl", 3, "r.line ->> '$.huge', r.line ->> '$.neg'") == (
         str(bad.HUGER),
         str(-bad.HUGE),
     )
     # a number beyond a double is valid JSON: kept as written
-    assert _rec(db, "bad/overflow.jsonl", 2, "r.rec.duration_ms") == "1e999"
+    assert _rec(db, "bad/overflow.jsonl", 2, "r.line -> '$.duration_ms'") == "1e999"
     # the depth-5000 values, nested duplicate keys: all byte for byte
-    assert _rec(db, "bad/deep.jsonl", 2, "length(r.rec.config)") == 2 * bad.DEEP
-    novel = _rec(db, "bad/deep_new_key.jsonl", 2, "length(r.extra), r.extra[:12]")
-    assert novel == (len('{"novel":}') + 6 * bad.DEEP + 1, '{"novel":{"a')
+    assert _rec(db, "bad/deep.jsonl", 2, "length(r.line -> '$.config')") == 2 * bad.DEEP
+    novel = _rec(db, "bad/deep_new_key.jsonl", 2, "length(r.line -> '$.novel'), (r.line -> '$.novel')[:3]")
+    assert novel == (6 * bad.DEEP + 1, '{"a')
     assert (
-        _rec(db, "bad/dupkeys.jsonl", 4, "r.rec.evaluation") == '{"correct":true,"correct":false}'
+        _rec(db, "bad/dupkeys.jsonl", 4, "r.line -> '$.evaluation'") == '{"correct":true,"correct":false}'
     )  # both kept
     # BOM and CRLF are encoding, not data; escapes stay escapes
     assert _rec(db, "bad/bom.jsonl", 1, "r.kind, r.run_id") == ("header", "bom")
     assert _rec(db, "bad/crlf.jsonl", 2, "r.run_id, r.step, r.duration_ms") == ("crlf", 0, 10.5)
-    assert _rec(db, "bad/ctrl.jsonl", 5, "r.rec.presented_stem") == '"escaped \\u0000 \\t ok"'
-    assert _rec(db, "bad/surrogate.jsonl", 5, "r.rec.presented_stem ->> '$'") == "\U0001f600"
+    assert _rec(db, "bad/ctrl.jsonl", 5, "r.line -> '$.presented_stem'") == '"escaped \\u0000 \\t ok"'
+    assert _rec(db, "bad/surrogate.jsonl", 5, "r.line ->> '$.presented_stem'") == "\U0001f600"
 
 
 def test_truncated_gzip_loads_every_readable_line(
@@ -240,6 +255,6 @@ def test_a_50_mb_line_loads_whole_on_both_paths(tmp_path: Path) -> None:
     ingest_runs(str(runs), str(dbs["exact"]), fast=False)
     for db in dbs.values():
         assert rows(db, "SELECT good_lines, bad_lines FROM files") == [(expect.good, 0)]
-        got = rows(db, "SELECT line_no, length(rec.presented_stem) FROM records ORDER BY line_no")
+        got = rows(db, "SELECT line_no, length(line -> '$.presented_stem') FROM records ORDER BY line_no")
         assert got == [(1, None), (2, bad.BIG_LINE_BYTES + 2), (3, len('"short"'))]
     assert content_hash(dbs["fast"]) == content_hash(dbs["exact"])

@@ -158,7 +158,7 @@ def test_the_key_is_nowhere_after_failing_servers_ingest_export_archive(tmp_path
     try:
         quarantined, errors = counts.execute(
             "SELECT (SELECT count(*) FROM quarantine),"
-            " (SELECT count(*) FROM records WHERE end_reason IS NOT NULL OR rec.calls IS NOT NULL)"
+            " (SELECT count(*) FROM records WHERE end_reason IS NOT NULL OR (line -> '$.calls') IS NOT NULL)"
         ).fetchone() or (0, 0)
     finally:
         counts.close()

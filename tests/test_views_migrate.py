@@ -3,6 +3,7 @@ carry their header comment; every versioned object has its unversioned pointer."
 
 from __future__ import annotations
 
+import json
 import re
 from importlib import resources
 from pathlib import Path
@@ -13,6 +14,7 @@ from synth import Design, write_corpus
 from synth_cases import write_cases
 
 from ingest import ingest_runs
+from ingest.records import KNOWN_KEYS
 from warehouse.analysis import list_views
 from warehouse.db import connect_file, open_reader, open_writer
 from warehouse.migrate import available
@@ -37,6 +39,27 @@ def _fresh(root: Path) -> Path:
     return db
 
 
+# records as 0001-0002 stored them: every known top-level value as JSON text in `rec`, the other
+# keys in `extra` (the storage migration 0003 replaced by the line itself).
+OLD_RECORDS_SQL = f"""
+INSERT INTO records
+SELECT r.* EXCLUDE (run_id, line, hdr_plan, hdr_runner, step, ts, schema_version, cfg_task, cfg_num_steps,
+                    cfg_num_options, cfg_difficulty, cfg_domain, cfg_skill_id, dials, anon_seed, hdr_student,
+                    hdr_provider, hdr_model, hdr_tau, end_status, end_reason, task_type, item_id, n_options,
+                    correct_index, chosen_index, correct, abstained, abstain_reason, calibrated_score,
+                    coverage, witness_pass, credited, reasons, er_coverage, alias_phase, alias_coverage,
+                    alias_witness_pass, alias_credited, grading_score, grading_correct, votes_n, citations_n,
+                    cards_n, messages_n, duration_ms, student_calls, student_prompt_tokens,
+                    student_completion_tokens, student_total_tokens, student_request_ms, tutor_calls,
+                    tutor_prompt_tokens, tutor_completion_tokens, tutor_total_tokens, tutor_request_ms),
+    json_transform(r.line, '{json.dumps({k: "JSON" for k in KNOWN_KEYS})}'),
+    (SELECT json_group_object(j.key, j.value) FROM json_each(r.line) AS j
+     WHERE NOT list_contains($known, j.key)),
+    r.* EXCLUDE (file_id, line_no, load_id, kind, run_key, line, hdr_plan, hdr_runner)
+FROM fresh.records AS r
+"""
+
+
 def _old_then_migrated(root: Path, fresh: Path) -> Path:
     """A database as release 0001 left it (same rows), then opened by today's writer."""
     db = root / "old.duckdb"
@@ -54,7 +77,9 @@ def _old_then_migrated(root: Path, fresh: Path) -> Path:
         )
         con.execute(f"ATTACH '{fresh}' AS fresh (READ_ONLY)")
         for table in CORE_TABLES:
-            con.execute(f"INSERT INTO {table} SELECT * FROM fresh.{table}")
+            if table != "records":
+                con.execute(f"INSERT INTO {table} SELECT * FROM fresh.{table}")
+        con.execute(OLD_RECORDS_SQL, {"known": list(KNOWN_KEYS)})
         con.execute("DETACH fresh")
         con.execute("CHECKPOINT")
     finally:
@@ -152,3 +177,16 @@ def test_view_files_are_all_included_by_a_migration() -> None:
             included |= set(re.findall(r"include:\s*views/(\S+)", entry.read_text(encoding="utf-8")))
     files = {e.name for e in resources.files("sql").joinpath("views").iterdir() if e.name.endswith(".sql")}
     assert files == included
+
+
+def test_migrated_lines_keep_every_value(pair: tuple[Path, Path]) -> None:
+    """0003 rebuilds each line from rec + extra: the same keys and values as logged (minus keys
+    logged as null, which rec could not tell from missing ones), compact, in rec's key order."""
+    sql = "SELECT file_id, line_no, line FROM records ORDER BY file_id, line_no"
+    fresh, migrated = (_fetch(p, sql) for p in pair)
+    assert len(fresh) == len(migrated) > 30
+    for (f_id, f_no, f_line), (m_id, m_no, m_line) in zip(fresh, migrated, strict=True):
+        assert (f_id, f_no) == (m_id, m_no)
+        logged = {k: v for k, v in json.loads(f_line).items() if v is not None}
+        assert json.loads(m_line) == logged
+        assert m_line == json.dumps(json.loads(m_line), separators=(",", ":"), ensure_ascii=False)

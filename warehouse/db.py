@@ -104,7 +104,7 @@ def _connect_writer(
         f"(STORAGE_VERSION '{STORAGE_VERSION}', ROW_GROUP_SIZE {WRITE_ROW_GROUP_SIZE})"
     )
     con.execute("USE warehouse")
-    # Strings (mostly the JSON text of `records.rec`) are stored with ZSTD. DuckDB's default
+    # Strings (mostly `records.line`, each log line as logged) are stored with ZSTD. DuckDB's default
     # (DICT_FSST: analyse, train, encode every segment) made a 1 GB bulk ingest ~15% slower for a
     # bigger file (255 vs 247 MB); typed-column queries read the same (18 vs 20 ms). Numbers,
     # booleans and validity keep their usual methods.

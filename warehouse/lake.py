@@ -11,11 +11,11 @@ Differences from the embedded file (warehouse/db.py):
 - connecting never migrates: `warehouse lake migrate` applies migrations once, from one place,
   under a PostgreSQL advisory lock (concurrent DDL conflicts in DuckLake, SCALE-NOTES §1.4);
 - data inlining is OFF: DuckLake 1.5.5 keeps inlined rows in PostgreSQL as the VARCHAR rendering
-  of each value and loses backslash escapes reading a STRUCT back (a `records.rec` whose JSON
-  holds `\n` or `\"` fails to cast, or could come back changed). A new lake stores the option
-  (set before any view exists: `set_option` crashes once one does, SCALE-NOTES §1.9) and every
-  writer also attaches with DATA_INLINING_ROW_LIMIT 0, so each commit writes Parquet;
-  `warehouse lake maintain` merges the small files.
+  of each value and loses backslash escapes reading a STRUCT back (the `records.rec` struct of
+  schema 0001-0002 whose JSON held `\n` or `\"` failed to cast, or could come back changed).
+  A new lake stores the option (set before any view exists: `set_option` crashes once one does,
+  SCALE-NOTES §1.9) and every writer also attaches with DATA_INLINING_ROW_LIMIT 0, so each
+  commit writes Parquet; `warehouse lake maintain` merges the small files.
 
 Settings come from the `[lake]` table of warehouse.toml (data_path, s3_endpoint, s3_region,
 s3_url_style, s3_use_ssl, s3_key_id, s3_secret, claim_lease_seconds, url);

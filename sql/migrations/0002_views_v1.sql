@@ -10,6 +10,8 @@ CREATE TABLE prices (
 );
 
 -- include: views/stats_macros_v1.sql
+-- include: views/header_json_v1.sql
+CREATE OR REPLACE VIEW header_json AS SELECT * FROM header_json_v1;
 -- include: views/runs_v1.sql
 -- include: views/steps_v1.sql
 -- include: views/runs_summary_v1.sql

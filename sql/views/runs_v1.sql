@@ -54,9 +54,9 @@ best AS (
 hdr AS (
     SELECT h.run_key, h.run_id, h.ts, h.cfg_task, h.cfg_num_steps, h.cfg_num_options,
            h.cfg_difficulty, h.cfg_domain, h.cfg_skill_id, h.dials, h.anon_seed, h.hdr_student,
-           h.hdr_provider, h.hdr_model, h.hdr_tau, h.schema_version, h.rec.plan AS plan,
-           h.rec.runner AS runner
+           h.hdr_provider, h.hdr_model, h.hdr_tau, h.schema_version, j.plan, j.runner
     FROM records h JOIN best b ON b.run_key = h.run_key
+    LEFT JOIN header_json j ON j.file_id = h.file_id AND j.line_no = h.line_no
     WHERE h.kind = 'header'
     QUALIFY row_number() OVER (PARTITION BY h.run_key
                                ORDER BY (h.file_id = b.file_id) DESC, h.file_id, h.line_no) = 1
