@@ -276,6 +276,7 @@ def _transaction(
 def _delete_rewritten(con: duckdb.DuckDBPyConnection, outcomes: list[FileOutcome]) -> None:
     ids = [o.file_id for o in outcomes if o.plan.action == "rewritten"]
     if ids:
+        con.execute("RESET max_vacuum_tasks")  # reclaim the deleted rows at CHECKPOINT (warehouse/db.py)
         con.execute("DELETE FROM records WHERE list_contains($ids, file_id)", {"ids": ids})
         con.execute("DELETE FROM quarantine WHERE list_contains($ids, file_id)", {"ids": ids})
 

@@ -109,6 +109,11 @@ def _connect_writer(
     # bigger file (255 vs 247 MB); typed-column queries read the same (18 vs 20 ms). Numbers,
     # booleans and validity keep their usual methods.
     con.execute("SET force_compression = 'zstd'")
+    # A parallel bulk insert leaves a partial row group per thread and statement; CHECKPOINT's
+    # vacuum then merges them with their full neighbours, rewriting most of what was just written
+    # (measured: 1.2-3.8 s of a 1 GB ingest; 0.1 s without). Nothing was deleted, so nothing is
+    # lost by not vacuuming; a writer that deletes rows turns it back on (ingest: rewritten files).
+    con.execute("SET max_vacuum_tasks = 0")
     return con
 
 
