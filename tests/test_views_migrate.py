@@ -3,6 +3,7 @@ carry their header comment; every versioned object has its unversioned pointer."
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 from importlib import resources
@@ -190,3 +191,37 @@ def test_migrated_lines_keep_every_value(pair: tuple[Path, Path]) -> None:
         logged = {k: v for k, v in json.loads(f_line).items() if v is not None}
         assert json.loads(m_line) == logged
         assert m_line == json.dumps(json.loads(m_line), separators=(",", ":"), ensure_ascii=False)
+
+
+# tests/fixtures/runs ingested by the release before migration 0003 (git 9a23daa, schema 0002,
+# records.rec): `git worktree add /tmp/old 9a23daa && PYTHONPATH=/tmp/old python -m warehouse
+# ingest <copy of tests/fixtures/runs> --db schema0002.duckdb`, then gzip -9.
+SCHEMA_0002 = Path(__file__).parent / "fixtures" / "db" / "schema0002.duckdb.gz"
+FIXTURE_RUNS = Path(__file__).parent / "fixtures" / "runs"
+
+
+def test_a_database_of_the_previous_release_migrates(tmp_path: Path) -> None:
+    old = tmp_path / "old" / "runs.duckdb"
+    old.parent.mkdir()
+    old.write_bytes(gzip.decompress(SCHEMA_0002.read_bytes()))
+    with open_writer(old, "test upgrade"):
+        pass
+    fresh = tmp_path / "fresh" / "runs.duckdb"
+    ingest_runs(str(FIXTURE_RUNS), str(fresh))
+    sql = (
+        "SELECT f.relpath, r.line_no, r.kind, r.run_key, r.line, r.hdr_plan, r.hdr_runner"
+        " FROM records r JOIN files f USING (file_id)"
+    )
+    got, want = _fetch(old, sql), _fetch(fresh, sql)
+    assert len(got) == len(want) > 30
+    for (*key, line, plan, runner), (*fresh_key, fresh_line, fresh_plan, fresh_runner) in zip(
+        got, want, strict=True
+    ):
+        assert key == fresh_key
+        assert json.loads(line) == {k: v for k, v in json.loads(fresh_line).items() if v is not None}
+        assert [json.loads(x) if x else None for x in (plan, runner)] == [
+            json.loads(x) if x else None for x in (fresh_plan, fresh_runner)
+        ]
+    assert sum(1 for row in got if row[6]) >= 1  # the runner's header kept its runner block
+    runs = "SELECT run_key, has_end, steps_logged, plan_name, plan_seed, runner_name, model FROM runs"
+    assert _fetch(old, runs) == _fetch(fresh, runs)  # (status: in_progress depends on the clock)

@@ -62,6 +62,6 @@ ALTER TABLE records_0003 RENAME TO records;
 
 -- include: views/header_json_v2.sql
 CREATE OR REPLACE VIEW header_json AS SELECT * FROM header_json_v2;
-DROP VIEW header_json_v1;
+DROP VIEW IF EXISTS header_json_v1;  -- 0002 of releases before 0003 had no header_json
 -- Re-created: a database migrated before 0003 has the runs view that read records.rec.
 -- include: views/runs_v1.sql
