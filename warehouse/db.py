@@ -57,6 +57,10 @@ class DbPaths:
     def tmp(self) -> Path:
         return self.published.with_name(f".{self.published.name}.tmp-{os.getpid()}")
 
+    def retired(self) -> Path:
+        """A second name for the snapshot being replaced, deleted after the publish."""
+        return self.published.with_name(f".{self.published.name}.retired-{os.getpid()}")
+
 
 def paths_for(db: str | os.PathLike[str]) -> DbPaths:
     return DbPaths(Path(db))
@@ -150,7 +154,12 @@ def writer_lock(paths: DbPaths, command: str) -> Iterator[None]:
 def sweep_stale(paths: DbPaths) -> list[Path]:
     """Remove temp files left by killed writers (call with the writer lock held)."""
     removed = []
-    for pattern in (f".{paths.published.name}.tmp-*", f"{paths.marker.name}.tmp-*"):
+    patterns = (
+        f".{paths.published.name}.tmp-*",
+        f"{paths.marker.name}.tmp-*",
+        f".{paths.published.name}.retired-*",
+    )
+    for pattern in patterns:
         for stale in paths.published.parent.glob(pattern):
             stale.unlink(missing_ok=True)
             removed.append(stale)
@@ -254,12 +263,53 @@ def publish(paths: DbPaths) -> float:
     if paths.live.with_name(paths.live.name + ".wal").exists():
         raise DataError(f"{paths.live} still has a WAL after checkpoint; not publishing it")
     _fsync_path(paths.live)
+    retired = _second_name(paths)
     fault_point("publish:before_rename")
     os.replace(paths.live, paths.published)
     fault_point("publish:after_rename")
     _fsync_dir(paths.published.parent)
     paths.marker.unlink(missing_ok=True)
+    if retired is not None:
+        _remove_in_background(retired)
     return time.perf_counter() - start
+
+
+def _second_name(paths: DbPaths) -> Path | None:
+    """Hard-link the snapshot about to be replaced, so the rename frees none of its blocks.
+
+    On a file system mounted with `discard` (this project's machines), freeing blocks TRIMs them
+    synchronously: replacing a 150 MB snapshot took 0.4-0.5 s, more than the rest of a one-line
+    ingest. The second name is then deleted by a detached `rm`; a leftover is swept by the next
+    writer. None (a plain replace) where hard links do not work."""
+    if not paths.published.exists():
+        return None
+    retired = paths.retired()
+    try:
+        retired.unlink(missing_ok=True)
+        os.link(paths.published, retired)
+    except OSError:
+        return None
+    return retired
+
+
+# Detached removers still running; kept so that no Popen is collected (and warns) while it runs.
+_REMOVERS: list[subprocess.Popen[bytes]] = []
+
+
+def _remove_in_background(path: Path) -> None:
+    _REMOVERS[:] = [p for p in _REMOVERS if p.poll() is None]
+    try:
+        _REMOVERS.append(
+            subprocess.Popen(
+                ["rm", "-f", str(path)],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        )
+    except OSError:
+        path.unlink(missing_ok=True)
 
 
 @contextlib.contextmanager
