@@ -163,13 +163,28 @@ def plan(
     return plans, missing
 
 
-def all_unchanged(found: list[Found], stats: list[tuple[str, int, int, int, str]]) -> bool:
+Stats = list[tuple[str, int, int, int, str]]  # (path, size, mtime_ns, inode, status) per manifest row
+
+
+def all_unchanged(found: list[Found], stats: Stats) -> bool:
     """True when every found file is a present manifest row with the same (size, mtime, inode)
     and no present row lost its file: the no-op test, without building plans."""
     if len(found) != sum(1 for row in stats if row[4] == "present"):
         return False
     known = {row[0]: row[1:] for row in stats}
     return all(known.get(f.path) == (f.size, f.mtime_ns, f.inode, "present") for f in found)
+
+
+def split_unchanged(found: list[Found], stats: Stats) -> tuple[list[Found], int, list[str]]:
+    """(found files that need a plan, how many are unchanged, manifest paths no longer found).
+
+    Only the first and the last need manifest rows: an append to one of 20,000 files then reads
+    one row of `files`, not all of them."""
+    known = {row[0]: row[1:] for row in stats}
+    changed = [f for f in found if known.get(f.path) != (f.size, f.mtime_ns, f.inode, "present")]
+    present = {f.path for f in found}
+    gone = [row[0] for row in stats if row[4] == "present" and row[0] not in present]
+    return changed, len(found) - len(changed), gone
 
 
 def _plan_new(f: Found, archived: list[Known]) -> Planned:

@@ -168,7 +168,7 @@ def _read(side: duckdb.DuckDBPyConnection, batch: list[FileOutcome]) -> list[_Pa
 def _accept(con: duckdb.DuckDBPyConnection, batch: list[FileOutcome], table: pa.Table) -> list[_Accepted]:
     """The files whose rows DuckDB read exactly as the exact path would, with their run headers.
     Each file's rows must be one block, in the order the files were given."""
-    fast_rows = table  # noqa: F841 - a replacement scan, see load.insert_staged
+    fast_rows = table  # noqa: F841 - a replacement scan, see ingest/rowsets.py
     seen = {row[0]: row[1:] for row in con.execute(_CHECK_SQL, {"known": list(KNOWN_KEYS)}).fetchall()}
     accepted, expected_first = [], 0
     for o in batch:
@@ -194,7 +194,7 @@ def _insert(con: duckdb.DuckDBPyConnection, accepted: list[_Accepted], table: pa
     block (joins on the path and on run intervals would cost more than the load itself)."""
     for a in accepted:
         a.outcome.lines, a.outcome.end = a.lines, a.outcome.plan.found.size
-    staged = "SELECT file_id, line_no, json AS line, run_key FROM batch_rows"
+    staged = "SELECT file_id, line_no, json AS line, run_key FROM __rows__"
     insert_staged(con, staged, {"load_id": load_id}, _layout(accepted, table))
     counts = dict(
         con.execute(

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from ingest.discover import Planned
 from ingest.lines import GZIP_ERRORS, Sink, open_log, read_stream
 from ingest.records import PROJECT_SQL, header_key
+from ingest.rowsets import ListRows, execute, row_set
 
 if TYPE_CHECKING:
     import duckdb
@@ -47,15 +48,10 @@ Header = tuple[int, object]  # (line number, run_id as logged)
 
 
 def insert_staged(
-    con: duckdb.DuckDBPyConnection, staged_sql: str, params: dict[str, object], rows: pa.Table
+    con: duckdb.DuckDBPyConnection, staged_sql: str, params: dict[str, object], rows: ListRows | pa.Table
 ) -> None:
-    """INSERT the typed projection of `staged_sql`, which reads the Arrow table `rows` as `batch_rows`.
-
-    Arrow tables reach SQL through DuckDB's replacement scan of a local variable, never through
-    con.register(): a registered view is a catalog entry, and inside a transaction a dropped one
-    (with the whole table it holds) lives until COMMIT, so RSS would grow with the ingest."""
-    batch_rows = rows  # noqa: F841 - read by name in the SQL below
-    con.execute(f"INSERT INTO records WITH staged AS ({staged_sql}), {PROJECT_SQL}", params)
+    """INSERT the typed projection of `staged_sql`, which reads the row set `rows` as `__rows__`."""
+    execute(con, f"INSERT INTO records WITH staged AS ({staged_sql}), {PROJECT_SQL}", params, rows)
 
 
 def run_intervals(outcome: FileOutcome, headers: list[Header]) -> list[tuple[int, int, int, str]]:
@@ -79,32 +75,30 @@ def run_intervals(outcome: FileOutcome, headers: list[Header]) -> list[tuple[int
 def flush(con: duckdb.DuckDBPyConnection, sink: Sink, load_id: int, moved: dict[int, int]) -> None:
     """Write the sink's good lines and quarantined lines, then empty it. Lines DuckDB finds to
     have duplicate keys are quarantined here; `moved` counts them per file."""
-    import pyarrow as pa  # lazy: ~0.3 s of import a no-op ingest should not pay
-
     if sink.raws:
-        table = pa.table(
+        rows = row_set(
             {
-                "file_id": pa.array(sink.file_ids, pa.int64()),
-                "line_no": pa.array(sink.line_nos, pa.int64()),
-                "byte_offset": pa.array(sink.offsets, pa.int64()),
-                "raw": pa.array(sink.raws, pa.large_string()),
-                "run_key": pa.array(sink.run_keys, pa.string()),
+                "file_id": ("BIGINT", sink.file_ids),
+                "line_no": ("BIGINT", sink.line_nos),
+                "byte_offset": ("BIGINT", sink.offsets),
+                "raw": ("VARCHAR", sink.raws),
+                "run_key": ("VARCHAR", sink.run_keys),
             }
         )
-        for file_id, n in _quarantine_duplicate_keys(con, table, load_id):
+        for file_id, n in _quarantine_duplicate_keys(con, rows, load_id):
             moved[file_id] = moved.get(file_id, 0) + n
         staged = """
-            SELECT file_id, line_no, raw AS line, run_key FROM batch_rows
+            SELECT file_id, line_no, raw AS line, run_key FROM __rows__
             WHERE len(json_keys(raw)) = len(list_distinct(json_keys(raw)))
         """
-        insert_staged(con, staged, {"load_id": load_id}, table)
+        insert_staged(con, staged, {"load_id": load_id}, rows)
     if sink.bad:
         _insert_quarantine(con, sink.bad, load_id)
     sink.clear_rows()
 
 
 def _quarantine_duplicate_keys(
-    con: duckdb.DuckDBPyConnection, exact_batch: pa.Table, load_id: int
+    con: duckdb.DuckDBPyConnection, rows: ListRows | pa.Table, load_id: int
 ) -> list[tuple[int, int]]:
     """orjson (kind, run key) keeps the last of duplicate keys, json_transform (typed columns) the
     first: a record would contradict itself, so such lines go to quarantine whole. Returns
@@ -112,13 +106,17 @@ def _quarantine_duplicate_keys(
 
     (No INSERT ... RETURNING: DuckLake does not support it.)"""
     dup = "len(json_keys(raw)) <> len(list_distinct(json_keys(raw)))"
-    counts = con.execute(f"SELECT file_id, count(*) FROM exact_batch WHERE {dup} GROUP BY file_id").fetchall()
+    counts = execute(
+        con, f"SELECT file_id, count(*) FROM __rows__ WHERE {dup} GROUP BY file_id", {}, rows
+    ).fetchall()
     if counts:
-        con.execute(
+        execute(
+            con,
             f"""INSERT INTO quarantine
                 SELECT file_id, line_no, byte_offset, $load_id, 'duplicate top-level key', encode(raw), raw
-                FROM exact_batch WHERE {dup}""",
+                FROM __rows__ WHERE {dup}""",
             {"load_id": load_id},
+            rows,
         )
     return [(int(f), int(n)) for f, n in counts]
 
@@ -126,23 +124,22 @@ def _quarantine_duplicate_keys(
 def _insert_quarantine(
     con: duckdb.DuckDBPyConnection, bad: list[tuple[int, int, int, str, bytes]], load_id: int
 ) -> None:
-    import pyarrow as pa  # lazy: ~0.3 s of import a no-op ingest should not pay
-
-    table = pa.table(
+    rows = row_set(
         {
-            "file_id": pa.array([b[0] for b in bad], pa.int64()),
-            "line_no": pa.array([b[1] for b in bad], pa.int64()),
-            "byte_offset": pa.array([b[2] for b in bad], pa.int64()),
-            "error": [b[3] for b in bad],
-            "raw": pa.array([b[4] for b in bad], pa.large_binary()),
-            "raw_text": [b[4].decode("utf-8", "replace") for b in bad],
+            "file_id": ("BIGINT", [b[0] for b in bad]),
+            "line_no": ("BIGINT", [b[1] for b in bad]),
+            "byte_offset": ("BIGINT", [b[2] for b in bad]),
+            "error": ("VARCHAR", [b[3] for b in bad]),
+            "raw": ("BLOB", [b[4] for b in bad]),
+            "raw_text": ("VARCHAR", [b[4].decode("utf-8", "replace") for b in bad]),
         }
     )
-    bad_lines = table  # noqa: F841 - a replacement scan, see insert_staged
-    con.execute(
-        "INSERT INTO quarantine SELECT file_id, line_no, byte_offset, $load_id, error, raw,"
-        " raw_text FROM bad_lines",
+    execute(
+        con,
+        "INSERT INTO quarantine"
+        " SELECT file_id, line_no, byte_offset, $load_id, error, raw, raw_text FROM __rows__",
         {"load_id": load_id},
+        rows,
     )
 
 

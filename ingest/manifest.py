@@ -5,16 +5,16 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ingest.discover import Known, fingerprints
 from ingest.load import FileOutcome
 from ingest.pathrules import derive
+from ingest.rowsets import execute, row_set
 from warehouse.config import PathRule, Price
 
 if TYPE_CHECKING:
     import duckdb
-    import pyarrow as pa
 
 _KNOWN_COLS = (
     "file_id, path, relpath, status, size, mtime_ns, inode, head_sha256, tail_sha256,"
@@ -26,7 +26,10 @@ PRICES_KEY = "prices_digest"
 
 def read_manifest(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, Known], dict[str, list[Known]]]:
     """(present/missing files by path, archived files by relpath)."""
-    rows = con.execute(f"SELECT {_KNOWN_COLS} FROM files").fetchall()
+    return _by_path(con.execute(f"SELECT {_KNOWN_COLS} FROM files").fetchall())
+
+
+def _by_path(rows: list[tuple[Any, ...]]) -> tuple[dict[str, Known], dict[str, list[Known]]]:
     by_path: dict[str, Known] = {}
     archived: dict[str, list[Known]] = {}
     for row in rows:
@@ -36,6 +39,17 @@ def read_manifest(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, Known], dic
         else:
             by_path[known.path] = known
     return by_path, archived
+
+
+def read_known(
+    con: duckdb.DuckDBPyConnection, paths: list[str]
+) -> tuple[dict[str, Known], dict[str, list[Known]]]:
+    """read_manifest for these paths only (archived rows: all of them, they are looked up by relpath)."""
+    rows = con.execute(
+        f"SELECT {_KNOWN_COLS} FROM files WHERE status = 'archived' OR path IN (SELECT unnest($paths))",
+        {"paths": paths},
+    ).fetchall()
+    return _by_path(rows)
 
 
 def read_stats(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int, int, int, str]]:
@@ -66,38 +80,34 @@ def derived_columns(relpath: str, rules: tuple[PathRule, ...]) -> dict[str, obje
     }
 
 
-def _schema() -> pa.Schema:
-    import pyarrow as pa
-
-    return pa.schema(
-        [
-            ("file_id", pa.int64()),
-            ("path", pa.string()),
-            ("relpath", pa.string()),
-            ("root", pa.string()),
-            ("kind", pa.string()),
-            ("reset", pa.bool_()),
-            ("size", pa.int64()),
-            ("mtime_ns", pa.int64()),
-            ("inode", pa.int64()),
-            ("head_sha256", pa.string()),
-            ("tail_sha256", pa.string()),
-            ("ingested_bytes", pa.int64()),
-            ("ingested_lines", pa.int64()),
-            ("pending_bytes", pa.int64()),
-            ("good_lines", pa.int64()),
-            ("bad_lines", pa.int64()),
-            ("blank_lines", pa.int64()),
-            ("run_key_at_end", pa.string()),
-            ("legacy_key", pa.string()),
-            ("provider", pa.string()),
-            ("model", pa.string()),
-            ("student", pa.string()),
-            ("tau", pa.float64()),
-            ("stage", pa.string()),
-            ("derivation", pa.string()),
-        ]
-    )
+# The manifest rows an ingest writes: column -> SQL type (derivation is JSON text, cast in SQL).
+_MANIFEST_TYPES = {
+    "file_id": "BIGINT",
+    "path": "VARCHAR",
+    "relpath": "VARCHAR",
+    "root": "VARCHAR",
+    "kind": "VARCHAR",
+    "reset": "BOOLEAN",
+    "size": "BIGINT",
+    "mtime_ns": "BIGINT",
+    "inode": "BIGINT",
+    "head_sha256": "VARCHAR",
+    "tail_sha256": "VARCHAR",
+    "ingested_bytes": "BIGINT",
+    "ingested_lines": "BIGINT",
+    "pending_bytes": "BIGINT",
+    "good_lines": "BIGINT",
+    "bad_lines": "BIGINT",
+    "blank_lines": "BIGINT",
+    "run_key_at_end": "VARCHAR",
+    "legacy_key": "VARCHAR",
+    "provider": "VARCHAR",
+    "model": "VARCHAR",
+    "student": "VARCHAR",
+    "tau": "DOUBLE",
+    "stage": "VARCHAR",
+    "derivation": "VARCHAR",
+}
 
 
 _SET = """path = m.path, relpath = m.relpath, root = m.root, kind = m.kind, status = 'present',
@@ -124,26 +134,25 @@ def write_outcomes(
     """Update rows of files seen before, insert rows for new ones."""
     if not outcomes:
         return
-    import pyarrow as pa
-
-    table = pa.Table.from_pylist([_row(o, root, rules) for o in outcomes], schema=_schema())
-    con.register("manifest_rows", table)
-    try:
-        con.execute(
-            f"UPDATE files SET {_SET} FROM manifest_rows AS m WHERE files.file_id = m.file_id",
-            {"load_id": load_id},
-        )
-        con.execute(
-            """INSERT INTO files BY NAME
-               SELECT m.* EXCLUDE (reset, derivation), m.derivation::JSON AS derivation,
-                      'present' AS status, $load_id AS first_load_id, $load_id AS last_load_id,
-                      now()::TIMESTAMP AS first_seen, now()::TIMESTAMP AS last_ingested
-               FROM manifest_rows AS m
-               WHERE m.file_id NOT IN (SELECT file_id FROM files)""",
-            {"load_id": load_id},
-        )
-    finally:
-        con.unregister("manifest_rows")
+    dicts = [_row(o, root, rules) for o in outcomes]
+    rows = row_set({name: (sqltype, [d[name] for d in dicts]) for name, sqltype in _MANIFEST_TYPES.items()})
+    execute(
+        con,
+        f"UPDATE files SET {_SET} FROM __rows__ AS m WHERE files.file_id = m.file_id",
+        {"load_id": load_id},
+        rows,
+    )
+    execute(
+        con,
+        """INSERT INTO files BY NAME
+           SELECT m.* EXCLUDE (reset, derivation), m.derivation::JSON AS derivation,
+                  'present' AS status, $load_id AS first_load_id, $load_id AS last_load_id,
+                  now()::TIMESTAMP AS first_seen, now()::TIMESTAMP AS last_ingested
+           FROM __rows__ AS m
+           WHERE m.file_id NOT IN (SELECT file_id FROM files)""",
+        {"load_id": load_id},
+        rows,
+    )
 
 
 def _row(o: FileOutcome, root: str, rules: tuple[PathRule, ...]) -> dict[str, object]:
@@ -190,17 +199,17 @@ def refresh_attributes(con: duckdb.DuckDBPyConnection, rules: tuple[PathRule, ..
         return False
     files = con.execute("SELECT file_id, relpath FROM files").fetchall()
     if files:
-        rows = [{"file_id": fid, **derived_columns(rel, rules)} for fid, rel in files]
-        import pyarrow as pa
-
-        con.register("attr_rows", pa.Table.from_pylist(rows))
-        try:
-            con.execute("""UPDATE files SET provider = a.provider, model = a.model,
-                           student = a.student, tau = a.tau, stage = a.stage,
-                           derivation = a.derivation::JSON
-                           FROM attr_rows AS a WHERE files.file_id = a.file_id""")
-        finally:
-            con.unregister("attr_rows")
+        dicts = [{"file_id": fid, **derived_columns(rel, rules)} for fid, rel in files]
+        names = ("file_id", "provider", "model", "student", "tau", "stage", "derivation")
+        rows = row_set({n: (_MANIFEST_TYPES[n], [d[n] for d in dicts]) for n in names})
+        execute(
+            con,
+            """UPDATE files SET provider = a.provider, model = a.model, student = a.student,
+                   tau = a.tau, stage = a.stage, derivation = a.derivation::JSON
+               FROM __rows__ AS a WHERE files.file_id = a.file_id""",
+            {},
+            rows,
+        )
     con.execute("DELETE FROM settings WHERE key = ?", [RULES_KEY])
     con.execute("INSERT INTO settings VALUES (?, ?)", [RULES_KEY, digest])
     return True

@@ -10,14 +10,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ingest.discover import Found, Known, Planned, all_unchanged, discover, plan
+from ingest.discover import Found, Known, Planned, all_unchanged, discover, plan, split_unchanged
 from ingest.fast import load_fast
 from ingest.lines import Sink, first_line, legacy_key
 from ingest.load import FastPathMismatch, FileOutcome, flush, load_exact, now_load_id
 from ingest.manifest import (
     mark_missing,
     new_file_id,
-    read_manifest,
+    read_known,
     read_stats,
     refresh_attributes,
     refresh_prices,
@@ -98,8 +98,10 @@ def _plan(
 ) -> tuple[list[Planned], list[Known]]:
     found, skipped = scan or discover(root)
     summary.files_skipped, summary.skipped_examples = len(skipped), skipped[:5]
-    known, archived = read_manifest(con)
-    return plan(found, known, archived)
+    changed, unchanged, gone = split_unchanged(found, read_stats(con))
+    summary.files_unchanged += unchanged
+    known, archived = read_known(con, [f.path for f in changed] + gone)
+    return plan(changed, known, archived)
 
 
 def _ingest(

@@ -155,3 +155,33 @@ def test_run_keys_match_on_both_paths_with_appended_runs_and_legacy_prefix(
     assert keys[9].startswith("synthetic-") and len(set(keys[9:14])) == 1
     assert keys[14:] == ["77", "77"]
     assert rows(fast_db, "SELECT run_key_at_end FROM files") == [("77",)]
+
+
+MANIFEST_ROWS = (
+    "SELECT relpath, kind, size, ingested_bytes, ingested_lines, good_lines, bad_lines, blank_lines,"
+    " run_key_at_end, legacy_key, model, derivation FROM files ORDER BY relpath"
+)
+
+
+def test_bound_lists_and_arrow_row_sets_give_identical_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The exact path hands few rows to DuckDB as bound lists (no pyarrow import), many as Arrow."""
+    import ingest.rowsets
+
+    runs = tmp_path / "runs"
+    _big_corpus(runs)
+    with open(runs / "exp" / "deepinfra_m0_sc3_b8.jsonl", "a", encoding="utf-8") as fh:
+        fh.write(
+            '{"run_id": "big-0", "step": 99, "step": 100}\nnot json\n\n{"run_id": "big-0", "new_key": [1]}\n'
+        )
+    dbs = {}
+    for label, small in (("lists", 10_000), ("arrow", 0)):
+        monkeypatch.setattr(ingest.rowsets, "SMALL_ROWS", small)
+        dbs[label] = tmp_path / label / "r.duckdb"
+        summary = ingest_runs(str(runs), str(dbs[label]), fast=False)
+        assert (summary.lines_good, summary.lines_quarantined, summary.lines_blank) == (124, 2, 1)
+    assert content_hash(dbs["lists"]) == content_hash(dbs["arrow"])
+    assert rows(dbs["lists"], MANIFEST_ROWS) == rows(dbs["arrow"], MANIFEST_ROWS)
+    drift = "SELECT key, kind, n_lines FROM schema_drift"
+    assert rows(dbs["lists"], drift) == rows(dbs["arrow"], drift) == [("new_key", "other", 1)]
