@@ -20,6 +20,7 @@ _KNOWN_COLS = (
     "file_id, path, relpath, status, size, mtime_ns, inode, head_sha256, tail_sha256,"
     " ingested_bytes, ingested_lines, run_key_at_end, legacy_key"
 )
+KNOWN_BY_PATH_MAX = 64
 RULES_KEY = "path_rules_digest"
 PRICES_KEY = "prices_digest"
 
@@ -44,7 +45,10 @@ def _by_path(rows: list[tuple[Any, ...]]) -> tuple[dict[str, Known], dict[str, l
 def read_known(
     con: duckdb.DuckDBPyConnection, paths: list[str]
 ) -> tuple[dict[str, Known], dict[str, list[Known]]]:
-    """read_manifest for these paths only (archived rows: all of them, they are looked up by relpath)."""
+    """read_manifest for these paths only (archived rows: all of them, they are looked up by relpath).
+    Many paths: the whole manifest (binding a long list costs more than reading every row)."""
+    if len(paths) > KNOWN_BY_PATH_MAX:
+        return read_manifest(con)
     rows = con.execute(
         f"SELECT {_KNOWN_COLS} FROM files WHERE status = 'archived' OR path IN (SELECT unnest($paths))",
         {"paths": paths},

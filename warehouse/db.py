@@ -5,6 +5,7 @@ Layout for `--db runs/runs.duckdb` (RELIABILITY-NOTES §1):
                             read-only; ingest replaces it by atomic rename, never writes it.
   runs/.runs.duckdb.live    the writer's private file; only the process holding the lock opens it.
   runs/.runs.duckdb.lock    flock() advisory lock naming the holder (pid, command).
+  runs/.runs.duckdb.retired-<pid>  the snapshot just replaced, until a detached rm deletes it.
 
 So readers never block ingest, ingest never breaks readers (an open reader keeps its old inode),
 and each reader sees one consistent committed state. The writer never open()s a database file
