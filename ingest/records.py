@@ -165,23 +165,13 @@ _STUDENT = orjson.dumps({"type": "VARCHAR", "provider": "VARCHAR", "model": "VAR
 # the few top-level scalars as JSON text): the line is parsed once and nothing large (cards,
 # messages, tool outputs) is re-serialised. Measured on 244 MB of logs: 4.7 s CPU for the insert
 # against 6.8 s for a struct of every top-level value as JSON text, typed from there.
-_SCALARS = (
-    "run_header",
-    "run_end",
-    "schema_version",
-    "run_id",
-    "step",
-    "ts",
-    "coverage_tau",
-    "status",
-    "reason",
+# Top-level values kept as JSON text (typed in PROJECT_SQL, or stored as JSON: plan, runner).
+_AS_JSON = (
+    "run_header run_end schema_version run_id step ts coverage_tau status reason duration_ms plan runner"
 )
-_HEADER_JSON = ("plan", "runner")
 TYPED_STRUCTURE = orjson.dumps(
     {
-        **{k: "JSON" for k in _SCALARS},
-        **{k: "JSON" for k in _HEADER_JSON},
-        "duration_ms": "JSON",
+        **{k: "JSON" for k in _AS_JSON.split()},
         "config": {**orjson.loads(_CONFIG), "dials": "JSON"},
         "anonymization": {"seed": "JSON"},
         "student": orjson.loads(_STUDENT),
