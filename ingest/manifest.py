@@ -20,7 +20,7 @@ _KNOWN_COLS = (
     "file_id, path, relpath, status, size, mtime_ns, inode, head_sha256, tail_sha256,"
     " ingested_bytes, ingested_lines, run_key_at_end, legacy_key"
 )
-KNOWN_BY_PATH_MAX = 64
+KNOWN_BY_PATH_MAX = 64  # more paths: read every row (binding long lists is slow)
 RULES_KEY = "path_rules_digest"
 PRICES_KEY = "prices_digest"
 
@@ -48,7 +48,9 @@ def read_known(
     """read_manifest for these paths only (archived rows: all of them, they are looked up by relpath).
     Many paths: the whole manifest (binding a long list costs more than reading every row)."""
     if len(paths) > KNOWN_BY_PATH_MAX:
-        return read_manifest(con)
+        by_path, archived = read_manifest(con)
+        wanted = set(paths)  # only these: plan() takes any other present row for a vanished file
+        return {p: k for p, k in by_path.items() if p in wanted}, archived
     rows = con.execute(
         f"SELECT {_KNOWN_COLS} FROM files WHERE status = 'archived' OR path IN (SELECT unnest($paths))",
         {"paths": paths},

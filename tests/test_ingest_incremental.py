@@ -121,3 +121,19 @@ def test_ingest_twice_equals_ingest_once(fixture_runs: Path, db_path: Path, tmp_
     fresh = tmp_path / "fresh" / "runs.duckdb"
     ingest_runs(str(fixture_runs), str(fresh))
     assert content_hash(db_path) == content_hash(fresh)
+
+
+def test_many_grown_files_leave_the_unchanged_ones_present(tmp_path: Path) -> None:
+    """More changed files than planning looks up one by one (ingest/manifest.py read_known):
+    the files that did not change are still unchanged, not missing."""
+    runs, db = tmp_path / "runs", tmp_path / "db" / "runs.duckdb"
+    runs.mkdir()
+    for i in range(80):
+        (runs / f"f{i:03d}.jsonl").write_text(_step(f"r{i}", 0) + "\n", encoding="utf-8")
+    ingest_runs(str(runs), str(db))
+    for i in range(70):
+        with open(runs / f"f{i:03d}.jsonl", "a", encoding="utf-8") as fh:
+            fh.write(_step(f"r{i}", 1) + "\n")
+    summary = ingest_runs(str(runs), str(db))
+    assert (summary.files_grown, summary.files_unchanged, summary.files_missing) == (70, 10, 0)
+    assert rows(db, "SELECT status, count(*) FROM files GROUP BY status") == [("present", 80)]
