@@ -166,15 +166,6 @@ def plan(
 Stats = list[tuple[str, int, int, int, str]]  # (path, size, mtime_ns, inode, status) per manifest row
 
 
-def all_unchanged(found: list[Found], stats: Stats) -> bool:
-    """True when every found file is a present manifest row with the same (size, mtime, inode)
-    and no present row lost its file: the no-op test, without building plans."""
-    if len(found) != sum(1 for row in stats if row[4] == "present"):
-        return False
-    known = {row[0]: row[1:] for row in stats}
-    return all(known.get(f.path) == (f.size, f.mtime_ns, f.inode, "present") for f in found)
-
-
 def split_unchanged(found: list[Found], stats: Stats) -> tuple[list[Found], int, list[str]]:
     """(found files that need a plan, how many are unchanged, manifest paths no longer found).
 

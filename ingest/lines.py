@@ -25,7 +25,7 @@ GLUE_MAX_LINE = 2**20
 # Literals DuckDB's JSON parser accepts and orjson (and so the exact path) refuses.
 _ACCEPTED_BY_DUCKDB_ONLY = (b"NaN", b"Infinity")
 # Valid JSON that orjson cannot represent (nesting deeper than 1024, a number beyond a double):
-# DuckDB's reader (the fast path, and `rec` on both paths) takes it, so the exact path asks DuckDB.
+# DuckDB's parser (the fast path, and the typing of every line) takes it, so the exact path asks DuckDB.
 _UNREPRESENTABLE = ("depth limit exceeded", "number is infinity")
 _BOM = b"\xef\xbb\xbf"
 _duckdb: list[object] = []

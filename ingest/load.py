@@ -72,6 +72,10 @@ def run_intervals(outcome: FileOutcome, headers: list[Header]) -> list[tuple[int
 # ------------------------------------------------------------------ exact path
 
 
+# A line whose top-level keys repeat: quarantined whole (see _quarantine_duplicate_keys).
+_DUPLICATE_KEYS = "len(json_keys(raw)) <> len(list_distinct(json_keys(raw)))"
+
+
 def flush(con: duckdb.DuckDBPyConnection, sink: Sink, load_id: int, moved: dict[int, int]) -> None:
     """Write the sink's good lines and quarantined lines, then empty it. Lines DuckDB finds to
     have duplicate keys are quarantined here; `moved` counts them per file."""
@@ -87,10 +91,7 @@ def flush(con: duckdb.DuckDBPyConnection, sink: Sink, load_id: int, moved: dict[
         )
         for file_id, n in _quarantine_duplicate_keys(con, rows, load_id):
             moved[file_id] = moved.get(file_id, 0) + n
-        staged = """
-            SELECT file_id, line_no, raw AS line, run_key FROM __rows__
-            WHERE len(json_keys(raw)) = len(list_distinct(json_keys(raw)))
-        """
+        staged = f"SELECT file_id, line_no, raw AS line, run_key FROM __rows__ WHERE NOT ({_DUPLICATE_KEYS})"
         insert_staged(con, staged, {"load_id": load_id}, rows)
     if sink.bad:
         _insert_quarantine(con, sink.bad, load_id)
@@ -105,16 +106,15 @@ def _quarantine_duplicate_keys(
     (file_id, count) pairs.
 
     (No INSERT ... RETURNING: DuckLake does not support it.)"""
-    dup = "len(json_keys(raw)) <> len(list_distinct(json_keys(raw)))"
     counts = execute(
-        con, f"SELECT file_id, count(*) FROM __rows__ WHERE {dup} GROUP BY file_id", {}, rows
+        con, f"SELECT file_id, count(*) FROM __rows__ WHERE {_DUPLICATE_KEYS} GROUP BY file_id", {}, rows
     ).fetchall()
     if counts:
         execute(
             con,
             f"""INSERT INTO quarantine
                 SELECT file_id, line_no, byte_offset, $load_id, 'duplicate top-level key', encode(raw), raw
-                FROM __rows__ WHERE {dup}""",
+                FROM __rows__ WHERE {_DUPLICATE_KEYS}""",
             {"load_id": load_id},
             rows,
         )

@@ -7,7 +7,7 @@ import json
 import secrets
 from typing import TYPE_CHECKING, Any
 
-from ingest.discover import Known, fingerprints
+from ingest.discover import Known, Stats, fingerprints
 from ingest.load import FileOutcome
 from ingest.pathrules import derive
 from ingest.rowsets import execute, row_set
@@ -58,7 +58,7 @@ def read_known(
     return _by_path(rows)
 
 
-def read_stats(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int, int, int, str]]:
+def read_stats(con: duckdb.DuckDBPyConnection) -> Stats:
     """(path, size, mtime_ns, inode, status) of every file not archived: what a no-op test needs."""
     rows = con.execute("SELECT path, size, mtime_ns, inode, status FROM files WHERE status <> 'archived'")
     return rows.fetchall()

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ingest.discover import Found, Known, Planned, all_unchanged, discover, plan, split_unchanged
+from ingest.discover import Found, Known, Planned, discover, plan, split_unchanged
 from ingest.fast import load_fast
 from ingest.lines import Sink, first_line, legacy_key
 from ingest.load import FastPathMismatch, FileOutcome, flush, load_exact, now_load_id
@@ -84,7 +84,8 @@ def _precheck(db: str, root: Path, config: Config, summary: IngestSummary) -> tu
         if max(applied(con), default=0) != code_version():
             return False, None
         found, skipped = discover(root)
-        if not all_unchanged(found, read_stats(con)) or _rules_stale(con, config):
+        changed, _unchanged, gone = split_unchanged(found, read_stats(con))
+        if changed or gone or _rules_stale(con, config):
             return False, (found, skipped)
     finally:
         con.close()
