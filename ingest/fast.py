@@ -89,10 +89,13 @@ def load_fast(
 ) -> set[int]:
     """Load what the fast path can take, inside the caller's transaction; returns their file ids.
     The files it leaves keep their planned start, for the exact path."""
+    candidates = _candidates(outcomes)
+    if not candidates:  # (appends: no thread pool, no cursor; ~35 ms of a one-line ingest)
+        return set()
     from concurrent.futures import ThreadPoolExecutor
 
     loaded: list[_Accepted] = []
-    batches = _batches(_candidates(outcomes))
+    batches = _batches(candidates)
     side = con.cursor()
     try:
         # The next batch is read (on the side cursor, in a thread) while this one is inserted: each

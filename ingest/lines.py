@@ -50,6 +50,7 @@ class Sink:
     size: int = 0
     bad: list[tuple[int, int, int, str, bytes]] = field(default_factory=list)
     drift: dict[tuple[str, str], list[int]] = field(default_factory=dict)
+    headers: int = 0  # run headers seen by this sink (never reset by a flush)
 
     def good(self, file_id: int, line_no: int, offset: int, raw: bytes, obj: dict[str, object]) -> None:
         self.file_ids.append(file_id)
@@ -59,6 +60,7 @@ class Sink:
         self.size += len(raw)
         kind = classify(obj)
         if kind == "header":
+            self.headers += 1
             self.current[file_id] = header_key(obj.get("run_id"), self.seeds.get(file_id, ""), line_no)
         self.run_keys.append(self.current.get(file_id) or self.seeds.get(file_id, ""))
         for key in (k for k in obj if k not in KNOWN):

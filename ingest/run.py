@@ -26,10 +26,11 @@ from ingest.manifest import (
 from ingest.records import DIAL_NAMES
 from ingest.summary import IngestSummary, Phases, Reporter, log_ingest, summarise
 from warehouse.config import Config, load_config
-from warehouse.db import check_free_space, open_reader, open_writer, paths_for
+from warehouse.db import check_free_space, open_reader, open_writer, paths_for, seeded_from
 from warehouse.errors import UsageError
 from warehouse.faults import fault_point
 from warehouse.migrate import applied, code_version
+from warehouse.spare import stamp
 
 if TYPE_CHECKING:
     import duckdb
@@ -67,26 +68,35 @@ def ingest_runs(
     return summary
 
 
-Scan = tuple[list[Found], list[str]]
+@dataclass(frozen=True)
+class Scan:
+    """The directory scan, and (when made) its split against the published snapshot `stamp`."""
+
+    found: list[Found]
+    skipped: list[str]
+    split: tuple[list[Found], int, list[str]]
+    stamp: str | None
 
 
 def _precheck(db: str, root: Path, config: Config, summary: IngestSummary) -> tuple[bool, Scan | None]:
     """(no-op?, directory scan) answered from the published snapshot, read-only, when the writer
     has no live file (it was renamed into the snapshot): no copy, no lock. Any doubt means "there
-    is work"; the scan, when one was made, is reused by the writer."""
+    is work"; the scan and its split, when made, are reused by the writer."""
     paths = paths_for(db)
     if str(db).startswith("ducklake:") or paths.live.exists() or not paths.published.exists():
         return False, None
     if paths.published.with_name(paths.published.name + ".wal").exists():
         return False, None  # a stale WAL would fail this open; the writer sweeps it
+    before = stamp(paths.published)
     con = open_reader(db, check_schema=False)
     try:
         if max(applied(con), default=0) != code_version():
             return False, None
         found, skipped = discover(root)
-        changed, _unchanged, gone = split_unchanged(found, read_stats(con))
-        if changed or gone or _rules_stale(con, config):
-            return False, (found, skipped)
+        split = split_unchanged(found, read_stats(con))
+        if split[0] or split[2] or _rules_stale(con, config):
+            same = before is not None and stamp(paths.published) == before  # what `con` read
+            return False, Scan(found, skipped, split, before if same else None)
     finally:
         con.close()
     summary.files_skipped, summary.skipped_examples = len(skipped), skipped[:5]
@@ -97,9 +107,12 @@ def _precheck(db: str, root: Path, config: Config, summary: IngestSummary) -> tu
 def _plan(
     con: duckdb.DuckDBPyConnection, root: Path, summary: IngestSummary, scan: Scan | None = None
 ) -> tuple[list[Planned], list[Known]]:
-    found, skipped = scan or discover(root)
+    found, skipped = (scan.found, scan.skipped) if scan else discover(root)
     summary.files_skipped, summary.skipped_examples = len(skipped), skipped[:5]
-    changed, unchanged, gone = split_unchanged(found, read_stats(con))
+    if scan and scan.stamp and seeded_from(paths_for(summary.db)) == scan.stamp:
+        changed, unchanged, gone = scan.split  # live is a copy of the snapshot the scan was split on
+    else:
+        changed, unchanged, gone = split_unchanged(found, read_stats(con))
     summary.files_unchanged += unchanged
     known, archived = read_known(con, [f.path for f in changed] + gone)
     return plan(changed, known, archived)
@@ -121,11 +134,20 @@ def _ingest(
     if not work and not missing and not _rules_stale(con, config):
         count_actions(plans, summary)
         return  # nothing to do: no transaction, nothing to publish
-    check_free_space(Path(summary.db).resolve().parent, sum(p.found.size - p.start for p in work))
+    load_bytes = sum(p.found.size - p.start for p in work)
+    check_free_space(Path(summary.db).resolve().parent, load_bytes)
+    if load_bytes >= BULK_BYTES and not any(p.action == "rewritten" for p in work):
+        # A parallel bulk insert leaves a partial row group per thread and statement; CHECKPOINT's
+        # vacuum would merge them with their full neighbours, rewriting most of what was just
+        # written (1 GB: 1.2-3.8 s; 0.1 s without). A later small ingest merges them once
+        # (1 GB: 1.2 + 0.7 s over two). Small ingests must vacuum: each CHECKPOINT appends a new
+        # row group per table, and without vacuum every one-line ingest left a block behind.
+        con.execute("SET max_vacuum_tasks = 0")
     load_plans(con, root, config, plans, summary, missing=missing, fast=fast, progress=progress, phase=phase)
 
 
 LOAD_ACTIONS = ("new", "grown", "rewritten", "relinked")
+BULK_BYTES = 64 * 2**20  # loads this big skip CHECKPOINT's vacuum (see _ingest)
 
 
 def load_plans(
@@ -256,7 +278,7 @@ def _transaction(
         for o in outcomes:
             o.good, o.bad = o.good - moved.get(o.file_id, 0), o.bad + moved.get(o.file_id, 0)
         phase("exact_load")
-        _record_drift(con, sink, load_id)
+        _record_drift(con, sink, load_id, headers=bool(fast_ids) or sink.headers > 0)
         write_outcomes(con, outcomes, load_id, str(root.resolve()), config.path_rules)
         mark_missing(con, [k.file_id for k in missing])
         refresh_attributes(con, config.path_rules)
@@ -279,21 +301,15 @@ def _transaction(
 def _delete_rewritten(con: duckdb.DuckDBPyConnection, outcomes: list[FileOutcome]) -> None:
     ids = [o.file_id for o in outcomes if o.plan.action == "rewritten"]
     if ids:
-        con.execute("RESET max_vacuum_tasks")  # reclaim the deleted rows at CHECKPOINT (warehouse/db.py)
         con.execute("DELETE FROM records WHERE list_contains($ids, file_id)", {"ids": ids})
         con.execute("DELETE FROM quarantine WHERE list_contains($ids, file_id)", {"ids": ids})
 
 
-def _record_drift(con: duckdb.DuckDBPyConnection, sink: Sink, load_id: int) -> None:
-    """Top-level keys the exact path saw outside `rec`, and header dials outside LOGFORMAT A.5."""
+def _record_drift(con: duckdb.DuckDBPyConnection, sink: Sink, load_id: int, *, headers: bool) -> None:
+    """Top-level keys the exact path saw outside the typed columns, and header dials outside
+    LOGFORMAT A.5 (looked for only if this load may hold headers)."""
     drift = dict(sink.drift)
-    for key, count, file_id, line_no in con.execute(
-        """SELECT 'config.dials.' || k, count(*), arg_min(file_id, line_no), min(line_no)
-           FROM (SELECT file_id, line_no, unnest(json_keys(dials)) AS k FROM records
-                 WHERE load_id = $load_id AND kind = 'header' AND dials IS NOT NULL)
-           WHERE NOT list_contains($known, k) GROUP BY k""",
-        {"load_id": load_id, "known": list(DIAL_NAMES)},
-    ).fetchall():
+    for key, count, file_id, line_no in _unknown_dials(con, load_id) if headers else []:
         drift[(key, "header")] = [count, file_id, line_no]
     for (key, kind), (count, file_id, line_no) in drift.items():
         seen = con.execute(
@@ -308,3 +324,14 @@ def _record_drift(con: duckdb.DuckDBPyConnection, sink: Sink, load_id: int) -> N
                 "INSERT INTO schema_drift VALUES (?, ?, ?, ?, ?, ?)",
                 [key, kind, file_id, line_no, load_id, count],
             )
+
+
+def _unknown_dials(con: duckdb.DuckDBPyConnection, load_id: int) -> list[tuple[str, int, int, int]]:
+    """(config.dials.<name>, lines, first file, first line) of header dials not in LOGFORMAT A.5."""
+    return con.execute(
+        """SELECT 'config.dials.' || k, count(*), arg_min(file_id, line_no), min(line_no)
+           FROM (SELECT file_id, line_no, unnest(json_keys(dials)) AS k FROM records
+                 WHERE load_id = $load_id AND kind = 'header' AND dials IS NOT NULL)
+           WHERE NOT list_contains($known, k) GROUP BY k""",
+        {"load_id": load_id, "known": list(DIAL_NAMES)},
+    ).fetchall()

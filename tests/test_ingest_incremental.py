@@ -137,3 +137,21 @@ def test_many_grown_files_leave_the_unchanged_ones_present(tmp_path: Path) -> No
     summary = ingest_runs(str(runs), str(db))
     assert (summary.files_grown, summary.files_unchanged, summary.files_missing) == (70, 10, 0)
     assert rows(db, "SELECT status, count(*) FROM files GROUP BY status") == [("present", 80)]
+
+
+def test_one_line_ingests_do_not_grow_the_database(fixture_runs: Path, db_path: Path) -> None:
+    """Each CHECKPOINT appends a row group per table it appended to; small ingests vacuum them
+    (without it, every one-line ingest left a block behind for good)."""
+
+    def blocks() -> int:
+        return scalar(db_path, "SELECT total_blocks FROM pragma_database_size()")
+
+    ingest_runs(str(fixture_runs), str(db_path))
+    sizes = []
+    for i in range(12):
+        with open(fixture_runs / MIX, "a") as fh:
+            fh.write(_step("run-b", 100 + i) + "\n")
+        assert ingest_runs(str(fixture_runs), str(db_path)).lines_good == 1
+        sizes.append(blocks())
+    assert sizes[-1] <= sizes[2] + 1, sizes
+    assert scalar(db_path, "SELECT count(*) FROM records WHERE step >= 100") == 12

@@ -6,10 +6,13 @@ Layout for `--db runs/runs.duckdb` (RELIABILITY-NOTES §1):
   runs/.runs.duckdb.live    the writer's private file; only the process holding the lock opens it.
   runs/.runs.duckdb.lock    flock() advisory lock naming the holder (pid, command).
   runs/.runs.duckdb.retired-<pid>  the snapshot just replaced, until a detached rm deletes it.
+  runs/.runs.duckdb.spare-<stamp>  a copy of the snapshot made after publishing, so the next
+                            write need not copy (warehouse/spare.py).
 
 So readers never block ingest, ingest never breaks readers (an open reader keeps its old inode),
 and each reader sees one consistent committed state. The writer never open()s a database file
-itself: copies run in a `cp` subprocess, so DuckDB's POSIX lock is never dropped.
+itself: copies run in a subprocess (`cp`, the spare copier), so DuckDB's POSIX lock is never
+dropped.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
+from warehouse import spare
 from warehouse.errors import DataError, LockedError, UsageError
 from warehouse.faults import fault_point
 
@@ -114,11 +118,6 @@ def _connect_writer(
     # bigger file (255 vs 247 MB); typed-column queries read the same (18 vs 20 ms). Numbers,
     # booleans and validity keep their usual methods.
     con.execute("SET force_compression = 'zstd'")
-    # A parallel bulk insert leaves a partial row group per thread and statement; CHECKPOINT's
-    # vacuum then merges them with their full neighbours, rewriting most of what was just written
-    # (measured: 1.2-3.8 s of a 1 GB ingest; 0.1 s without). Nothing was deleted, so nothing is
-    # lost by not vacuuming; a writer that deletes rows turns it back on (ingest: rewritten files).
-    con.execute("SET max_vacuum_tasks = 0")
     return con
 
 
@@ -164,6 +163,7 @@ def sweep_stale(paths: DbPaths) -> list[Path]:
         for stale in paths.published.parent.glob(pattern):
             stale.unlink(missing_ok=True)
             removed.append(stale)
+    removed += spare.sweep(paths.published)
     stale_wal = paths.published.with_name(paths.published.name + ".wal")
     if stale_wal.exists():  # someone opened the snapshot read-write: its WAL would poison opens
         stale_wal.unlink()
@@ -200,20 +200,32 @@ def _fsync_dir(directory: Path) -> None:
 
 
 def seed_live(paths: DbPaths) -> None:
-    """Start the private file: from the published snapshot (a copied database), else from the
-    cached empty template of this code's schema (binding ~60 view statements takes seconds)."""
+    """Start the private file: the published snapshot's spare (warehouse/spare.py) or a copy of
+    the snapshot, else the cached empty template of this code's schema (binding ~60 view
+    statements takes seconds)."""
     if paths.live.exists():
         return
-    from_snapshot = paths.published.exists()
-    source = paths.published if from_snapshot else template_database()
+    source_stamp = spare.stamp(paths.published)
+    if source_stamp is not None and spare.take(paths.published, paths.live):
+        _write_marker(paths, source_stamp)
+        return
+    source = paths.published if source_stamp is not None else template_database()
     if source is None:
         return
     check_free_space(paths.published.parent, source.stat().st_size)
     tmp = paths.tmp()
     _copy_file(source, tmp)
     os.replace(tmp, paths.live)
-    if from_snapshot:  # live == published now: a session that changes nothing need not publish
-        _write_marker(paths)
+    if source_stamp is not None:  # live == published now: a session that changes nothing need not publish
+        _write_marker(paths, source_stamp)
+
+
+def seeded_from(paths: DbPaths) -> str | None:
+    """The stamp of the snapshot the live file was copied from, while it is still unchanged."""
+    marker = _read_marker_lines(paths)
+    if len(marker) < 2 or not paths.live.exists() or marker[0] != _live_stamp(paths):
+        return None
+    return marker[1]
 
 
 def _cache_dir() -> Path:
@@ -259,7 +271,7 @@ def publish(paths: DbPaths) -> float:
     """Make the closed live file the published snapshot by atomic rename. Returns seconds.
 
     Readers that hold the old snapshot keep its inode; new readers see the new one. The next write
-    starts a new live copy from it (seed_live), so a bulk ingest never copies the database."""
+    starts from a copy of it (seed_live): the spare started here, made while nobody waits."""
     start = time.perf_counter()
     if paths.live.with_name(paths.live.name + ".wal").exists():
         raise DataError(f"{paths.live} still has a WAL after checkpoint; not publishing it")
@@ -272,6 +284,7 @@ def publish(paths: DbPaths) -> float:
     paths.marker.unlink(missing_ok=True)
     if retired is not None:
         _remove_in_background(retired)
+    spare.start_copier(paths.published)
     return time.perf_counter() - start
 
 
@@ -364,22 +377,27 @@ def _disk_full_is_data_error(directory: Path) -> Iterator[None]:
         ) from e
 
 
-def _live_stamp(paths: DbPaths) -> str:
-    st = paths.live.stat()
-    return f"{st.st_size} {st.st_mtime_ns} {st.st_ino}"
+def _live_stamp(paths: DbPaths) -> str | None:
+    return spare.stamp(paths.live)
 
 
-def _write_marker(paths: DbPaths) -> None:
+def _write_marker(paths: DbPaths, source_stamp: str) -> None:
+    """Line 1: the live file's stamp right after seeding; line 2: the snapshot it came from."""
     tmp = paths.marker.with_name(paths.marker.name + f".tmp-{os.getpid()}")
-    tmp.write_text(_live_stamp(paths), encoding="utf-8")
+    tmp.write_text(f"{_live_stamp(paths)}\n{source_stamp}\n", encoding="utf-8")
     os.replace(tmp, paths.marker)
 
 
 def _read_marker(paths: DbPaths) -> str | None:
+    lines = _read_marker_lines(paths)
+    return lines[0] if lines else None
+
+
+def _read_marker_lines(paths: DbPaths) -> list[str]:
     try:
-        return paths.marker.read_text(encoding="utf-8").strip()
+        return paths.marker.read_text(encoding="utf-8").split()
     except FileNotFoundError:
-        return None
+        return []
 
 
 # ---------------------------------------------------------------- reader side
