@@ -1,5 +1,5 @@
 from __future__ import annotations
 
-from warehouse.cli import main
+from warehouse.cli import entry
 
-main()
+entry()
