@@ -7,7 +7,6 @@ import hashlib
 import os
 import shutil
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -21,7 +20,6 @@ from warehouse import spare
 from warehouse.db import open_writer, paths_for, seeded_from
 
 MIX = "exp/deepinfra_mistralai-Mixtral-8x7B-Instruct-v0.1_sc3_b8.jsonl"
-ENV = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
 STEP = '{"run_id": "run-b", "step": 2, "evaluation": {"correct": true}}\n'
 
 
@@ -99,15 +97,10 @@ def test_copy_is_exact_and_keeps_holes(tmp_path: Path) -> None:
 def test_copier_process_names_the_copy_after_the_snapshot(tmp_path: Path) -> None:
     published = tmp_path / "runs.duckdb"
     published.write_bytes(b"snapshot" * 1000)
-    subprocess.run([sys.executable, "-m", "warehouse.spare", str(published)], env=ENV, check=True, timeout=60)
+    subprocess.run(spare.copier_command(published), check=True, timeout=60)  # as a writer starts it
     assert spare.spare_path(published, spare.stamp(published) or "").read_bytes() == published.read_bytes()
     missing = tmp_path / "gone" / "runs.duckdb"  # a vanished folder: no spare, no error
-    assert (
-        subprocess.run(
-            [sys.executable, "-m", "warehouse.spare", str(missing)], env=ENV, timeout=60
-        ).returncode
-        == 0
-    )
+    assert subprocess.run(spare.copier_command(missing), timeout=60).returncode == 0
 
 
 def test_a_writer_waits_for_a_copier_still_writing(tmp_path: Path) -> None:

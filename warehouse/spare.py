@@ -3,7 +3,7 @@
 Every write starts from a private copy of the published snapshot (warehouse/db.py). Copying is
 cheap; making the copy durable is not: the first CHECKPOINT on a fresh 70 MB copy waited 0.13 s
 for its fsync, on top of 0.06 s for the copy, in a one-line ingest of ~1.2 s. So the writer that
-publishes starts a detached copier (`python -m warehouse.spare PUBLISHED`) and the next writer
+publishes starts a detached copier (this file, run as a script) and the next writer
 renames the finished spare into place instead of copying.
 
     runs/.runs.duckdb.spare-<size>-<mtime_ns>-<inode>         a finished, fsynced copy of the
@@ -68,13 +68,10 @@ def start_copier(published: Path) -> None:
         size = published.stat().st_size
         if shutil.disk_usage(published.parent).free < 2 * size + MIN_FREE_BYTES:
             return
-        code = str(Path(__file__).resolve().parent.parent)  # this very code, wherever it runs from
-        pythonpath = os.pathsep.join(p for p in (code, os.environ.get("PYTHONPATH")) if p)
         _COPIERS[:] = [p for p in _COPIERS if p.poll() is None]  # (reaps the finished ones)
         _COPIERS.append(
             subprocess.Popen(
-                [sys.executable, "-m", "warehouse.spare", str(published)],
-                env={**os.environ, "PYTHONPATH": pythonpath},
+                copier_command(published),
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
@@ -83,6 +80,12 @@ def start_copier(published: Path) -> None:
         )
     except OSError:
         return  # no spare: the next writer copies, as without this module
+
+
+def copier_command(published: Path) -> list[str]:
+    """This file run as a script by an isolated interpreter without site-packages: it needs only
+    the standard library, and starts in ~30 ms of CPU instead of ~80 ms for `-m warehouse.spare`."""
+    return [sys.executable, "-I", "-S", str(Path(__file__).resolve()), str(published)]
 
 
 def take(published: Path, live: Path) -> bool:
@@ -211,6 +214,8 @@ def _copy_plain(src: int, dst: int, pos: int, end: int) -> int:
 
 
 def main(argv: list[str]) -> int:
+    with contextlib.suppress(OSError):  # yield the CPU to whatever the user runs next
+        os.nice(10)
     with contextlib.suppress(OSError):  # a removed folder or a full disk: simply no spare
         copy_snapshot(Path(argv[0]))
     return 0
