@@ -4,6 +4,7 @@ the next writer only while it matches the snapshot published now, swept otherwis
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -162,3 +163,15 @@ def test_seeded_from_names_the_snapshot_the_live_file_copies(
         con.execute("CHECKPOINT")
         assert seeded_from(paths_for(db_path)) is None  # live changed: no longer that snapshot
     assert scalar(db_path, "SELECT value FROM settings WHERE key = 'test'") == "x"
+
+
+def test_status_shows_the_disk_the_spare_takes(fixture_runs: Path, db_path: Path) -> None:
+    ingest_runs(str(fixture_runs), str(db_path))
+    made = _wait_for_spare(db_path)
+    shown = cli("status", "--db", str(db_path), "--json")
+    assert shown.returncode == 0, shown.stderr
+    facts = json.loads(shown.stdout)
+    assert facts["db_bytes"] == db_path.stat().st_size
+    assert facts["spare_copy_bytes"] == made.stat().st_size > 0
+    made.unlink()
+    assert json.loads(cli("status", "--db", str(db_path), "--json").stdout)["spare_copy_bytes"] == 0

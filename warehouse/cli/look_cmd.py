@@ -77,7 +77,7 @@ def status_command(db: str | None, config_path: str | None, as_json: bool) -> No
         facts = _status(con)
     finally:
         con.close()
-    facts = {"db": path, **facts}
+    facts = {"db": path, **facts, **_disk(path)}
     if as_json:
         click.echo(json.dumps(facts, default=str))
         return
@@ -103,6 +103,23 @@ def _status(con: Any) -> dict[str, Any]:
         "last_ingest": f"{last[0]} ({last[1]:.2f} s, {last[2]} lines, {last[3]} quarantined)"
         if last
         else "never",
+    }
+
+
+def _disk(db: str) -> dict[str, Any]:
+    """Bytes on disk of the database file and of its spare copy (warehouse/spare.py), if any."""
+    from pathlib import Path
+
+    from warehouse import spare
+
+    if db.startswith("ducklake:"):
+        return {}
+    path = Path(db)
+    current = spare.stamp(path)
+    copy = spare.spare_path(path, current) if current else None
+    return {
+        "db_bytes": path.stat().st_size,
+        "spare_copy_bytes": copy.stat().st_size if copy is not None and copy.exists() else 0,
     }
 
 
