@@ -40,6 +40,8 @@ REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 import bench_report  # noqa: E402
 import gen_corpus  # noqa: E402
+from bench_checks import append_step, db_size, expect_lines, last_step_line, rows_check  # noqa: E402
+from bench_code import ingest_available, snapshot_code, warehouse_cmd  # noqa: E402
 from benchlib import Result, machine_info, quote, run_case  # noqa: E402
 
 SKIP_DIRS = {"_aggregated", "_archive", "_catalog"}
@@ -159,7 +161,7 @@ class Bench:
                 for case in cases:
                     db = self.fresh_db(f"{c.label}.{case}.r{rnd}")
                     res = self.run(c.label, case, rnd, self.cmd(case, c, db))
-                    res.extra["db_mib"] = _db_size(db) / 2**20
+                    res.extra["db_mib"] = db_size(db) / 2**20
                     if case == "ours" and res.rc == 0 and rnd == 0:
                         res.extra["rows_check"] = rows_check(db, c.manifest)
                     if case == "ours" and rnd == self.args.rounds - 1 and res.rc == 0:
@@ -181,28 +183,28 @@ class Bench:
         if setup.rc != 0:
             self.notes.append("incremental cases skipped: the setup ingest failed")
             return
-        candidates = [p for p in log_files(work) if _last_step_line(p) is not None]
+        candidates = [p for p in log_files(work) if last_step_line(p) is not None]
         rng = random.Random(self.args.seed)
         appended = 0
         for rep in range(self.args.incr_reps):
             r = self.run(label, "no-op re-ingest", rep, cmd)
-            r.extra["check"] = _expect(r, 0)
+            r.extra["check"] = expect_lines(r, 0)
             target = rng.choice(candidates)
             append_step(target, whole=True)
             appended += 1
             r = self.run(label, "append 1 line", rep, cmd)
-            r.extra["check"] = _expect(r, 1)
+            r.extra["check"] = expect_lines(r, 1)
             r.extra["file"] = str(target.relative_to(work))
         if self.args.torn_check:
             target = rng.choice(candidates)
             rest = append_step(target, whole=False)
             r = self.run(label, "append torn half-line", 0, cmd)
-            r.extra["check"] = _expect(r, 0)
+            r.extra["check"] = expect_lines(r, 0)
             with open(target, "ab") as fh:
                 fh.write(rest)
             appended += 1
             r = self.run(label, "complete the torn line", 0, cmd)
-            r.extra["check"] = _expect(r, 1)
+            r.extra["check"] = expect_lines(r, 1)
         m = dict(corpus.manifest or {})
         if m.get("counts"):
             counts = dict(m["counts"])
@@ -240,82 +242,6 @@ class Bench:
         text = bench_report.profile_text(prof, wall)
         (self.args.out / f"profile_{name}.txt").write_text(text)
         return text
-
-
-def _db_size(db: Path) -> int:
-    return sum(p.stat().st_size for p in db.parent.glob(db.name + "*")) if db.parent.exists() else 0
-
-
-def _expect(res: Result, lines: int) -> str:
-    summary = res.extra.get("json")
-    if res.rc != 0 or not isinstance(summary, dict):
-        return "no JSON summary"
-    got = summary.get("lines_good")
-    if got is None:
-        return "summary has no lines_good"
-    return "ok" if got == lines else f"expected lines_good={lines}, got {got}"
-
-
-def _last_step_line(path: Path) -> dict[str, Any] | None:
-    with open(path, "rb") as fh:
-        fh.seek(max(0, path.stat().st_size - 65536))
-        tail = fh.read().rstrip(b"\n").rsplit(b"\n", 1)[-1]
-    try:
-        rec = json.loads(tail)
-    except ValueError:
-        return None
-    if not isinstance(rec, dict) or "step" not in rec or rec.get("run_header"):
-        return None
-    return rec
-
-
-def append_step(path: Path, whole: bool) -> bytes:
-    """Append the next step of the file's last run (or only its first half; returns the rest)."""
-    rec = _last_step_line(path)
-    assert rec is not None
-    rec["step"] = int(rec["step"]) + 1
-    if isinstance(rec.get("ts"), int):
-        rec["ts"] += 60
-    line = json.dumps(rec, ensure_ascii=False).encode() + b"\n"
-    cut = len(line) if whole else len(line) // 2
-    with open(path, "ab") as fh:
-        fh.write(line[:cut])
-    return line[cut:]
-
-
-def rows_check(db: Path, manifest: dict[str, Any] | None) -> dict[str, Any]:
-    """Rows in the ingested DB against the generator's ground truth."""
-    import duckdb
-
-    out: dict[str, Any] = {}
-    try:
-        con = duckdb.connect(str(db), read_only=True)
-        try:
-            kinds = dict(con.execute("SELECT kind, count(*) FROM records GROUP BY kind").fetchall())
-            q = con.execute("SELECT count(*) FROM quarantine").fetchone()
-            out = {"records": kinds, "quarantine": q[0] if q else None}
-        finally:
-            con.close()
-    except duckdb.Error as e:  # the schema is someone else's: report, don't crash the bench
-        return {"error": f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"}
-    counts = (manifest or {}).get("counts")
-    if counts:
-        # A header glued after a torn line is recoverable (LOGFORMAT A.2): a lossless ingest
-        # quarantines the torn part and still loads the header.
-        want = {
-            "step": counts["steps"],
-            "header": counts["headers"] + counts.get("glued", 0),
-            "run_end": counts["run_ends"],
-        }
-        bad = {k: (kinds.get(k, 0), v) for k, v in want.items() if kinds.get(k, 0) != v}
-        if out["quarantine"] != counts["bad_lines"]:
-            bad["quarantine"] = (out["quarantine"], counts["bad_lines"])
-        out["verdict"] = (
-            "ok"
-            if not bad
-            else "MISMATCH " + ", ".join(f"{k}: got {g}, expected {w}" for k, (g, w) in bad.items())
-        )
-    return out
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -379,50 +305,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args.python = args.python.absolute()
     args.warehouse = args.warehouse.absolute()
     return args
-
-
-def warehouse_cmd(args: argparse.Namespace) -> str:
-    if args.code_dir:
-        return f"{quote(args.python)} -m warehouse"
-    return quote(args.warehouse)
-
-
-def snapshot_code(args: argparse.Namespace) -> None:
-    """Extract the committed tree at --code-rev, so edits by others mid-run do not mix versions."""
-    if not args.code_rev:
-        args.code_dir = None
-        return
-    rev = subprocess.run(
-        ["git", "rev-parse", "--short", args.code_rev], cwd=REPO, capture_output=True, text=True, check=True
-    ).stdout.strip()
-    args.code_dir = args.root / f"code-{rev}"
-    if not args.code_dir.exists():
-        tmp = args.root / f".code-{rev}.tmp"
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
-        archive = subprocess.run(["git", "archive", rev], cwd=REPO, capture_output=True, check=True).stdout
-        subprocess.run(["tar", "-x", "-C", str(tmp)], input=archive, check=True)
-        # Byte-compile it, as `pip install` does: with PYTHONDONTWRITEBYTECODE=1 (set in some
-        # shells) every measured process would otherwise compile our modules from source again
-        # (~25 modules, 60-90 ms per command: most of the gap between a no-op and its target).
-        subprocess.run([str(args.python), "-m", "compileall", "-q", str(tmp)], check=True)
-        tmp.rename(args.code_dir)
-    args.code_rev = rev
-
-
-def ingest_available(args: argparse.Namespace, env: dict[str, str]) -> bool:
-    try:
-        r = subprocess.run(
-            f"{warehouse_cmd(args)} ingest --help",
-            shell=True,
-            capture_output=True,
-            timeout=60,
-            check=False,
-            env=env,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return r.returncode == 0
 
 
 def main(argv: list[str] | None = None) -> int:
