@@ -93,10 +93,10 @@ class TemplateTutor:
 
 
 def _codes(rng: random.Random, n: int, letters: int) -> list[str]:
-    codes: set[str] = set()
+    codes: dict[str, None] = {}  # distinct, in drawing order (a set's order follows the hash seed)
     while len(codes) < n:
         head = "".join(rng.choice(_LETTERS) for _ in range(letters))
-        codes.add(f"{head}-{rng.randrange(10, 300)}")
+        codes[f"{head}-{rng.randrange(10, 300)}"] = None
     return sorted(codes, key=lambda _: rng.random())
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from runner import evaluate as ev
 from runner.cards import Card, CardSet, RawCard, build_cards
 from runner.text import clamp, quote_ok, slice_tokens, tokens
@@ -149,3 +151,26 @@ def test_long_quotes_are_cut_to_15_tokens() -> None:
     cards = build_cards([RawCard(context, "context", None)], OPTIONS, context, budget=10)
     long = next(c for c in cards.cards if c.scope == "context")
     assert len(tokens(long.quote)) == 15 and long.quote.startswith("w0 ")
+
+
+def test_template_items_do_not_depend_on_the_hash_seed() -> None:
+    """Entity codes were drawn into a set and shuffled in its iteration order, which follows
+    PYTHONHASHSEED: the demo's items (and its numbers in the README) changed between processes."""
+    import subprocess
+    import sys
+
+    code = (
+        "from runner.items import TemplateTutor; t = TemplateTutor(424244); "
+        "print([t.item(k) for k in range(40)])"
+    )
+    outs = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in ("1", "2", "3", "4")
+    }
+    assert len(outs) == 1
