@@ -94,7 +94,8 @@ def _precheck(db: str, root: Path, config: Config, summary: IngestSummary) -> tu
             return False, None
         found, skipped = discover(root)
         split = split_unchanged(found, read_stats(con))
-        if split[0] or split[2] or _rules_stale(con, config):
+        changed, _, gone = split
+        if changed or gone or _rules_stale(con, config):
             same = before is not None and stamp(paths.published) == before  # what `con` read
             return False, Scan(found, skipped, split, before if same else None)
     finally:

@@ -52,6 +52,12 @@ def spare_path(published: Path, snapshot_stamp: str) -> Path:
     return published.with_name(f".{published.name}.spare-{snapshot_stamp}")
 
 
+def current(published: Path) -> Path | None:
+    """Where the spare of the snapshot published now is (or would be); None without a snapshot."""
+    snapshot = stamp(published)
+    return spare_path(published, snapshot) if snapshot is not None else None
+
+
 def enabled() -> bool:
     return os.environ.get(SPARE_ENV, "1").strip().lower() not in ("0", "false", "no", "off")
 
@@ -93,12 +99,11 @@ def take(published: Path, live: Path) -> bool:
 
     A copier still writing it is waited for while its file grows: it is never slower to wait
     than to start the same copy again."""
-    current = stamp(published)
-    if current is None:
+    spare = current(published)
+    if spare is None:
         return False
-    spare = spare_path(published, current)
     while not spare.exists():
-        if not _copier_progressing(published, current):
+        if not _copier_progressing(spare):
             return False
     try:
         os.replace(spare, live)
@@ -107,10 +112,9 @@ def take(published: Path, live: Path) -> bool:
     return True
 
 
-def _copier_progressing(published: Path, current: str, poll: float = 0.01) -> bool:
-    """Wait `poll` seconds; True while a copy of `current` is in progress and not stalled."""
-    pattern = glob.escape(spare_path(published, current).name) + ".tmp-*"
-    pending = [p for p in published.parent.glob(pattern) if _alive(p)]
+def _copier_progressing(spare: Path, poll: float = 0.01) -> bool:
+    """Wait `poll` seconds; True while a copy to `spare` is in progress and not stalled."""
+    pending = [p for p in spare.parent.glob(glob.escape(spare.name) + ".tmp-*") if _alive(p)]
     if not pending:
         return False
     try:
@@ -136,11 +140,10 @@ def _alive(tmp: Path) -> bool:
 
 def sweep(published: Path) -> list[Path]:
     """Remove spares of snapshots no longer published and copies whose copier died."""
-    current = stamp(published)
-    keep = spare_path(published, current).name if current else None
+    keep = current(published)
     removed = []
     for p in published.parent.glob(f".{glob.escape(published.name)}.spare-*"):
-        stale = not _alive(p) if ".tmp-" in p.name else p.name != keep
+        stale = not _alive(p) if ".tmp-" in p.name else p != keep
         if stale:
             p.unlink(missing_ok=True)
             removed.append(p)

@@ -34,6 +34,7 @@ COMMAND_MODULES = (
     "keep_cmd",
     "analysis_cmd",
     "launch_cmd",
+    "run_cmd",
     "lake_cmd",
     "shell_cmd",
 )
@@ -129,8 +130,8 @@ def entry() -> NoReturn:
     """The `warehouse` console script (and `python -m warehouse`): main(), then leave at once.
 
     Once a command has returned, its work is closed and published; what remains is tearing down
-    the interpreter, which took ~0.1 s with DuckDB loaded (a tenth of a one-line ingest). So
-    flush the two streams and end the process. Errors keep the normal exit path."""
+    the interpreter with DuckDB loaded (0.03 s of a 20k-file no-op ingest, measured). So flush
+    the two streams and end the process. Errors keep the normal exit path."""
     main()
     for stream in (sys.stdout, sys.stderr):
         try:

@@ -115,8 +115,7 @@ def _disk(db: str) -> dict[str, Any]:
     if db.startswith("ducklake:"):
         return {}
     path = Path(db)
-    current = spare.stamp(path)
-    copy = spare.spare_path(path, current) if current else None
+    copy = spare.current(path)
     return {
         "db_bytes": path.stat().st_size,
         "spare_copy_bytes": copy.stat().st_size if copy is not None and copy.exists() else 0,
