@@ -7,12 +7,12 @@ from its ingested offset; anything else (truncated, rewritten, a changed .gz) is
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 from typing import Literal, NamedTuple
 
-SKIP_DIRS = frozenset({"_aggregated", "_archive", "_catalog"})
-OWN_SUFFIXES = (".duckdb", ".duckdb.wal")  # the warehouse itself may live in runs/
+from ingest.scan import Background, scan
+from warehouse.errors import DataError
+
 HEAD_BYTES = 64 * 1024
 TAIL_BYTES = 4 * 1024
 
@@ -23,6 +23,8 @@ Action = Literal["new", "grown", "rewritten", "unchanged", "relinked"]
 # NamedTuples, not dataclasses: a no-op ingest builds 20,000 of each and a frozen dataclass's
 # __init__ cost a third of it.
 class Found(NamedTuple):
+    """A log file on disk (the fields of an ingest.scan.Row, in its order)."""
+
     path: str  # absolute
     relpath: str  # relative to the runs dir, forward slashes
     kind: Kind
@@ -57,59 +59,18 @@ class Planned(NamedTuple):
     start_line: int  # lines already ingested before `start`
 
 
-def log_kind(name: str) -> Kind | None:
-    if name.endswith(".jsonl"):
-        return "jsonl"
-    if name.endswith(".jsonl.recovered"):
-        return "recovered"
-    if name.endswith(".jsonl.gz"):
-        return "gz"
-    return None
+def discover(runs_dir: Path, pending: Background | None = None) -> tuple[list[Found], list[str]]:
+    """Log files under runs_dir (sorted) and the relative paths of skipped non-log files and links.
 
-
-def discover(runs_dir: Path) -> tuple[list[Found], list[str]]:
-    """Log files under runs_dir (sorted) and the relative paths of skipped non-log files.
-
-    Plain strings and one stat per file: pathlib cost more than the scan itself on 20k files."""
-    root = str(runs_dir.resolve())
-    cut = len(root) + 1
-    found: list[Found] = []
-    skipped: list[str] = []
-    stack = [root]
-    slash = os.sep == "/"
-    while stack:
-        with os.scandir(stack.pop()) as entries:
-            for entry in entries:
-                name = entry.name
-                if name[0] == ".":
-                    continue
-                if entry.is_dir(follow_symlinks=False):
-                    if name not in SKIP_DIRS:
-                        stack.append(entry.path)
-                    continue
-                kind = log_kind(name)
-                if kind is None:
-                    if not name.endswith(OWN_SUFFIXES) and entry.is_file(follow_symlinks=False):
-                        rel = entry.path[cut:]
-                        skipped.append(rel if slash else rel.replace(os.sep, "/"))
-                    continue
-                if not entry.is_file(follow_symlinks=False):
-                    continue
-                st = entry.stat(follow_symlinks=False)
-                rel = entry.path[cut:]
-                found.append(
-                    Found(
-                        entry.path,
-                        rel if slash else rel.replace(os.sep, "/"),
-                        kind,
-                        st.st_size,
-                        st.st_mtime_ns,
-                        st.st_ino,
-                    )
-                )
-    found.sort(key=lambda f: f.relpath)
-    skipped.sort()
-    return found, skipped
+    From `pending`, a scan of the same folder started earlier, when given."""
+    try:
+        rows, skipped = pending.result() if pending is not None else scan(str(runs_dir.resolve()))
+    except OSError as e:
+        where = e.filename or runs_dir
+        raise DataError(
+            f"cannot read {where}: {e.strerror or e}; fix its permissions or move it out of {runs_dir}"
+        ) from e
+    return list(map(Found._make, rows)), skipped
 
 
 def sha256_range(path: str, start: int, end: int) -> str:
@@ -163,7 +124,7 @@ def plan(
     return plans, missing
 
 
-Stats = list[tuple[str, int, int, int, str]]  # (path, size, mtime_ns, inode, status) per manifest row
+Stats = set[tuple[str, int, int, int]]  # (path, size, mtime_ns, inode) of each present manifest row
 
 
 def split_unchanged(found: list[Found], stats: Stats) -> tuple[list[Found], int, list[str]]:
@@ -171,11 +132,12 @@ def split_unchanged(found: list[Found], stats: Stats) -> tuple[list[Found], int,
 
     Only the first and the last need manifest rows: an append to one of 20,000 files then reads
     one row of `files`, not all of them."""
-    known = {row[0]: row[1:] for row in stats}
-    changed = [f for f in found if known.get(f.path) != (f.size, f.mtime_ns, f.inode, "present")]
+    changed = [f for f in found if (f.path, f.size, f.mtime_ns, f.inode) not in stats]
+    unchanged = len(found) - len(changed)
+    if unchanged == len(stats):
+        return changed, unchanged, []  # every present manifest row matched a found file
     present = {f.path for f in found}
-    gone = [row[0] for row in stats if row[4] == "present" and row[0] not in present]
-    return changed, len(found) - len(changed), gone
+    return changed, unchanged, sorted(row[0] for row in stats if row[0] not in present)
 
 
 def _plan_new(f: Found, archived: list[Known]) -> Planned:

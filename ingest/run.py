@@ -24,6 +24,7 @@ from ingest.manifest import (
     write_outcomes,
 )
 from ingest.records import DIAL_NAMES
+from ingest.scan import Background
 from ingest.summary import IngestSummary, Phases, Reporter, log_ingest, summarise
 from warehouse.config import Config, load_config
 from warehouse.db import check_free_space, open_reader, open_writer, paths_for, seeded_from
@@ -70,50 +71,57 @@ def ingest_runs(
 
 @dataclass(frozen=True)
 class Scan:
-    """The directory scan, and (when made) its split against the published snapshot `stamp`."""
+    """The directory scan, begun after the snapshot `stamp` was published, and its split
+    against that snapshot's manifest."""
 
     found: list[Found]
     skipped: list[str]
     split: tuple[list[Found], int, list[str]]
-    stamp: str | None
+    stamp: str
 
 
 def _precheck(db: str, root: Path, config: Config, summary: IngestSummary) -> tuple[bool, Scan | None]:
     """(no-op?, directory scan) answered from the published snapshot, read-only, when the writer
     has no live file (it was renamed into the snapshot): no copy, no lock. Any doubt means "there
-    is work"; the scan and its split, when made, are reused by the writer."""
+    is work"; the scan and its split, when made, are reused by the writer.
+
+    The scan runs in a helper process while this one loads DuckDB and reads the manifest."""
     paths = paths_for(db)
-    if str(db).startswith("ducklake:") or paths.live.exists() or not paths.published.exists():
+    before = stamp(paths.published)
+    if paths.live.exists() or before is None:
         return False, None
     if paths.published.with_name(paths.published.name + ".wal").exists():
         return False, None  # a stale WAL would fail this open; the writer sweeps it
-    before = stamp(paths.published)
-    con = open_reader(db, check_schema=False)
-    try:
-        if max(applied(con), default=0) != code_version():
-            return False, None
-        found, skipped = discover(root)
-        split = split_unchanged(found, read_stats(con))
-        changed, _, gone = split
-        if changed or gone or _rules_stale(con, config):
-            same = before is not None and stamp(paths.published) == before  # what `con` read
-            return False, Scan(found, skipped, split, before if same else None)
-    finally:
-        con.close()
+    with Background(summary.runs_dir) as pending:
+        con = open_reader(db, check_schema=False)
+        try:
+            if max(applied(con), default=0) != code_version():
+                return False, None
+            stats, rules_stale = read_stats(con), _rules_stale(con, config)
+            found, skipped = discover(root, pending)
+            split = split_unchanged(found, stats)
+            changed, _, gone = split
+            if changed or gone or rules_stale:
+                # Reusable while `con` read the snapshot published before the scan began.
+                same = stamp(paths.published) == before
+                return False, Scan(found, skipped, split, before) if same else None
+        finally:
+            con.close()
     summary.files_skipped, summary.skipped_examples = len(skipped), skipped[:5]
     summary.files_unchanged = len(found)
     return True, None
 
 
 def _plan(
-    con: duckdb.DuckDBPyConnection, root: Path, summary: IngestSummary, scan: Scan | None = None
+    con: duckdb.DuckDBPyConnection, root: Path, summary: IngestSummary, scan: Scan | None
 ) -> tuple[list[Planned], list[Known]]:
-    found, skipped = (scan.found, scan.skipped) if scan else discover(root)
-    summary.files_skipped, summary.skipped_examples = len(skipped), skipped[:5]
-    if scan and scan.stamp and seeded_from(paths_for(summary.db)) == scan.stamp:
-        changed, unchanged, gone = scan.split  # live is a copy of the snapshot the scan was split on
-    else:
+    if scan and seeded_from(paths_for(summary.db)) == scan.stamp:
+        found, skipped = scan.found, scan.skipped  # live is a copy of the snapshot the scan was split on
+        changed, unchanged, gone = scan.split
+    else:  # a scan begun now, with the lock held, is newer than anything live holds
+        found, skipped = discover(root)
         changed, unchanged, gone = split_unchanged(found, read_stats(con))
+    summary.files_skipped, summary.skipped_examples = len(skipped), skipped[:5]
     summary.files_unchanged += unchanged
     known, archived = read_known(con, [f.path for f in changed] + gone)
     return plan(changed, known, archived)
@@ -127,7 +135,7 @@ def _ingest(
     progress: bool,
     fast: bool,
     phase: Phases,
-    scan: Scan | None = None,
+    scan: Scan | None,
 ) -> None:
     plans, missing = _plan(con, root, summary, scan)
     summary.files_missing = len(missing)

@@ -8,9 +8,9 @@ import tarfile
 from pathlib import Path
 
 import pytest
-from archive_support import files_rows, ingest, setup, sha, tree
+from archive_support import files_rows, ingest, make_runs, setup, sha, tree
 
-from warehouse.archive import plan_archive, run_archive
+from warehouse.archive import LINKED, plan_archive, run_archive
 from warehouse.archive_io import MANIFEST_NAME, read_sidecar, verify_archive
 from warehouse.errors import DataError, UsageError
 from warehouse.restore import restore
@@ -109,6 +109,21 @@ def test_only_eligible_files(tmp_path: Path) -> None:
     # with min age 0 and a fresh ingest the touched file becomes eligible too
     ingest(runs, db)
     assert {m.name for m in plan_archive(db, runs, 0).members} == {*names, "exp/new.jsonl"}
+
+
+def test_files_read_through_a_link_stay_where_they_are(tmp_path: Path) -> None:
+    """A folder linked into runs/ is ingested, but archiving never deletes the link's target."""
+    runs, db, files = setup(tmp_path, n=2)
+    outside = tmp_path / "old-evals"
+    kept = make_runs(outside, n=2)
+    (runs / "old").symlink_to(outside)
+    ingest(runs, db)
+    assert {f"old/{rel}" for rel in kept} <= set(files_rows(db))
+    result = run_archive(db, runs, runs / "_archive", 0)
+    decisions = {d.name: d.reason for d in result.plan.decisions}
+    assert {m.name for m in result.plan.members} == set(files)
+    assert all(decisions[f"old/{rel}"] == LINKED for rel in kept)
+    assert all((outside / rel).read_bytes() == data for rel, data in kept.items())
 
 
 def test_cli_archive_and_restore(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -22,7 +22,7 @@ def test_ingest_json_summary_and_stderr_talk(fixture_runs: Path, db_path: Path) 
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)  # stdout is data only
     assert summary["lines_good"] == 33 and summary["lines_quarantined"] == 3
-    assert "skipped 2 non-log file(s)" in done.stderr and "33 loaded" in done.stderr
+    assert "skipped 2 non-log file(s) or link(s)" in done.stderr and "33 loaded" in done.stderr
 
 
 def test_default_paths_are_runs_and_runs_duckdb(fixture_runs: Path) -> None:

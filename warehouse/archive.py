@@ -104,6 +104,18 @@ def _member_name(path: Path, runs_dir: Path) -> str | None:
     return rel.as_posix()
 
 
+LINKED = "reached through a link out of the runs directory: left where it is"
+
+
+def _linked_name(path: Path, runs_dir: Path) -> str | None:
+    """The name under runs_dir of a file that lies outside it (read through a link), else None."""
+    try:
+        rel = path.relative_to(runs_dir)
+    except ValueError:
+        return None
+    return rel.as_posix() if rel.parts and rel.parts[0] not in SKIP_DIRS else None
+
+
 def fingerprint(path: Path) -> tuple[str, int, str, str]:
     """sha256 of the file, its size, and head/tail fingerprints as ingest computes them."""
     digest, size = hashlib.sha256(), 0
@@ -165,6 +177,9 @@ def plan_archive(
         path = _resolve(row)
         name = _member_name(path, runs)
         if name is None:
+            linked = _linked_name(path, runs)
+            if linked is not None:  # under runs/ by name, elsewhere in fact: never deleted here
+                plan.decisions.append(Decision(linked, int(row["size"] or 0), "skip", LINKED))
             continue
         reason = _decide(row, path, cutoff)
         spec = None

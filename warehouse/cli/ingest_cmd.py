@@ -53,7 +53,7 @@ def ingest_command(
     if not quiet:
         if summary.files_skipped:
             click.echo(
-                f"skipped {summary.files_skipped} non-log file(s), e.g. "
+                f"skipped {summary.files_skipped} non-log file(s) or link(s), e.g. "
                 f"{', '.join(summary.skipped_examples[:3])}",
                 err=True,
             )
