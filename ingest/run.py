@@ -27,10 +27,11 @@ from ingest.records import DIAL_NAMES
 from ingest.scan import Background
 from ingest.summary import IngestSummary, Phases, Reporter, log_ingest, summarise
 from warehouse.config import Config, load_config
-from warehouse.db import check_free_space, open_reader, open_writer, paths_for, seeded_from
+from warehouse.db import open_reader, open_writer
 from warehouse.errors import UsageError
 from warehouse.faults import fault_point
 from warehouse.migrate import applied, code_version
+from warehouse.snapshot import check_free_space, paths_for, seeded_from
 from warehouse.spare import stamp
 
 if TYPE_CHECKING:

@@ -114,9 +114,11 @@ def install() -> None:
     import warehouse.archive_io
     import warehouse.db
     import warehouse.export
+    import warehouse.snapshot
 
     ingest.run.fault_point = wrap(ingest.run.fault_point)
     warehouse.db.fault_point = wrap(warehouse.db.fault_point)
+    warehouse.snapshot.fault_point = wrap(warehouse.snapshot.fault_point)
     warehouse.export.fault = wrap(warehouse.export.fault)
     warehouse.archive.fault = wrap(warehouse.archive.fault)
     real_call = ingest.run.Phases.__call__
@@ -133,7 +135,7 @@ def install() -> None:
 def main(argv: list[str]) -> None:
     sys.path.insert(0, str(Path(__file__).parent))
     install()
-    from warehouse.db import paths_for
+    from warehouse.snapshot import paths_for
 
     act("start")
     command = argv[0]

@@ -26,7 +26,7 @@ from ingest_support import content_hash, rows
 from reliability_support import child, cli, shell_count, state, write_corpus
 
 from warehouse.archive_io import read_sidecar, verify_archive
-from warehouse.db import paths_for
+from warehouse.snapshot import paths_for
 
 
 @dataclass

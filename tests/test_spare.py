@@ -18,7 +18,8 @@ from ingest import ingest_runs
 from tests.ingest_support import scalar
 from tests.reliability_support import cli
 from warehouse import spare
-from warehouse.db import open_writer, paths_for, seeded_from
+from warehouse.db import open_writer
+from warehouse.snapshot import paths_for, seeded_from
 
 MIX = "exp/deepinfra_mistralai-Mixtral-8x7B-Instruct-v0.1_sc3_b8.jsonl"
 STEP = '{"run_id": "run-b", "step": 2, "evaluation": {"correct": true}}\n'
