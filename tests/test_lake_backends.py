@@ -139,7 +139,8 @@ def test_readers_are_locked_down_and_writers_need_the_lake_commands(svc: Service
 
 
 def test_connecting_never_migrates_and_schema_mismatch_is_refused(svc: Services, tmp_path: Path) -> None:
-    from warehouse.lake import connect, open_reader, open_writer, settings_for
+    from warehouse.lake import connect, open_reader, open_writer
+    from warehouse.lake_settings import settings_for
     from warehouse.migrate import available, code_version
 
     lake = new_lake(svc, tmp_path, s3=False, migrate=False)
@@ -174,7 +175,8 @@ def test_connecting_never_migrates_and_schema_mismatch_is_refused(svc: Services,
 
 
 def test_clear_errors(svc: Services, tmp_path: Path) -> None:
-    from warehouse.lake import migrate_lake, open_reader, settings_for, wheel_extension
+    from warehouse.lake import migrate_lake, open_reader, wheel_extension
+    from warehouse.lake_settings import settings_for
 
     config = load_config(None)
     empty = f"ducklake:postgres:{svc.pg.new_database()}"

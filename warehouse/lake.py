@@ -17,9 +17,8 @@ Differences from the embedded file (warehouse/db.py):
   SCALE-NOTES §1.9) and every writer also attaches with DATA_INLINING_ROW_LIMIT 0, so each
   commit writes Parquet; `warehouse lake maintain` merges the small files.
 
-Settings come from the `[lake]` table of warehouse.toml (data_path, s3_endpoint, s3_region,
-s3_url_style, s3_use_ssl, s3_key_id, s3_secret, claim_lease_seconds, url);
-S3 keys may instead come from $WAREHOUSE_S3_KEY_ID / $WAREHOUSE_S3_SECRET or the AWS variables.
+Settings (the `[lake]` table of warehouse.toml, S3 keys from the environment) are read in
+warehouse/lake_settings.py.
 """
 
 from __future__ import annotations
@@ -32,121 +31,22 @@ import os
 import random
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from warehouse.errors import ConfigError, DataError, SchemaVersionError, UsageError
+from warehouse.errors import DataError, SchemaVersionError, UsageError
+from warehouse.lake_settings import LakeSettings, S3Settings, settings_for
 
 if TYPE_CHECKING:
     import duckdb
 
     from warehouse.config import Config
 
-PREFIX = "ducklake:"
-PG_PREFIX = "ducklake:postgres:"
 ALIAS = "lake"
 # Our name -> the name DuckDB registers (postgres loads as postgres_scanner).
 EXTENSIONS = {"ducklake": "ducklake", "postgres": "postgres_scanner", "httpfs": "httpfs"}
 EXTRA_HINT = "pip install 'runs-warehouse[lake]'"
 MIGRATE_LOCK_KEY = 0x7275_6E73_6C61_6B65  # "runslake": pg_advisory_lock key for migrations
-
-
-def is_lake_url(db: str | os.PathLike[str]) -> bool:
-    return str(db).startswith(PREFIX)
-
-
-@dataclass(frozen=True)
-class S3Settings:
-    endpoint: str | None = None
-    region: str | None = None
-    url_style: str | None = None
-    use_ssl: bool | None = None
-    key_id: str | None = None
-    secret: str | None = None
-
-
-@dataclass(frozen=True)
-class LakeSettings:
-    url: str
-    data_path: str | None = None
-    s3: S3Settings | None = None
-    inlining_row_limit: int = 0  # see the module docstring: never inline
-    claim_lease_seconds: float = 3600.0
-    extension_dir: Path | None = None
-
-    @property
-    def conninfo(self) -> str:
-        """The libpq connection string of the catalog database (for the claim table)."""
-        return self.url[len(PG_PREFIX) :]
-
-    def describe(self) -> str:
-        """The URL without a password, for messages."""
-        import re
-
-        return re.sub(r"password=\S+", "password=***", self.url)
-
-
-def settings_for(url: str, config: Config | None = None, *, data_path: str | None = None) -> LakeSettings:
-    """Lake settings for a `ducklake:` URL, completed from warehouse.toml's [lake] table."""
-    if not url.startswith(PG_PREFIX):
-        raise UsageError(
-            f"unsupported lake URL {url.split(' ')[0]!r}: use ducklake:postgres:dbname=... host=... "
-            "(concurrent writers and file claims need a PostgreSQL catalog)"
-        )
-    if config is None:
-        from warehouse.config import load_config
-
-        config = load_config()
-    raw = config.raw.get("lake", {})
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{config.source}: [lake] must be a table")
-    path = data_path or os.environ.get("WAREHOUSE_LAKE_DATA_PATH") or _opt_str(raw, "data_path", config)
-    return LakeSettings(
-        url=url,
-        data_path=path,
-        s3=_s3_settings(raw, config, path),
-        claim_lease_seconds=float(_opt_int(raw, "claim_lease_seconds", config) or 3600),
-        extension_dir=Path(os.environ["WAREHOUSE_EXTENSION_DIR"])
-        if os.environ.get("WAREHOUSE_EXTENSION_DIR")
-        else None,
-    )
-
-
-def _opt_str(raw: dict[str, Any], key: str, config: Config) -> str | None:
-    value = raw.get(key)
-    if value is not None and not isinstance(value, str):
-        raise ConfigError(f"{config.source}: [lake] {key} must be a string")
-    return value
-
-
-def _opt_int(raw: dict[str, Any], key: str, config: Config) -> int | None:
-    value = raw.get(key)
-    if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
-        raise ConfigError(f"{config.source}: [lake] {key} must be a non-negative integer")
-    return value
-
-
-def _s3_settings(raw: dict[str, Any], config: Config, data_path: str | None) -> S3Settings | None:
-    keys = ("s3_endpoint", "s3_region", "s3_url_style", "s3_key_id", "s3_secret")
-    values = {k: _opt_str(raw, k, config) for k in keys}
-    use_ssl = raw.get("s3_use_ssl")
-    if use_ssl is not None and not isinstance(use_ssl, bool):
-        raise ConfigError(f"{config.source}: [lake] s3_use_ssl must be true or false")
-    key_id = (
-        values["s3_key_id"] or os.environ.get("WAREHOUSE_S3_KEY_ID") or os.environ.get("AWS_ACCESS_KEY_ID")
-    )
-    secret = (
-        values["s3_secret"]
-        or os.environ.get("WAREHOUSE_S3_SECRET")
-        or os.environ.get("AWS_SECRET_ACCESS_KEY")
-    )
-    wanted = any(v is not None for v in values.values()) or use_ssl is not None or bool(key_id)
-    if not wanted and not (data_path or "").startswith("s3://"):
-        return None
-    return S3Settings(
-        values["s3_endpoint"], values["s3_region"], values["s3_url_style"], use_ssl, key_id, secret
-    )
 
 
 # ---------------------------------------------------------------- extensions

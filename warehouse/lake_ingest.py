@@ -31,6 +31,7 @@ from warehouse.errors import UsageError
 from warehouse.lake import in_transaction, retrying
 from warehouse.lake_claims import Claims, advisory_lock
 from warehouse.lake_maint import settle
+from warehouse.lake_settings import settings_for
 
 if TYPE_CHECKING:
     import duckdb
@@ -83,7 +84,7 @@ def ingest_lake(
     if not root.is_dir():
         raise UsageError(f"runs directory {runs_dir} does not exist: pass the folder holding your logs")
     config = config or load_config()
-    settings = lake.settings_for(url, config)
+    settings = settings_for(url, config)
     started = time.perf_counter()
     summary = LakeIngestSummary(runs_dir=str(root.resolve()), db=settings.describe())
     on_disk, skipped = discover(root)

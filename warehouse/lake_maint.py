@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from warehouse import lake
 from warehouse.lake import in_transaction, retrying
 from warehouse.lake_claims import advisory_lock
+from warehouse.lake_settings import settings_for
 
 if TYPE_CHECKING:
     import duckdb
@@ -81,7 +82,7 @@ def maintain(
     cleanup_older_than: timedelta = timedelta(days=1),
 ) -> MaintainReport:
     """Run every maintenance step once; see the module docstring."""
-    settings = lake.settings_for(url, config)
+    settings = settings_for(url, config)
     report = MaintainReport()
     with (
         advisory_lock(settings.conninfo, MAINTAIN_LOCK_KEY, wait=False),

@@ -20,6 +20,7 @@ from warehouse import lake
 from warehouse.errors import SchemaVersionError, UsageError
 from warehouse.lake import in_transaction, retrying
 from warehouse.lake_claims import Claims
+from warehouse.lake_settings import settings_for
 
 if TYPE_CHECKING:
     import duckdb
@@ -62,7 +63,7 @@ def push(source: str, url: str, *, config: Config | None = None) -> PushReport:
     path = Path(source)
     if not path.is_file():
         raise UsageError(f"no embedded warehouse at {source}: pass --from PATH/runs.duckdb")
-    settings = lake.settings_for(url, config)
+    settings = settings_for(url, config)
     report = PushReport(source=str(path))
     started = time.perf_counter()
     with (

@@ -27,7 +27,7 @@ def lake_db_option(f: F) -> F:
 
 def _resolve(db: str | None, config_path: str | None) -> tuple[str, Any]:
     from warehouse.config import load_config
-    from warehouse.lake import is_lake_url
+    from warehouse.lake_settings import is_lake_url
 
     config = load_config(config_path)
     raw = config.raw.get("lake", {})
@@ -212,8 +212,8 @@ def push_command(source: str | None, db: str | None, config_path: str | None, as
       warehouse lake push --from runs/runs.duckdb --db "ducklake:postgres:dbname=lake host=db.lan"
     """
     from warehouse.config import DEFAULT_DB
-    from warehouse.lake import is_lake_url
     from warehouse.lake_push import push
+    from warehouse.lake_settings import is_lake_url
 
     url, config = _resolve(db, config_path)
     src = source or (config.db if not is_lake_url(config.db) else DEFAULT_DB)
@@ -236,8 +236,8 @@ def claims_command(db: str | None, config_path: str | None, as_json: bool) -> No
     Example:
       warehouse lake claims --json
     """
-    from warehouse.lake import settings_for
     from warehouse.lake_claims import list_claims
+    from warehouse.lake_settings import settings_for
 
     url, config = _resolve(db, config_path)
     rows = list_claims(settings_for(url, config).conninfo)
