@@ -8,11 +8,12 @@ ingest loads DuckDB; they send their rows back through a pipe (marshal). A helpe
 interpreter without site-packages (`-I -S`): this module needs only the standard library and
 must not import the `ingest` package.
 
-Symbolic links are followed, once per target: a link to a folder (or log file) outside the runs
-directory is scanned under the link's name; a link to something scanned through another path
-(inside the runs directory, or another link's target) is skipped, so no file is loaded twice,
-and a link to one of its own ancestors cannot loop. Links are rare, so helpers only report them
-and `scan` / `Background.result` follow them in this process, in path order.
+Symbolic links are followed, each real file once: a link to a folder (or log file) outside the
+runs directory is scanned under the link's name; a link to something scanned through another
+path (inside the runs directory, or inside another link's target, the first in path order) is
+skipped, and folders scanned already are left out of a link's target that holds them, so no
+file is loaded twice and no link loops. Links are rare, so helpers only report them and `scan`
+/ `Background.result` follow them in this process, in path order.
 
 A file or folder that vanishes during the scan is left out (the next ingest sees the new state);
 any other error, and any doubt about a helper's answer, means the scan runs again in-process,
@@ -57,9 +58,11 @@ def scan(root: str) -> tuple[list[Row], list[str]]:
     return _finish(root, _walk(root, len(root) + 1))
 
 
-def _walk(top: str, cut: int, part: int = 0, parts: int = 1) -> Scanned:
-    """One pass under `top` without following links; relpaths are `path[cut:]`. Plain strings:
-    pathlib cost more than the stats on 20k files.
+def _walk(
+    top: str, cut: int, part: int = 0, parts: int = 1, exclude: frozenset[str] = frozenset()
+) -> Scanned:
+    """One pass under `top` without following links, leaving out the folders in `exclude`;
+    relpaths are `path[cut:]`. Plain strings: pathlib cost more than the stats on 20k files.
 
     `part` of `parts`: only the files directly in `top` (part 0) and the subfolders of `top`
     whose name hashes to `part`, so that `parts` helpers share one scan."""
@@ -81,7 +84,7 @@ def _walk(top: str, cut: int, part: int = 0, parts: int = 1) -> Scanned:
                 if name[0] == "." or name in SKIP_DIRS:
                     continue
                 if entry.is_dir(follow_symlinks=False):
-                    if folder != top or _owner(name, parts) == part:
+                    if (folder != top or _owner(name, parts) == part) and entry.path not in exclude:
                         stack.append(entry.path)
                     continue
                 if folder == top and part != 0:
@@ -118,7 +121,7 @@ def _finish(root: str, scanned: Scanned) -> tuple[list[Row], list[str]]:
 
 
 def _follow(root: str, rows: list[Row], skipped: list[str], links: list[Link]) -> None:
-    """Add what the links lead to, each target once (see the module's docstring)."""
+    """Add what the links lead to, each real file once (see the module's docstring)."""
     cut = len(root) + 1
     taken = [os.path.realpath(root)]  # real paths scanned: the runs directory, then link targets
     queue = sorted(links, key=lambda link: link[1], reverse=True)
@@ -129,22 +132,27 @@ def _follow(root: str, rows: list[Row], skipped: list[str], links: list[Link]) -
             st = os.stat(target)
         except OSError:
             st = None  # a broken link
-        if st is None or any(_within(target, t) or _within(t, target) for t in taken):
-            skipped.append(rel)
+        if st is None or any(_within(target, t) for t in taken):
+            skipped.append(rel)  # broken, or scanned through another path already
             continue
         if stat.S_ISDIR(st.st_mode):
+            # What inside it was scanned already (the runs directory itself, when the link leads
+            # to one of its ancestors; earlier links' targets) is left out under this name.
+            inner = frozenset(path + t[len(target.rstrip("/")) :] for t in taken if _within(t, target))
             taken.append(target)
             try:
-                more_rows, more_skipped, more_links = _walk(path, cut)
+                more_rows, more_skipped, more_links = _walk(path, cut, exclude=inner)
             except (FileNotFoundError, NotADirectoryError):
                 continue  # removed meanwhile
-            rows += more_rows
+            rows += [row for row in more_rows if row[0] not in inner]  # (files taken as links)
             skipped += more_skipped
             queue = sorted(queue + more_links, key=lambda link: link[1], reverse=True)
             continue
-        kind = log_kind(os.path.basename(path))
+        name = os.path.basename(path)
+        kind = log_kind(name)
         if kind is None or not stat.S_ISREG(st.st_mode):
-            skipped.append(rel)
+            if not name.endswith(OWN_SUFFIXES):
+                skipped.append(rel)
             continue
         taken.append(target)
         rows.append((path, rel, kind, st.st_size, st.st_mtime_ns, st.st_ino))

@@ -103,6 +103,25 @@ def test_links_are_followed_once_per_target(tmp_path: Path) -> None:
         assert pending.result() == (found, skipped)
 
 
+def test_a_link_to_an_ancestor_adds_only_what_was_not_scanned(tmp_path: Path) -> None:
+    """runs/up leads to the folder holding runs/ itself and two earlier links' targets."""
+    root, outside = tmp_path / "runs", tmp_path / "old-evals"
+    (outside / "logs").mkdir(parents=True)
+    (outside / "logs" / "a.jsonl").write_bytes(LINE)
+    (outside / "single.jsonl").write_bytes(LINE)
+    (outside / "other.jsonl").write_bytes(LINE)
+    root.mkdir()
+    (root / "c.jsonl").write_bytes(LINE)
+    (root / "old").symlink_to(outside / "logs")
+    (root / "one.jsonl").symlink_to(outside / "single.jsonl")
+    (root / "up").symlink_to(tmp_path)
+    found, skipped = scan(str(root))
+    assert [r[1] for r in found] == ["c.jsonl", "old/a.jsonl", "one.jsonl", "up/old-evals/other.jsonl"]
+    assert skipped == []
+    with Background(str(root)) as pending:
+        assert pending.result() == (found, skipped)
+
+
 def test_a_linked_folder_ingests_and_grows(tmp_path: Path, db_path: Path) -> None:
     root, outside = tmp_path / "runs", tmp_path / "old-evals"
     outside.mkdir()
