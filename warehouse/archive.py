@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ingest.discover import HEAD_BYTES, TAIL_BYTES  # the fingerprints ingest computes
+from ingest.scan import SKIP_DIRS
 from warehouse.archive_io import (
     Built,
     MemberSpec,
@@ -42,9 +44,6 @@ from warehouse.errors import DataError
 if TYPE_CHECKING:
     import duckdb
 
-HEAD_BYTES = 64 * 1024
-TAIL_BYTES = 4096
-SKIP_DIRS = ("_archive", "_aggregated", "_catalog")
 ARCHIVE_SCHEME = "archive://"
 
 
