@@ -3,20 +3,20 @@
 A no-op or one-line ingest over 20,000 files spends most of its time here (the stats are system
 calls: ~0.13 s) and in loading DuckDB and reading the manifest (~0.1 s). The two do not depend
 on each other, and threads do not overlap them (the GIL), so `Background` runs this file as a
-script in two helper processes (each takes the subfolders whose names hash to it) while the
-ingest loads DuckDB; they send their rows back through a pipe (marshal). A helper is an isolated
-interpreter without site-packages (`-I -S`): this module needs only the standard library and
-must not import the `ingest` package.
+script in a helper process while the ingest loads DuckDB; it sends its rows back through a pipe
+(marshal). The helper is an isolated interpreter without site-packages (`-I -S`): this module
+needs only the standard library and must not import the `ingest` package. (Two helpers, each
+taking half the subfolders, were measured too: no faster on 2 cores, and more CPU.)
 
 Symbolic links are followed, each real file once: a link to a folder (or log file) outside the
 runs directory is scanned under the link's name; a link to something scanned through another
 path (inside the runs directory, or inside another link's target, the first in path order) is
 skipped, and folders scanned already are left out of a link's target that holds them, so no
-file is loaded twice and no link loops. Links are rare, so helpers only report them and `scan`
-/ `Background.result` follow them in this process, in path order.
+file is loaded twice and no link loops. Links are rare, so the helper only reports them and
+`scan` / `Background.result` follow them in this process, in path order.
 
 A file or folder that vanishes during the scan is left out (the next ingest sees the new state);
-any other error, and any doubt about a helper's answer, means the scan runs again in-process,
+any other error, and any doubt about the helper's answer, means the scan runs again in-process,
 where its error surfaces as it is.
 """
 
@@ -26,15 +26,13 @@ import marshal
 import os
 import stat
 import sys
-import zlib
 
-TYPE_CHECKING = False  # not typing's: importing typing would cost each helper ~10 ms
+TYPE_CHECKING = False  # not typing's: importing typing would cost the helper ~10 ms
 if TYPE_CHECKING:
     import subprocess
 
 SKIP_DIRS = frozenset({"_aggregated", "_archive", "_catalog"})
 OWN_SUFFIXES = (".duckdb", ".duckdb.wal")  # the warehouse itself may live in runs/
-HELPERS = 2  # this machine class has 2 cores; the ingest itself uses the CPU meanwhile too
 
 # One row per log file, in the field order of ingest.discover.Found.
 Row = tuple[str, str, str, int, int, int]  # (path, relpath, kind, size, mtime_ns, inode)
@@ -58,14 +56,9 @@ def scan(root: str) -> tuple[list[Row], list[str]]:
     return _finish(root, _walk(root, len(root) + 1))
 
 
-def _walk(
-    top: str, cut: int, part: int = 0, parts: int = 1, exclude: frozenset[str] = frozenset()
-) -> Scanned:
+def _walk(top: str, cut: int, exclude: frozenset[str] = frozenset()) -> Scanned:
     """One pass under `top` without following links, leaving out the folders in `exclude`;
-    relpaths are `path[cut:]`. Plain strings: pathlib cost more than the stats on 20k files.
-
-    `part` of `parts`: only the files directly in `top` (part 0) and the subfolders of `top`
-    whose name hashes to `part`, so that `parts` helpers share one scan."""
+    relpaths are `path[cut:]`. Plain strings: pathlib cost more than the stats on 20k files."""
     rows: list[Row] = []
     skipped: list[str] = []
     links: list[Link] = []
@@ -84,10 +77,8 @@ def _walk(
                 if name[0] == "." or name in SKIP_DIRS:
                     continue
                 if entry.is_dir(follow_symlinks=False):
-                    if (folder != top or _owner(name, parts) == part) and entry.path not in exclude:
+                    if entry.path not in exclude:
                         stack.append(entry.path)
-                    continue
-                if folder == top and part != 0:
                     continue
                 kind = log_kind(name)
                 if not entry.is_file(follow_symlinks=False):
@@ -104,10 +95,6 @@ def _walk(
                     continue  # removed since the folder was listed
                 rows.append((entry.path, entry.path[cut:], kind, st.st_size, st.st_mtime_ns, st.st_ino))
     return rows, skipped, links
-
-
-def _owner(name: str, parts: int) -> int:
-    return zlib.crc32(name.encode("utf-8", "surrogateescape")) % parts if parts > 1 else 0
 
 
 def _finish(root: str, scanned: Scanned) -> tuple[list[Row], list[str]]:
@@ -163,69 +150,62 @@ def _within(path: str, folder: str) -> bool:
 
 
 class Background:
-    """`scan(root)` shared by helper processes, started now; `result()` waits for them."""
+    """`scan(root)` in a helper process, started now; `result()` waits for its answer."""
 
-    def __init__(self, root: str, parts: int = HELPERS) -> None:
-        import subprocess  # here, not at the top: the helpers themselves need none of it
+    def __init__(self, root: str) -> None:
+        import subprocess  # here, not at the top: the helper itself needs none of it
 
         self.root = root
         self._answer: tuple[list[Row], list[str]] | None = None
-        self._helpers: list[subprocess.Popen[bytes]] = []
-        script = os.path.abspath(__file__)
         try:
-            for part in range(parts):
-                self._helpers.append(
-                    subprocess.Popen(
-                        [sys.executable, "-I", "-S", script, root, str(part), str(parts)],
-                        stdin=subprocess.DEVNULL,
-                        stdout=subprocess.PIPE,
-                        stderr=subprocess.DEVNULL,
-                    )
-                )
+            self._helper: subprocess.Popen[bytes] | None = subprocess.Popen(
+                [sys.executable, "-I", "-S", os.path.abspath(__file__), root],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+            )
         except OSError:
-            self._stop()  # no helpers: result() scans in-process
+            self._helper = None  # no helper: result() scans in-process
 
     def __enter__(self) -> Background:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._stop()  # helpers whose answer nobody took (an error ended the ingest first)
-
-    def _stop(self) -> None:
-        helpers, self._helpers = self._helpers, []
-        for helper in helpers:
+        """Stop a helper whose answer nobody took (an error ended the ingest first)."""
+        helper, self._helper = self._helper, None
+        if helper is not None:
             helper.kill()
             helper.communicate()
 
     def result(self) -> tuple[list[Row], list[str]]:
         if self._answer is None:
-            merged = self._from_helpers()
-            self._answer = _finish(self.root, merged) if merged else scan(self.root)
+            scanned = self._from_helper()
+            self._answer = _finish(self.root, scanned) if scanned else scan(self.root)
         return self._answer
 
-    def _from_helpers(self) -> Scanned | None:
-        """The helpers' answers together, or None if any of them failed (or there were none)."""
-        helpers, self._helpers = self._helpers, []
-        merged: Scanned = ([], [], [])
+    def _from_helper(self) -> Scanned | None:
+        """The helper's answer, or None if it failed (or never started)."""
+        helper, self._helper = self._helper, None
+        if helper is None:
+            return None
         try:
-            for helper in helpers:
-                out, _ = helper.communicate()
-                if helper.returncode != 0:
-                    return None
-                for whole, part in zip(merged, marshal.loads(out), strict=True):
-                    whole += part
+            out, _ = helper.communicate()
+        except BaseException:
+            helper.kill()
+            helper.communicate()
+            raise
+        if helper.returncode != 0:
+            return None
+        try:
+            rows, skipped, links = marshal.loads(out)
         except (EOFError, ValueError, TypeError):
             return None
-        finally:
-            self._helpers = [h for h in helpers if h.returncode is None]
-            self._stop()
-        return merged if helpers else None
+        return rows, skipped, links
 
 
 def main(argv: list[str]) -> int:
-    """A helper: one part of the scan of argv[0] (part argv[1] of argv[2]), marshalled to stdout."""
-    root, part, parts = argv[0], int(argv[1]), int(argv[2])
-    sys.stdout.buffer.write(marshal.dumps(_walk(root, len(root) + 1, part, parts)))
+    """The helper: the links-unfollowed scan of argv[0], marshalled to stdout."""
+    sys.stdout.buffer.write(marshal.dumps(_walk(argv[0], len(argv[0]) + 1)))
     return 0
 
 

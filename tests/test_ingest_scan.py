@@ -17,8 +17,8 @@ LINE = b'{"run_id": "r1", "step": 0, "evaluation": {"correct": true}}\n'
 
 
 def _tree(root: Path) -> None:
-    """Log files at the top and in 40 top-level folders (so that both helpers get some), and
-    everything a scan must leave out or report."""
+    """Log files at the top and in 40 top-level folders, and everything a scan must leave out
+    or report."""
     root.mkdir()
     (root / "top.jsonl").write_bytes(LINE)
     (root / "notes.txt").write_text("not a log")
@@ -46,9 +46,8 @@ def test_helpers_answer_what_the_in_process_scan_does(tmp_path: Path) -> None:
     first = root / "sweep000" / "exp" / "copy.jsonl.recovered"
     assert expected[0][0][:3] == (str(first), "sweep000/exp/copy.jsonl.recovered", "recovered")
     assert [r[1] for r in expected[0]] == sorted(r[1] for r in expected[0])
-    for parts in (1, 2, 3):
-        with Background(str(root), parts) as pending:
-            assert pending.result() == expected
+    with Background(str(root)) as pending:
+        assert pending.result() == expected
     size = {r[1]: r[3] for r in expected[0]}
     assert size["sweep039/exp/m39_sc1.jsonl"] == 40 * len(LINE)
 
