@@ -10,7 +10,7 @@ import hashlib
 from pathlib import Path
 from typing import Literal, NamedTuple
 
-from ingest.scan import Background, scan
+from ingest.scan import scan
 from warehouse.errors import DataError
 
 HEAD_BYTES = 64 * 1024
@@ -59,12 +59,10 @@ class Planned(NamedTuple):
     start_line: int  # lines already ingested before `start`
 
 
-def discover(runs_dir: Path, pending: Background | None = None) -> tuple[list[Found], list[str]]:
-    """Log files under runs_dir (sorted) and the relative paths of skipped non-log files and links.
-
-    From `pending`, a scan of the same folder started earlier, when given."""
+def discover(runs_dir: Path) -> tuple[list[Found], list[str]]:
+    """Log files under runs_dir (sorted) and the relative paths of skipped non-log files and links."""
     try:
-        rows, skipped = pending.result() if pending is not None else scan(str(runs_dir.resolve()))
+        rows, skipped = scan(str(runs_dir.resolve()))
     except OSError as e:
         where = e.filename or runs_dir
         raise DataError(

@@ -24,7 +24,6 @@ from ingest.manifest import (
     write_outcomes,
 )
 from ingest.records import DIAL_NAMES
-from ingest.scan import Background
 from ingest.summary import IngestSummary, Phases, Reporter, log_ingest, summarise
 from warehouse.config import Config, load_config
 from warehouse.db import open_reader, open_writer
@@ -84,30 +83,27 @@ class Scan:
 def _precheck(db: str, root: Path, config: Config, summary: IngestSummary) -> tuple[bool, Scan | None]:
     """(no-op?, directory scan) answered from the published snapshot, read-only, when the writer
     has no live file (it was renamed into the snapshot): no copy, no lock. Any doubt means "there
-    is work"; the scan and its split, when made, are reused by the writer.
-
-    The scan runs in a helper process while this one loads DuckDB and reads the manifest."""
+    is work"; the scan and its split, when made, are reused by the writer."""
     paths = paths_for(db)
     before = stamp(paths.published)
     if paths.live.exists() or before is None:
         return False, None
     if paths.published.with_name(paths.published.name + ".wal").exists():
         return False, None  # a stale WAL would fail this open; the writer sweeps it
-    with Background(summary.runs_dir) as pending:
-        con = open_reader(db, check_schema=False)
-        try:
-            if max(applied(con), default=0) != code_version():
-                return False, None
-            stats, rules_stale = read_stats(con), _rules_stale(con, config)
-            found, skipped = discover(root, pending)
-            split = split_unchanged(found, stats)
-            changed, _, gone = split
-            if changed or gone or rules_stale:
-                # Reusable while `con` read the snapshot published before the scan began.
-                same = stamp(paths.published) == before
-                return False, Scan(found, skipped, split, before) if same else None
-        finally:
-            con.close()
+    con = open_reader(db, check_schema=False)
+    try:
+        if max(applied(con), default=0) != code_version():
+            return False, None
+        stats, rules_stale = read_stats(con), _rules_stale(con, config)
+        found, skipped = discover(root)
+        split = split_unchanged(found, stats)
+        changed, _, gone = split
+        if changed or gone or rules_stale:
+            # Reusable while `con` read the snapshot published before the scan began.
+            same = stamp(paths.published) == before
+            return False, Scan(found, skipped, split, before) if same else None
+    finally:
+        con.close()
     summary.files_skipped, summary.skipped_examples = len(skipped), skipped[:5]
     summary.files_unchanged = len(found)
     return True, None
