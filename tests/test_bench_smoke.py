@@ -132,3 +132,20 @@ def test_bench_runs_on_a_tiny_corpus(tmp_path: Path) -> None:
     assert by_case["append 1 line"]["extra"]["check"] == "ok"
     assert "typed" in data["report"]["query"], data["report"]["query"]
     assert data["report"]["query"]["same_answer"] is True
+
+
+def test_ab_bench_runs_an_a_a_comparison(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    _gen(corpus, "--files", "4", "--steps", "2", "--jobs", "1")
+    root = tmp_path / "root"
+    cmd = [sys.executable, str(BENCH / "bench_ab.py"), "--rev", "HEAD", "--rev", "HEAD"]
+    opts = ["--rounds", "2", "--pause", "0", "--corpus", str(corpus), "--root", str(root)]
+    proc = subprocess.run([*cmd, *opts], capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    table = [line for line in proc.stdout.splitlines() if line.startswith("| HEAD")]
+    assert [line.split(" | ")[1] for line in table] == ["append", "noop", "append", "noop"]
+    assert table[2].split(" | ")[0].endswith(")'"), table  # the second HEAD, by its own name
+    bad = subprocess.run(
+        [*cmd[:3], "no-such-rev", *cmd[4:], *opts], capture_output=True, text=True, check=False
+    )
+    assert bad.returncode != 0 and "bench_ab: cannot extract 'no-such-rev'" in bad.stderr
