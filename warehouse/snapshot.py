@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from warehouse import spare
+from warehouse.atomic import fsync_dir
 from warehouse.errors import DataError
 from warehouse.faults import fault_point
 
@@ -81,14 +82,6 @@ def _copy_file(src: Path, dst: Path) -> None:
 
 def _fsync_path(path: Path) -> None:
     subprocess.run(["sync", str(path)], check=False)
-
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def seed_live(paths: DbPaths) -> None:
@@ -173,7 +166,7 @@ def publish(paths: DbPaths) -> float:
     fault_point("publish:before_rename")
     os.replace(paths.live, paths.published)
     fault_point("publish:after_rename")
-    _fsync_dir(paths.published.parent)
+    fsync_dir(paths.published.parent)
     paths.marker.unlink(missing_ok=True)
     if retired is not None:
         _remove_in_background(retired)
