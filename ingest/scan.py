@@ -43,8 +43,13 @@ def log_kind(name: str) -> str | None:
 
 def scan(root: str) -> tuple[list[Row], list[str]]:
     """(log files sorted by relpath, relpaths of skipped files and links, sorted) under `root`,
-    an absolute path."""
-    return _finish(root, _walk(root, len(root) + 1))
+    an absolute path. Links are followed after the walk."""
+    rows, skipped, links = _walk(root, len(root) + 1)
+    if links:
+        _follow(root, rows, skipped, links)
+    rows.sort(key=lambda row: row[1])
+    skipped.sort()
+    return rows, skipped
 
 
 def _walk(top: str, cut: int, exclude: frozenset[str] = frozenset()) -> Scanned:
@@ -86,16 +91,6 @@ def _walk(top: str, cut: int, exclude: frozenset[str] = frozenset()) -> Scanned:
                     continue  # removed since the folder was listed
                 rows.append((entry.path, entry.path[cut:], kind, st.st_size, st.st_mtime_ns, st.st_ino))
     return rows, skipped, links
-
-
-def _finish(root: str, scanned: Scanned) -> tuple[list[Row], list[str]]:
-    """Follow the links, then sort."""
-    rows, skipped, links = scanned
-    if links:
-        _follow(root, rows, skipped, links)
-    rows.sort(key=lambda row: row[1])
-    skipped.sort()
-    return rows, skipped
 
 
 def _follow(root: str, rows: list[Row], skipped: list[str], links: list[Link]) -> None:
