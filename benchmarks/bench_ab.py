@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import shutil
 import statistics
@@ -35,7 +34,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import gen_corpus  # noqa: E402
 from bench_checks import append_step, last_step_line  # noqa: E402
-from bench_code import snapshot_code  # noqa: E402
+from bench_code import code_env, snapshot_code  # noqa: E402
 
 CASES = ("append", "noop")
 
@@ -87,8 +86,7 @@ def corpus_copy(args: argparse.Namespace) -> tuple[Path, Path]:
 
 def ingest(code: Path, runs: Path, db: Path, python: str) -> dict[str, Any]:
     """One `warehouse ingest --json` of `code`: wall, CPU and its summary."""
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    env["PYTHONPATH"] = str(code)
+    env = code_env(code)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run(

@@ -4,6 +4,7 @@ extracted (and byte-compiled, as pip install does) under --root."""
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -17,6 +18,15 @@ def warehouse_cmd(args: argparse.Namespace) -> str:
     if args.code_dir:
         return f"{quote(args.python)} -m warehouse"
     return quote(args.warehouse)
+
+
+def code_env(code_dir: Path | None) -> dict[str, str]:
+    """This environment for a measured command: no user config, and the pinned snapshot of the
+    code, when there is one, shadowing the (shared, editable) tree."""
+    env = {k: v for k, v in os.environ.items() if k != "WAREHOUSE_CONFIG"}
+    if code_dir:
+        env["PYTHONPATH"] = str(code_dir)
+    return env
 
 
 def snapshot_code(args: argparse.Namespace) -> None:

@@ -41,7 +41,7 @@ sys.path.insert(0, str(HERE))
 import bench_report  # noqa: E402
 import gen_corpus  # noqa: E402
 from bench_checks import append_step, db_size, expect_lines, last_step_line, rows_check  # noqa: E402
-from bench_code import ingest_available, snapshot_code, warehouse_cmd  # noqa: E402
+from bench_code import code_env, ingest_available, snapshot_code, warehouse_cmd  # noqa: E402
 from benchlib import Result, machine_info, quote, run_case  # noqa: E402
 
 SKIP_DIRS = {"_aggregated", "_archive", "_catalog"}
@@ -96,9 +96,7 @@ class Bench:
         self.results: list[Result] = []
         self.logs = args.out / "logs"
         self.dbroot = args.root / "db"
-        self.env = {k: v for k, v in os.environ.items() if k != "WAREHOUSE_CONFIG"}
-        if args.code_dir:  # a pinned snapshot of the code shadows the (shared, editable) tree
-            self.env["PYTHONPATH"] = str(args.code_dir)
+        self.env = code_env(args.code_dir)
         self.notes: list[str] = []
 
     # ------------------------------------------------------------ cases
