@@ -38,6 +38,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
+import bench_render  # noqa: E402
 import bench_report  # noqa: E402
 import gen_corpus  # noqa: E402
 from bench_checks import append_step, db_size, expect_lines, last_step_line, rows_check  # noqa: E402
@@ -309,7 +310,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.render_only:
         saved = json.loads(args.render_only.read_text())
-        bench_report.write_markdown(args.results_md, saved["report"], saved["info"])
+        bench_render.write_markdown(args.results_md, saved["report"], saved["info"])
         return 0
     args.root.mkdir(parents=True, exist_ok=True)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -345,13 +346,13 @@ def main(argv: list[str] | None = None) -> int:
             report["profiles"]["no-op"] = bench.profile(bench.incr_corpus, "noop", bench.incr_db)
     for db in kept.values():
         shutil.rmtree(db.parent, ignore_errors=True)
-    text = bench_report.render_text(report)
+    text = bench_render.render_text(report)
     print(text)
     payload = {"info": info, "report": report, "results": [r.as_dict() for r in bench.results]}
     for name in (f"bench_{started}.json", "latest.json"):
         (args.out / name).write_text(json.dumps(payload, indent=1, default=str) + "\n")
     if args.results_md:
-        bench_report.write_markdown(args.results_md, report, info)
+        bench_render.write_markdown(args.results_md, report, info)
         print(f"[bench] wrote {args.results_md} and {args.out / 'latest.json'}", file=sys.stderr)
     return 0
 

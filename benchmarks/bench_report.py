@@ -1,8 +1,5 @@
-"""Aggregation, targets, query check and profile text of bench_ingest.py.
-
-The text / markdown rendering is in bench_render.py; render_text and write_markdown stay importable
-from here.
-"""
+"""Aggregation, targets, query check and profile text of bench_ingest.py (its text and markdown
+rendering: bench_render.py)."""
 
 from __future__ import annotations
 
@@ -14,8 +11,6 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from bench_render import render_text as render_text
-from bench_render import write_markdown as write_markdown
 from benchlib import Result, median
 
 GIB = 1024.0
