@@ -1,5 +1,5 @@
 # make demo: set up and run the offline demo.  make test: set up and run every gate.
-# make lint: ruff, formatting, mypy and the generated-docs check (make test runs it first).
+# make lint: ruff, formatting, mypy, the import-layer contracts (lint-imports) and the generated-docs check (make test runs it first).
 # make docs: regenerate docs/cli.md, docs/views.md and README.md's exit codes from the code.
 PY ?= python3
 VENV := .venv
@@ -30,6 +30,7 @@ lint: $(TEST_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/mypy --disallow-untyped-defs scripts
 	$(BIN)/python scripts/gen_docs.py --check
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Literal, NamedTuple
 
 from ingest.scan import scan
-from warehouse.errors import DataError
+from warehouse.core.errors import DataError
 
 HEAD_BYTES = 64 * 1024
 TAIL_BYTES = 4 * 1024

@@ -11,7 +11,7 @@ from ingest.discover import Known, Stats, fingerprints
 from ingest.load import FileOutcome
 from ingest.pathrules import derive
 from ingest.rowsets import execute, row_set
-from warehouse.config import PathRule, Price
+from warehouse.core.config import PathRule, Price
 
 if TYPE_CHECKING:
     import duckdb
@@ -231,7 +231,7 @@ def prices_digest(prices: dict[str, Price]) -> str:
 
 def refresh_prices(con: duckdb.DuckDBPyConnection, prices: dict[str, Price]) -> bool:
     """Mirror warehouse.toml's [prices] into the `prices` table the cost views read."""
-    from warehouse.analysis import sync_prices
+    from warehouse.store.prices import sync_prices
 
     digest = prices_digest(prices)
     row = con.execute("SELECT value FROM settings WHERE key = ?", [PRICES_KEY]).fetchone()

@@ -11,7 +11,7 @@ import re
 from functools import lru_cache
 from typing import NamedTuple
 
-from warehouse.config import ATTRIBUTES, PathRule
+from warehouse.core.config import ATTRIBUTES, PathRule
 
 
 class Derived(NamedTuple):

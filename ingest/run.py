@@ -25,29 +25,25 @@ from ingest.manifest import (
 )
 from ingest.records import DIAL_NAMES
 from ingest.summary import IngestSummary, Phases, Reporter, log_ingest, summarise
-from warehouse.config import Config, load_config
-from warehouse.db import open_reader, open_writer
-from warehouse.errors import UsageError
-from warehouse.faults import fault_point
-from warehouse.migrate import applied, code_version
-from warehouse.snapshot import check_free_space, paths_for, seeded_from
-from warehouse.spare import stamp
+from warehouse.core.config import Config, load_config
+from warehouse.core.errors import UsageError
+from warehouse.core.faults import fault_point
+from warehouse.store.db import open_reader, open_writer
+from warehouse.store.migrate import applied, code_version
+from warehouse.store.snapshot import check_free_space, paths_for, seeded_from
+from warehouse.store.spare import stamp
 
 if TYPE_CHECKING:
     import duckdb
 
 
-def ingest_runs(
+def ingest_embedded(
     runs_dir: str, db: str, *, config: Config | None = None, progress: bool = False, fast: bool = True
 ) -> IngestSummary:
     """Bring every new, grown or rewritten log under runs_dir into db (a no-op if none).
 
-    `db` is a file (the embedded warehouse) or a `ducklake:` URL (claims per file, see
-    warehouse/lake_ingest.py)."""
-    if str(db).startswith("ducklake:"):
-        from warehouse.lake_ingest import ingest_lake
-
-        return ingest_lake(runs_dir, str(db), config=config, progress=progress, fast=fast)
+    `db` is the embedded warehouse's file; `ingest.ingest_runs` sends a lake URL to
+    ingest/lake.py instead."""
     root = Path(runs_dir)
     if not root.is_dir():
         raise UsageError(f"runs directory {runs_dir} does not exist: pass the folder holding your logs")
@@ -171,7 +167,7 @@ def load_plans(
 ) -> None:
     """Load these planned files (and mark `missing` ones) in ONE transaction on `con`.
 
-    The embedded ingest and the DuckLake ingest (warehouse/lake_ingest.py) both load through
+    The embedded ingest and the DuckLake ingest (ingest/lake.py) both load through
     here; `before_commit` runs right before COMMIT (the lake's claim fence)."""
     phase = phase or Phases(summary)
     count_actions(plans, summary)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from runner.dials import Dials, with_overrides
-from warehouse.errors import ConfigError
+from warehouse.core.errors import ConfigError
 
 DEFAULTS_FILE = "model_defaults.toml"
 DEFAULT_DIALS = (

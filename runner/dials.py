@@ -12,7 +12,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-from warehouse.errors import ConfigError
+from warehouse.core.errors import ConfigError
 
 
 @dataclass(frozen=True)

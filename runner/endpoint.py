@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from runner.redact import Redactor
 from runner.students import Call
-from warehouse.errors import ConfigError, EndpointError
+from warehouse.core.errors import ConfigError, EndpointError
 
 if TYPE_CHECKING:
     import openai

@@ -17,7 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol
 
-from warehouse.errors import DataError, UsageError
+from warehouse.core.errors import DataError, UsageError
 
 _SLOT = re.compile(r"\{([A-Z])(\d)\}")
 _LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Self
 
-from warehouse.errors import DataError, UsageError
+from warehouse.core.errors import DataError, UsageError
 
 SCHEMA_VERSION = 2
 

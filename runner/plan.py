@@ -26,7 +26,7 @@ from runner.defaults import dials_for_model
 from runner.dials import Dials, tag, with_overrides
 from runner.endpoint import resolve_endpoint
 from runner.run import STUDENTS, RunSpec
-from warehouse.errors import ConfigError
+from warehouse.core.errors import ConfigError
 
 PLAN_KEYS = {
     "name",

@@ -25,7 +25,7 @@ from runner.logfile import SCHEMA_VERSION, LogWriter, RunState, inspect_log
 from runner.redact import Redactor
 from runner.step import StepSettings, run_step
 from runner.students import OFFLINE, Student
-from warehouse.errors import EndpointError, UsageError
+from warehouse.core.errors import EndpointError, UsageError
 
 Mode = Literal["new", "resume", "append"]
 STUDENTS = ("llm", *OFFLINE)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from runner.logfile import inspect_log
 from runner.run import Mode, Progress, RunResult, RunSpec, execute
-from warehouse.errors import WarehouseError
+from warehouse.core.errors import WarehouseError
 
 
 @dataclass

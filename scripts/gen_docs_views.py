@@ -42,7 +42,7 @@ def header_comment(text: str) -> str:
 
 
 def view_files() -> list[ViewFile]:
-    from warehouse.analysis import list_views  # raises on a view file without its header line
+    from warehouse.apps.analysis import list_views  # raises on a view file without its header line
 
     includes: dict[str, str] = {}
     for entry in sorted(resources.files("sql.migrations").iterdir(), key=lambda e: e.name):
@@ -73,7 +73,7 @@ def migrated_database() -> duckdb.DuckDBPyConnection:
     """A fresh in-memory database with every migration applied."""
     import duckdb
 
-    from warehouse.migrate import migrate
+    from warehouse.store.migrate import migrate
 
     con = duckdb.connect(
         ":memory:", config={"autoinstall_known_extensions": False, "autoload_known_extensions": False}
@@ -140,7 +140,7 @@ def _aliases(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
 
 
 def views_markdown() -> str:
-    from warehouse.migrate import code_version
+    from warehouse.store.migrate import code_version
 
     con = migrated_database()
     try:

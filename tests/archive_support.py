@@ -76,7 +76,7 @@ def empty_db(db: Path) -> None:
     import shutil
     import tempfile
 
-    from warehouse.db import open_writer
+    from warehouse.store.db import open_writer
 
     if not _TEMPLATE:
         template = Path(tempfile.mkdtemp(prefix="wh-template-")) / "empty.duckdb"

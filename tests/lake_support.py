@@ -301,8 +301,8 @@ def new_lake(svc: Services, directory: Path, *, s3: bool, migrate: bool = True) 
     config_path = svc.warehouse_toml(directory / "warehouse.toml", data_path, s3=s3)
     lake = Lake(f"ducklake:postgres:{conninfo}", config_path, data_path, conninfo)
     if migrate:
-        from warehouse.config import load_config
-        from warehouse.lake import migrate_lake
+        from warehouse.core.config import load_config
+        from warehouse.store.lake.connection import migrate_lake
 
         migrate_lake(lake.url, config=load_config(str(config_path)))
     return lake
@@ -346,11 +346,11 @@ QUERIES = {
 
 def snapshot(db: str, lake: Lake | None = None) -> dict[str, list[Any]]:
     """Every table and view of interest, rows normalised and sorted."""
-    from warehouse.db import open_reader
+    from warehouse.store.db import open_reader
 
     if lake is not None:
-        from warehouse.config import load_config
-        from warehouse.lake import open_reader as open_lake
+        from warehouse.core.config import load_config
+        from warehouse.store.lake.connection import open_reader as open_lake
 
         con = open_lake(lake.url, config=load_config(str(lake.config_path)))
     else:

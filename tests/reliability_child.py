@@ -110,17 +110,17 @@ def audit(event: str, args: tuple[object, ...]) -> None:
 
 def install() -> None:
     import ingest.run
-    import warehouse.archive
-    import warehouse.archive_io
-    import warehouse.db
-    import warehouse.export
-    import warehouse.snapshot
+    import warehouse.apps.archive
+    import warehouse.apps.archive_io
+    import warehouse.apps.export
+    import warehouse.store.db
+    import warehouse.store.snapshot
 
     ingest.run.fault_point = wrap(ingest.run.fault_point)
-    warehouse.db.fault_point = wrap(warehouse.db.fault_point)
-    warehouse.snapshot.fault_point = wrap(warehouse.snapshot.fault_point)
-    warehouse.export.fault = wrap(warehouse.export.fault)
-    warehouse.archive.fault = wrap(warehouse.archive.fault)
+    warehouse.store.db.fault_point = wrap(warehouse.store.db.fault_point)
+    warehouse.store.snapshot.fault_point = wrap(warehouse.store.snapshot.fault_point)
+    warehouse.apps.export.fault = wrap(warehouse.apps.export.fault)
+    warehouse.apps.archive.fault = wrap(warehouse.apps.archive.fault)
     real_call = ingest.run.Phases.__call__
 
     def phase(self: ingest.run.Phases, name: str) -> None:
@@ -135,7 +135,7 @@ def install() -> None:
 def main(argv: list[str]) -> None:
     sys.path.insert(0, str(Path(__file__).parent))
     install()
-    from warehouse.snapshot import paths_for
+    from warehouse.store.snapshot import paths_for
 
     act("start")
     command = argv[0]
@@ -146,7 +146,7 @@ def main(argv: list[str]) -> None:
         summary = ingest_runs(argv[1], argv[2], fast=len(argv) < 4 or argv[3] != "exact")
         trace(f"done {summary.lines_good}")
     elif command == "export":
-        from warehouse.export import export
+        from warehouse.apps.export import export
 
         export(argv[1], Path(argv[2]), None, ("csv", "parquet"))
     elif command == "cli":  # the real CLI (error translation, exit codes) with the fault actions
@@ -156,7 +156,7 @@ def main(argv: list[str]) -> None:
     elif command == "trap":  # the hazard both checks exist for (RELIABILITY-NOTES §1b)
         from reliability_support import posix_locks
 
-        from warehouse.db import connect_file
+        from warehouse.store.connect import connect_file
 
         live_file.append(Path(argv[1]))
         con = connect_file(live_file[0], read_only=False)
@@ -167,7 +167,7 @@ def main(argv: list[str]) -> None:
         print(json.dumps({"locks_after": posix_locks(live_file[0])}))
         con.close()
     elif command == "archive":
-        from warehouse.archive import run_archive
+        from warehouse.apps.archive import run_archive
 
         live_file.append(paths_for(argv[1]).live)
         run_archive(argv[1], Path(argv[2]), Path(argv[2]) / "_archive", 0)

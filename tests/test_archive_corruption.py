@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from archive_support import files_rows, setup
 
-from warehouse.archive import build, commit, plan_archive
-from warehouse.archive_io import Built, build_archive, verify_archive
-from warehouse.errors import DataError
+from warehouse.apps.archive import build, commit, plan_archive
+from warehouse.apps.archive_io import Built, build_archive, verify_archive
+from warehouse.core.errors import DataError
 
 
 def _flip_middle(p: Path) -> None:

@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 from archive_support import setup, tree
 
-from warehouse.archive import run_archive
-from warehouse.archive_io import FORMAT, MANIFEST_NAME
-from warehouse.errors import DataError
-from warehouse.restore import name_problem, restore
+from warehouse.apps.archive import run_archive
+from warehouse.apps.archive_io import FORMAT, MANIFEST_NAME
+from warehouse.apps.restore import name_problem, restore
+from warehouse.core.errors import DataError
 
 Member = tuple[tarfile.TarInfo, bytes | None]
 

@@ -18,8 +18,8 @@ import duckdb
 import pytest
 from archive_support import ingest, setup, sha
 
-from warehouse.archive import run_archive
-from warehouse.archive_io import read_sidecar, verify_archive
+from warehouse.apps.archive import run_archive
+from warehouse.apps.archive_io import read_sidecar, verify_archive
 
 POINTS = [
     "archive:mid-write",
@@ -30,7 +30,7 @@ POINTS = [
 ]
 
 CHILD = (
-    "import sys; from pathlib import Path; from warehouse.archive import run_archive; "
+    "import sys; from pathlib import Path; from warehouse.apps.archive import run_archive; "
     "run_archive(sys.argv[1], Path(sys.argv[2]), Path(sys.argv[2]) / '_archive', 10)"
 )
 

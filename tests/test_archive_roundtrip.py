@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from archive_support import files_rows, ingest, make_runs, setup, sha, tree
 
-from warehouse.archive import LINKED, plan_archive, run_archive
-from warehouse.archive_io import MANIFEST_NAME, read_sidecar, verify_archive
-from warehouse.errors import DataError, UsageError
-from warehouse.restore import restore
+from warehouse.apps.archive import LINKED, plan_archive, run_archive
+from warehouse.apps.archive_io import MANIFEST_NAME, read_sidecar, verify_archive
+from warehouse.apps.restore import restore
+from warehouse.core.errors import DataError, UsageError
 
 
 def test_round_trip_byte_identical(tmp_path: Path) -> None:

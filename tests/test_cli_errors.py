@@ -1,5 +1,5 @@
 """User mistakes, made for real: each gives one clear line on stderr and its documented exit code
-(warehouse.errors.ExitCode), never a traceback; `--debug` adds the traceback, same code.
+(warehouse.core.errors.ExitCode), never a traceback; `--debug` adds the traceback, same code.
 
 Real inputs only: a database built by ingest, the writer lock held by another process, a TOML
 file that does not parse, an unset key variable, a port nobody listens on.
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from warehouse.errors import ExitCode
+from warehouse.core.errors import ExitCode
 
 FIXTURES = Path(__file__).parent / "fixtures" / "runs"
 KEY_VARS = ("OPENAI_API_KEY", "DEEPINFRA_API_KEY", "TOGETHER_API_KEY", "OPENROUTER_API_KEY", "LOCAL_API_KEY")
@@ -93,7 +93,7 @@ def test_database_path_is_a_directory(tmp_path: Path, built: tuple[Path, Path]) 
 def held_lock(built: tuple[Path, Path]) -> Iterator[int]:
     """Another process holds the writer lock of the database until the test ends."""
     script = (
-        "import sys\nfrom warehouse.db import open_writer\n"
+        "import sys\nfrom warehouse.store.db import open_writer\n"
         "with open_writer(sys.argv[1], 'nightly ingest'):\n"
         "    print('held', flush=True)\n    sys.stdin.read()\n"
     )

@@ -95,7 +95,7 @@ def test_every_view_file_starts_with_a_header_comment() -> None:
 
 
 def test_exit_codes_come_from_the_enum_with_their_meanings() -> None:
-    from warehouse.errors import ExitCode
+    from warehouse.core.errors import ExitCode
 
     table = gen_docs.exit_code_table()
     for code in ExitCode:

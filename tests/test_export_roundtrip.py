@@ -17,8 +17,8 @@ import pytest
 from archive_support import empty_db, ingest
 from report_support import write_corpus
 
-from warehouse.errors import UsageError
-from warehouse.export import DEFAULT_VIEWS, export
+from warehouse.apps.export import DEFAULT_VIEWS, export
+from warehouse.core.errors import UsageError
 
 EXTRA_VIEWS = ("runs",)  # JSON, VARCHAR[] and TIMESTAMP columns (runs_summary has HUGEINT)
 
@@ -128,7 +128,7 @@ def test_killed_export_leaves_previous_file(corpus_db: Path, tmp_path: Path) -> 
     final = tmp_path / "model_ranking.parquet"
     final.write_bytes(b"OLD")
     code = (
-        "import sys; from pathlib import Path; from warehouse.export import export; "
+        "import sys; from pathlib import Path; from warehouse.apps.export import export; "
         "export(sys.argv[1], Path(sys.argv[2]), ['model_ranking'], ('parquet',))"
     )
     env = {**os.environ, "WAREHOUSE_FAULT": "export:before-publish"}

@@ -171,7 +171,7 @@ def test_path_rules_derive_model_provider_tau(fixture_runs: Path, db_path: Path)
 def test_user_rules_from_toml_win_and_rule_changes_rederive(
     fixture_runs: Path, db_path: Path, tmp_path: Path
 ) -> None:
-    from warehouse.config import load_config
+    from warehouse.core.config import load_config
 
     ingest_runs(str(fixture_runs), str(db_path))
     toml = tmp_path / "warehouse.toml"
@@ -207,7 +207,7 @@ def test_ingest_knows_the_same_58_dials_as_the_runner() -> None:
 
 
 def test_prices_from_toml_reach_the_prices_table(fixture_runs: Path, db_path: Path, tmp_path: Path) -> None:
-    from warehouse.config import load_config
+    from warehouse.core.config import load_config
 
     ingest_runs(str(fixture_runs), str(db_path))
     assert scalar(db_path, "SELECT count(*) FROM prices") == 0

@@ -22,8 +22,8 @@ from lake_support import (
 )
 from synth import Design, write_corpus
 
-from warehouse.config import load_config
-from warehouse.errors import DataError, SchemaVersionError, UsageError
+from warehouse.core.config import load_config
+from warehouse.core.errors import DataError, SchemaVersionError, UsageError
 
 pytestmark = pytest.mark.lake
 REPO = Path(__file__).resolve().parent.parent
@@ -139,9 +139,9 @@ def test_readers_are_locked_down_and_writers_need_the_lake_commands(svc: Service
 
 
 def test_connecting_never_migrates_and_schema_mismatch_is_refused(svc: Services, tmp_path: Path) -> None:
-    from warehouse.lake import connect, open_reader, open_writer
-    from warehouse.lake_settings import settings_for
-    from warehouse.migrate import available, code_version
+    from warehouse.store.lake.connection import connect, open_reader, open_writer
+    from warehouse.store.lake.settings import settings_for
+    from warehouse.store.migrate import available, code_version
 
     lake = new_lake(svc, tmp_path, s3=False, migrate=False)
     config = load_config(str(lake.config_path))
@@ -175,8 +175,8 @@ def test_connecting_never_migrates_and_schema_mismatch_is_refused(svc: Services,
 
 
 def test_clear_errors(svc: Services, tmp_path: Path) -> None:
-    from warehouse.lake import migrate_lake, open_reader, wheel_extension
-    from warehouse.lake_settings import settings_for
+    from warehouse.store.lake.connection import migrate_lake, open_reader, wheel_extension
+    from warehouse.store.lake.settings import settings_for
 
     config = load_config(None)
     empty = f"ducklake:postgres:{svc.pg.new_database()}"

@@ -11,8 +11,8 @@ import time
 import pytest
 from lake_support import Services, require_services
 
-from warehouse.errors import LockedError
-from warehouse.lake_claims import Claims, list_claims
+from warehouse.core.errors import LockedError
+from warehouse.store.lake.claims import Claims, list_claims
 
 pytestmark = pytest.mark.lake
 
@@ -42,7 +42,7 @@ def test_one_owner_per_file_until_release(conninfo: str) -> None:
 
 def test_claims_of_a_dead_session_are_free_at_once(conninfo: str) -> None:
     script = (
-        "import sys, time; from warehouse.lake_claims import Claims\n"
+        "import sys, time; from warehouse.store.lake.claims import Claims\n"
         "c = Claims(sys.argv[1], 'victim').__enter__()\n"
         "c.claim(['/r/a', '/r/b']); print('held', flush=True); time.sleep(600)\n"
     )
@@ -78,8 +78,8 @@ def test_an_expired_lease_can_be_taken_over_and_the_old_owner_cannot_commit(conn
 
 
 def test_a_runs_dir_path_belongs_to_one_host_unless_shared(conninfo: str) -> None:
-    from warehouse.errors import UsageError
-    from warehouse.lake_claims import pg_connect
+    from warehouse.core.errors import UsageError
+    from warehouse.store.lake.claims import pg_connect
 
     with Claims(conninfo, "a") as a:
         a.register_root("/data/runs")

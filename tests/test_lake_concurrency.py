@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from lake_support import Lake, Services, assert_same, new_lake, require_services, snapshot
 
-from warehouse.config import load_config
+from warehouse.core.config import load_config
 
 pytestmark = pytest.mark.lake
 REPO = Path(__file__).resolve().parent.parent
@@ -26,8 +26,8 @@ REPO = Path(__file__).resolve().parent.parent
 WRITER = """
 import json, sys, time
 from pathlib import Path
-from warehouse.config import load_config
-from warehouse.lake_ingest import ingest_lake
+from warehouse.core.config import load_config
+from ingest.lake import ingest_lake
 runs, url, config, go, only, batch = sys.argv[1:7]
 while not Path(go).exists():
     time.sleep(0.01)
@@ -110,8 +110,8 @@ def finish(procs: list[subprocess.Popen[str]]) -> list[dict[str, Any]]:
 
 def assert_exactly_once(lake: Lake, truth: dict[str, list[Any]]) -> None:
     """No duplicate file rows or lines, nothing lost, no claim left behind."""
-    from warehouse.lake import open_reader
-    from warehouse.lake_claims import list_claims
+    from warehouse.store.lake.claims import list_claims
+    from warehouse.store.lake.connection import open_reader
 
     con = open_reader(lake.url, config=load_config(str(lake.config_path)))
     try:
@@ -186,7 +186,7 @@ def test_four_cli_ingests_of_one_runs_dir_into_an_s3_lake(svc: Services, tmp_pat
 
 
 def _claims_of(lake: Lake, pid: int) -> frozenset[str]:
-    from warehouse.lake_claims import list_claims
+    from warehouse.store.lake.claims import list_claims
 
     return frozenset(str(r["path"]) for r in list_claims(lake.conninfo) if f":{pid}:" in str(r["owner"]))
 
@@ -211,7 +211,7 @@ def test_a_killed_ingest_releases_its_claims_and_loses_nothing(svc: Services, tm
         victim.kill()
         victim.communicate()
     assert _claims_of(lake, victim.pid) == seen[-1]  # rows remain, but their owner is dead
-    from warehouse.lake_claims import list_claims
+    from warehouse.store.lake.claims import list_claims
 
     assert not any(r["live"] for r in list_claims(lake.conninfo) if str(r["path"]) in seen[-1])
     survivor = finish([start_writer(lake, runs, go, batch=4)])[0]
@@ -222,7 +222,7 @@ def test_a_killed_ingest_releases_its_claims_and_loses_nothing(svc: Services, tm
 def test_maintenance_while_ingesting(svc: Services, tmp_path: Path) -> None:
     from datetime import timedelta
 
-    from warehouse.lake_maint import MaintainReport, maintain
+    from warehouse.store.lake.maint import MaintainReport, maintain
 
     runs = gen_corpus(tmp_path / "runs", files=24, steps=10, seed=14)
     lake = new_lake(svc, tmp_path / "lake", s3=False)

@@ -19,8 +19,8 @@ import pytest
 from reliability_support import child, cli, posix_locks, shell_count, write_corpus
 
 import warehouse
-from warehouse.errors import ExitCode
-from warehouse.snapshot import paths_for
+from warehouse.core.errors import ExitCode
+from warehouse.store.snapshot import paths_for
 
 READER = r"""
 import json, os, sys, time

@@ -18,8 +18,8 @@ import pytest
 from ingest_support import content_hash, rows
 from reliability_support import child, cli, shell_count, state, write_corpus
 
-from warehouse.errors import ExitCode
-from warehouse.snapshot import MIN_FREE_BYTES, paths_for
+from warehouse.core.errors import ExitCode
+from warehouse.store.snapshot import MIN_FREE_BYTES, paths_for
 
 MAKE_STALE_WAL = r"""
 import os, sys, duckdb

@@ -25,8 +25,8 @@ from archive_support import make_runs, sha
 from ingest_support import content_hash, rows
 from reliability_support import child, cli, shell_count, state, write_corpus
 
-from warehouse.archive_io import read_sidecar, verify_archive
-from warehouse.snapshot import paths_for
+from warehouse.apps.archive_io import read_sidecar, verify_archive
+from warehouse.store.snapshot import paths_for
 
 
 @dataclass

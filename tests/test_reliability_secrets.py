@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 from fake_openai import EchoKey, FakeOpenAI, Raw, Redirect, Status
 from reliability_support import cli
 
-from warehouse.snapshot import paths_for
+from warehouse.store.snapshot import paths_for
 
 KEY = "sk-TESTSECRET-reliability-0123456789abcdef"
 NEEDLES = (KEY.encode(), b"TESTSECRET", b"Bearer sk-")

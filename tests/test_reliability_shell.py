@@ -14,7 +14,7 @@ from reliability_support import cli, write_corpus
 import warehouse
 from warehouse.cli import cli as cli_group
 from warehouse.cli.shell_cmd import SHELL_PACKAGE, find_duckdb_shell, shell_argv
-from warehouse.errors import ExitCode, UsageError
+from warehouse.core.errors import ExitCode, UsageError
 
 
 @pytest.fixture(scope="module")

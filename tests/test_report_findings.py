@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from warehouse.report import findings as fx
+from warehouse.apps.report import findings as fx
 
 
 def _dial(**kw: Any) -> dict[str, Any]:

@@ -15,7 +15,7 @@ import pytest
 from archive_support import empty_db, ingest
 from report_support import write_corpus
 
-from warehouse.report import ReportResult, build_report
+from warehouse.apps.report import ReportResult, build_report
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

@@ -12,8 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 from warehouse.cli import cli
-from warehouse.db import open_reader
-from warehouse.errors import DataError, UsageError
+from warehouse.core.errors import DataError, UsageError
+from warehouse.store.db import open_reader
 
 
 def invoke(*args: str) -> Any:

@@ -17,7 +17,7 @@ from runner.dials import Dials
 from runner.endpoint import EndpointConfig, check_base_url, resolve_endpoint
 from runner.redact import redact
 from runner.run import RunSpec, execute
-from warehouse.errors import ConfigError, EndpointError
+from warehouse.core.errors import ConfigError, EndpointError
 
 KEY = "sk-TESTSECRET-0123456789abcdefghij"
 ENV = "RW_TEST_KEY"

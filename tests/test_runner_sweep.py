@@ -17,7 +17,7 @@ from fake_openai import FakeOpenAI
 from runner.logfile import inspect_log
 from runner.plan import expand
 from runner.sweep import plan_actions, run_sweep
-from warehouse.errors import ConfigError
+from warehouse.core.errors import ConfigError
 
 KEY = "sk-TESTSECRET-sweep-0123456789abcdef"
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,4 +1,4 @@
-"""The spare copy of the published snapshot (warehouse/spare.py): made after a publish, taken by
+"""The spare copy of the published snapshot (warehouse/store/spare.py): made after a publish, taken by
 the next writer only while it matches the snapshot published now, swept otherwise."""
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ import pytest
 from ingest import ingest_runs
 from tests.ingest_support import scalar
 from tests.reliability_support import cli
-from warehouse import spare
-from warehouse.db import open_writer
-from warehouse.snapshot import paths_for, seeded_from
+from warehouse.store import spare
+from warehouse.store.db import open_writer
+from warehouse.store.snapshot import paths_for, seeded_from
 
 MIX = "exp/deepinfra_mistralai-Mixtral-8x7B-Instruct-v0.1_sc3_b8.jsonl"
 STEP = '{"run_id": "run-b", "step": 2, "evaluation": {"correct": true}}\n'

@@ -12,7 +12,7 @@ from synth import Design, write_corpus
 
 from ingest import ingest_runs
 from warehouse.cli import main
-from warehouse.db import open_reader
+from warehouse.store.db import open_reader
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,8 @@ import pytest
 from synth_cases import write_cases
 
 from ingest import ingest_runs
-from warehouse.archive import run_archive
-from warehouse.db import open_reader
+from warehouse.apps.archive import run_archive
+from warehouse.store.db import open_reader
 
 
 @pytest.fixture(scope="module")

@@ -16,9 +16,10 @@ from synth_cases import write_cases
 
 from ingest import ingest_runs
 from ingest.records import KNOWN_KEYS
-from warehouse.analysis import list_views
-from warehouse.db import connect_file, open_reader, open_writer
-from warehouse.migrate import available
+from warehouse.apps.analysis import list_views
+from warehouse.store.connect import connect_file
+from warehouse.store.db import open_reader, open_writer
+from warehouse.store.migrate import available
 
 CORE_TABLES = ("files", "records", "quarantine", "schema_drift", "ingest_log", "settings")
 CATALOG_SQL = {

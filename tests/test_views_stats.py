@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from warehouse.migrate import read_sql
+from warehouse.store.migrate import read_sql
 
 Z = NormalDist().inv_cdf(0.975)
 

@@ -15,7 +15,7 @@ import pytest
 from synth import Design, write_corpus
 
 from ingest import ingest_runs
-from warehouse.db import open_reader
+from warehouse.store.db import open_reader
 
 BUDGET_TRUTH = {4: 0.40, 6: 0.45, 8: 0.60, 10: 0.50, 12: 0.45}
 

@@ -8,8 +8,6 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
-from warehouse.config import DEFAULT_DB
-
 if TYPE_CHECKING:
     import duckdb
 
@@ -23,11 +21,12 @@ def connect(db: str | None = None) -> duckdb.DuckDBPyConnection:
     Works with .df(), .arrow(), .pl(). Ingest never waits for it: re-connect to see new data.
     Each call opens the snapshot published now, even while an older connection is still open.
     """
-    from warehouse.config import load_config
-    from warehouse.db import open_reader
+    from warehouse.core.config import DEFAULT_DB, load_config
+    from warehouse.store.backend import backend_for
+    from warehouse.store.db import open_reader
 
     path = str(db or load_config().db or DEFAULT_DB)
-    if path.startswith("ducklake:") or not os.path.exists(path):
+    if backend_for(path).is_lake or not os.path.exists(path):
         return open_reader(path)  # the lake, or open_reader's "no database" error
     return _attach_snapshot(path)
 
@@ -42,8 +41,8 @@ def _attach_snapshot(path: str) -> duckdb.DuckDBPyConnection:
 
     import duckdb
 
-    from warehouse.errors import DataError, LockedError
-    from warehouse.migrate import check_version
+    from warehouse.core.errors import DataError, LockedError
+    from warehouse.store.migrate import check_version
 
     name = Path(path).stem if Path(path).stem not in ("memory", "system", "temp") else "warehouse"
     con = duckdb.connect(

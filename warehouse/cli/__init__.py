@@ -15,7 +15,7 @@ from typing import Any, NoReturn
 
 import click
 
-from warehouse.errors import ExitCode, WarehouseError
+from warehouse.core.errors import ExitCode, WarehouseError
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -99,7 +99,7 @@ _load_commands()
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI and translate every error once.
 
-    A user mistake is one line on stderr and the documented exit code (warehouse.errors.ExitCode);
+    A user mistake is one line on stderr and the documented exit code (warehouse.core.errors.ExitCode);
     `--debug` prints the traceback before that line, with the same code.
     """
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])

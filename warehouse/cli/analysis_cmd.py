@@ -1,6 +1,6 @@
 """`warehouse views`, `best-settings`, `dial-effects`, `catalog`, `compare`, `prices`.
 
-Thin commands over warehouse.analysis: each opens the published snapshot read-only (except
+Thin commands over warehouse.apps.analysis: each opens the published snapshot read-only (except
 `prices`, a writer), runs one fixed query with bound parameters and prints rows.
 """
 
@@ -16,11 +16,11 @@ from warehouse.cli.options import config_option, db_option, output_options, reso
 if TYPE_CHECKING:
     import duckdb
 
-    from warehouse.analysis import Result
+    from warehouse.apps.analysis import Result
 
 
 def _emit(result: Result, fmt: str, out: str | None) -> None:
-    from warehouse.output import write_rows
+    from warehouse.cli.output import write_rows
 
     if out is None:
         write_rows(result.columns, result.batches(), fmt)
@@ -33,7 +33,7 @@ def _emit(result: Result, fmt: str, out: str | None) -> None:
 
 
 def _reader(db: str | None, config_path: str | None) -> duckdb.DuckDBPyConnection:
-    from warehouse.db import open_reader
+    from warehouse.store.db import open_reader
 
     return open_reader(resolve_db(db, config_path))
 
@@ -52,7 +52,7 @@ def views_command(fmt: str) -> None:
       warehouse views
       warehouse views --json
     """
-    from warehouse.analysis import Result, list_views
+    from warehouse.apps.analysis import Result, list_views
 
     infos = list_views()
     _emit(Result(list(infos[0]._fields) if infos else [], [tuple(i) for i in infos]), fmt, None)
@@ -94,7 +94,7 @@ def best_settings_command(
       warehouse best-settings --all --model gpt-4.1
       warehouse best-settings --out runs/_aggregated/analysis/best_settings.csv
     """
-    from warehouse.analysis import best_settings
+    from warehouse.apps.analysis import best_settings
 
     con = _reader(db, config_path)
     try:
@@ -131,7 +131,7 @@ def dial_effects_command(
       warehouse dial-effects --model deepseek-ai/DeepSeek-R1
       warehouse dial-effects --dial self_consistency_n --significant
     """
-    from warehouse.analysis import dial_effects
+    from warehouse.apps.analysis import dial_effects
 
     con = _reader(db, config_path)
     try:
@@ -159,7 +159,7 @@ def catalog_command(
       warehouse catalog --limit 20
       warehouse catalog --out runs/_catalog/catalog.csv
     """
-    from warehouse.analysis import catalog
+    from warehouse.apps.analysis import catalog
 
     con = _reader(db, config_path)
     try:
@@ -193,7 +193,7 @@ def compare_command(a: str, b: str, db: str | None, config_path: str | None, fmt
       warehouse compare gpt-4.1 mistralai/Mixtral-8x7B-Instruct-v0.1
       warehouse compare 3f2a9c01de a81b22c3f0 --metric correct
     """
-    from warehouse.analysis import compare
+    from warehouse.apps.analysis import compare
 
     con = _reader(db, config_path)
     try:
@@ -215,9 +215,9 @@ def prices_command(db: str | None, config_path: str | None) -> None:
     Example:
       warehouse prices --config warehouse.toml
     """
-    from warehouse.analysis import sync_prices
-    from warehouse.config import load_config
-    from warehouse.db import open_writer
+    from warehouse.core.config import load_config
+    from warehouse.store.db import open_writer
+    from warehouse.store.prices import sync_prices
 
     config = load_config(config_path)
     with open_writer(resolve_db(db, config_path), "warehouse prices") as con:

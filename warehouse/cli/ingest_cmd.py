@@ -7,6 +7,7 @@ import json
 import click
 
 from warehouse.cli.options import config_option, db_option
+from warehouse.store.backend import backend_for
 
 
 @click.command("ingest")
@@ -42,7 +43,7 @@ def ingest_command(
       warehouse ingest --json | jq .lines_good
     """
     from ingest import ingest_runs
-    from warehouse.config import load_config
+    from warehouse.core.config import load_config
 
     config = load_config(config_path)
     summary = ingest_runs(
@@ -73,13 +74,13 @@ def migrate_command(db: str | None, config_path: str | None, list_only: bool) ->
       warehouse migrate --db runs/runs.duckdb
     """
     from warehouse.cli.options import resolve_db
-    from warehouse.db import open_reader, open_writer
-    from warehouse.migrate import applied, available
+    from warehouse.store.db import open_reader, open_writer
+    from warehouse.store.migrate import applied, available
 
     path = resolve_db(db, config_path)
-    if path.startswith("ducklake:") and not list_only:
-        from warehouse.config import load_config
-        from warehouse.lake import migrate_lake
+    if backend_for(path).is_lake and not list_only:
+        from warehouse.core.config import load_config
+        from warehouse.store.lake.connection import migrate_lake
 
         done = migrate_lake(path, config=load_config(config_path))
         click.echo(f"lake: applied {', '.join(done) if done else 'nothing (up to date)'}", err=True)

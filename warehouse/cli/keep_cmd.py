@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from warehouse.config import load_config
+from warehouse.core.config import load_config
 
 
 def _say(message: str) -> None:
@@ -75,7 +75,7 @@ def export_command(
       warehouse export --format parquet --views steps,model_ranking --partition-by model
       duckdb -c "select * from 'runs/_aggregated/model_ranking.parquet'"
     """
-    from warehouse.export import timed_export
+    from warehouse.apps.export import timed_export
 
     formats = ("csv", "parquet") if fmt == "both" else (fmt,)
     wanted = [v.strip() for v in views.split(",") if v.strip()] if views else None
@@ -124,7 +124,7 @@ def report_command(out_dir: str | None, as_json: bool, db: str | None) -> None:
       warehouse report
       xdg-open runs/_aggregated/plots/INSIGHTS.html
     """
-    from warehouse.report import build_report
+    from warehouse.apps.report import build_report
 
     out = Path(out_dir) if out_dir else _runs(None) / "_aggregated" / "plots"
     result = build_report(_db(db), out)
@@ -203,7 +203,7 @@ def archive_command(
       warehouse archive --min-age-minutes 10 --dry-run
       warehouse archive --min-age-minutes 10
     """
-    from warehouse.archive import run_archive
+    from warehouse.apps.archive import run_archive
 
     runs = _runs(runs_dir)
     out = Path(out_dir) if out_dir else runs / "_archive"
@@ -273,7 +273,7 @@ def restore_command(archive: str, members: tuple[str, ...], target: str) -> None
       warehouse restore runs/_archive/logs_20250101T000000Z_a1b2c3.tar.gz \\
           exp/run1.jsonl --to /tmp/restored
     """
-    from warehouse.restore import restore
+    from warehouse.apps.restore import restore
 
     path = Path(archive)
     if not path.exists() and not path.is_absolute():

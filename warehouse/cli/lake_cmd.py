@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 import click
 
 from warehouse.cli.options import config_option
-from warehouse.errors import UsageError
+from warehouse.core.errors import UsageError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -26,8 +26,8 @@ def lake_db_option(f: F) -> F:
 
 
 def _resolve(db: str | None, config_path: str | None) -> tuple[str, Any]:
-    from warehouse.config import load_config
-    from warehouse.lake_settings import is_lake_url
+    from warehouse.core.config import load_config
+    from warehouse.store.lake.settings import is_lake_url
 
     config = load_config(config_path)
     raw = config.raw.get("lake", {})
@@ -77,7 +77,7 @@ def migrate_command(db: str | None, config_path: str | None, data_path: str | No
     Example:
       warehouse lake migrate --db "ducklake:postgres:dbname=lake host=127.0.0.1" --data-path /srv/lake/
     """
-    from warehouse.lake import migrate_lake
+    from warehouse.store.lake.connection import migrate_lake
 
     url, config = _resolve(db, config_path)
     done = migrate_lake(url, config=config, data_path=data_path)
@@ -129,7 +129,7 @@ def ingest_command(
     Example:
       warehouse lake ingest runs/ --db "ducklake:postgres:dbname=lake host=db.lan"
     """
-    from warehouse.lake_ingest import ingest_lake
+    from ingest.lake import ingest_lake
 
     url, config = _resolve(db, config_path)
     summary = ingest_lake(
@@ -176,7 +176,7 @@ def maintain_command(
     Example:
       warehouse lake maintain --expire-older-than 7d
     """
-    from warehouse.lake_maint import maintain, parse_duration
+    from warehouse.store.lake.maint import maintain, parse_duration
 
     url, config = _resolve(db, config_path)
     report = maintain(
@@ -211,9 +211,9 @@ def push_command(source: str | None, db: str | None, config_path: str | None, as
     Example:
       warehouse lake push --from runs/runs.duckdb --db "ducklake:postgres:dbname=lake host=db.lan"
     """
-    from warehouse.config import DEFAULT_DB
-    from warehouse.lake_push import push
-    from warehouse.lake_settings import is_lake_url
+    from warehouse.core.config import DEFAULT_DB
+    from warehouse.store.lake.push import push
+    from warehouse.store.lake.settings import is_lake_url
 
     url, config = _resolve(db, config_path)
     src = source or (config.db if not is_lake_url(config.db) else DEFAULT_DB)
@@ -236,8 +236,8 @@ def claims_command(db: str | None, config_path: str | None, as_json: bool) -> No
     Example:
       warehouse lake claims --json
     """
-    from warehouse.lake_claims import list_claims
-    from warehouse.lake_settings import settings_for
+    from warehouse.store.lake.claims import list_claims
+    from warehouse.store.lake.settings import settings_for
 
     url, config = _resolve(db, config_path)
     rows = list_claims(settings_for(url, config).conninfo)

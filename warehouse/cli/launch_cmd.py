@@ -24,7 +24,7 @@ from warehouse.cli.launch_support import (
     write_defaults,
 )
 from warehouse.cli.options import config_option, db_option, resolve_db
-from warehouse.errors import EndpointError, UsageError, WarehouseError
+from warehouse.core.errors import EndpointError, UsageError, WarehouseError
 
 
 @click.command("sweep")
@@ -64,7 +64,7 @@ def sweep_command(
       warehouse sweep plans/minisuite.toml --jobs 4
     """
     from runner.plan import expand, load_plan
-    from warehouse.config import load_config
+    from warehouse.core.config import load_config
 
     config = load_config(config_path)
     plan = load_plan(plan_file)
@@ -186,7 +186,7 @@ def wait_command(pids: tuple[str, ...], logs: tuple[str, ...], poll: float, time
     if alive:
         raise UsageError(f"timed out; still running: {', '.join(map(str, alive))}")
     if any(s.status != "complete" for s in statuses):
-        from warehouse.errors import DataError
+        from warehouse.core.errors import DataError
 
         raise DataError("some logs are incomplete: resume them with 'warehouse run --resume' or the sweep")
 

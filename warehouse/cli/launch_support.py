@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from warehouse.errors import QueryError
+from warehouse.core.errors import QueryError
 
 RANKING_COLUMNS = (
     "rank",
@@ -58,7 +58,7 @@ ALIASES = {
 
 def ingest_logs(runs_dir: str, db: str, config_path: str | None) -> dict[str, Any]:
     from ingest import ingest_runs
-    from warehouse.config import load_config
+    from warehouse.core.config import load_config
 
     summary = ingest_runs(runs_dir, db, config=load_config(config_path), progress=False)
     data = summary.as_dict()
@@ -85,7 +85,7 @@ def view_rows(
     """Selected columns of a view (only those it has), optionally for some models."""
     import duckdb
 
-    from warehouse.db import open_reader
+    from warehouse.store.db import open_reader
 
     con = open_reader(db)
     try:
@@ -115,7 +115,7 @@ def _q(name: str) -> str:
 def print_view(
     db: str, view: str, wanted: Sequence[str], models: list[str] | None, title: str, where: str = ""
 ) -> int:
-    from warehouse.output import write_rows
+    from warehouse.cli.output import write_rows
 
     cols, rows = view_rows(db, view, wanted, models, where)
     if not cols:
@@ -129,7 +129,7 @@ def print_view(
 def recommended_rows(db: str) -> list[dict[str, Any]]:
     """One row per model: its recommended setting from best_settings, keyed by dial name."""
     from runner.defaults import DEFAULT_DIALS
-    from warehouse.db import open_reader
+    from warehouse.store.db import open_reader
 
     con = open_reader(db)
     try:

@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from warehouse.cli.options import config_option, db_option, output_options, resolve_db
+from warehouse.store.backend import backend_for
 
 
 @click.command("query")
@@ -32,9 +33,9 @@ def query_command(sql: str, db: str | None, config_path: str | None, fmt: str, a
     """
     import duckdb
 
-    from warehouse.db import open_reader
-    from warehouse.errors import QueryError
-    from warehouse.output import write_rows
+    from warehouse.cli.output import write_rows
+    from warehouse.core.errors import QueryError
+    from warehouse.store.db import open_reader
 
     con = open_reader(resolve_db(db, config_path), locked_down=not allow_external)
     try:
@@ -69,7 +70,7 @@ def status_command(db: str | None, config_path: str | None, as_json: bool) -> No
     """
     import json
 
-    from warehouse.db import open_reader
+    from warehouse.store.db import open_reader
 
     path = resolve_db(db, config_path)
     con = open_reader(path)
@@ -107,12 +108,12 @@ def _status(con: Any) -> dict[str, Any]:
 
 
 def _disk(db: str) -> dict[str, Any]:
-    """Bytes on disk of the database file and of its spare copy (warehouse/spare.py), if any."""
+    """Bytes on disk of the database file and of its spare copy (warehouse/store/spare.py), if any."""
     from pathlib import Path
 
-    from warehouse import spare
+    from warehouse.store import spare
 
-    if db.startswith("ducklake:"):
+    if backend_for(db).is_lake:
         return {}
     path = Path(db)
     copy = spare.current(path)

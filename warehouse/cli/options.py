@@ -40,6 +40,6 @@ def output_options(f: F) -> F:
 
 
 def resolve_db(db: str | None, config_path: str | None = None) -> str:
-    from warehouse.config import load_config
+    from warehouse.core.config import load_config
 
     return db or load_config(config_path).db

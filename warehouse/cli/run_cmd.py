@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from warehouse.cli.options import config_option
-from warehouse.errors import UsageError
+from warehouse.core.errors import UsageError
 
 DIAL_FLAGS = {
     "self_consistency": "self_consistency_n",
@@ -169,7 +169,7 @@ def _spec_from_options(kw: dict[str, Any]) -> Any:
     from runner.endpoint import resolve_endpoint
     from runner.plan import _slug
     from runner.run import RunSpec
-    from warehouse.config import load_config
+    from warehouse.core.config import load_config
 
     config = load_config(kw["config_path"])
     student = kw["student"]

@@ -10,7 +10,8 @@ from pathlib import Path
 import click
 
 from warehouse.cli.options import config_option, db_option, resolve_db
-from warehouse.errors import UsageError
+from warehouse.core.errors import UsageError
+from warehouse.store.backend import backend_for
 
 SHELL_PACKAGE = "duckdb-cli==1.5.5"
 
@@ -25,7 +26,7 @@ def find_duckdb_shell(python: str | None = None, search_path: str | None = None)
 
 def shell_argv(db: str, extra: tuple[str, ...], python: str | None = None) -> list[str]:
     """The argv to exec: `duckdb -readonly <db> [extra...]` (raises UsageError if impossible)."""
-    if db.startswith("ducklake:"):
+    if backend_for(db).is_lake:
         raise UsageError("warehouse shell opens a DuckDB file; on DuckLake use 'warehouse query'")
     if not Path(db).is_file():
         raise UsageError(f"no database at {db}: run 'warehouse ingest' first (or pass --db)")

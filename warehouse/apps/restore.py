@@ -27,8 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from warehouse.archive_io import CHUNK, MANIFEST_NAME, SAFE_TYPES, read_sidecar, verify_archive
-from warehouse.errors import DataError, UsageError
+from warehouse.apps.archive_io import CHUNK, MANIFEST_NAME, SAFE_TYPES, read_sidecar, verify_archive
+from warehouse.core.errors import DataError, UsageError
 
 NAME_MAX = 255
 PATH_MAX = 1024

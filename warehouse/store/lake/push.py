@@ -16,16 +16,16 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from warehouse import lake
-from warehouse.errors import SchemaVersionError, UsageError
-from warehouse.lake import in_transaction, retrying
-from warehouse.lake_claims import Claims
-from warehouse.lake_settings import settings_for
+from warehouse.core.errors import SchemaVersionError, UsageError
+from warehouse.store.lake import connection as lake
+from warehouse.store.lake.claims import Claims
+from warehouse.store.lake.connection import in_transaction, retrying
+from warehouse.store.lake.settings import settings_for
 
 if TYPE_CHECKING:
     import duckdb
 
-    from warehouse.config import Config
+    from warehouse.core.config import Config
 
 SRC = "push_src"
 BATCH = 500
@@ -58,7 +58,7 @@ class PushReport:
 
 def push(source: str, url: str, *, config: Config | None = None) -> PushReport:
     """Copy the embedded warehouse at `source` (its published snapshot) into the lake at url."""
-    from warehouse.migrate import applied, code_version
+    from warehouse.store.migrate import applied, code_version
 
     path = Path(source)
     if not path.is_file():

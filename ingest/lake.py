@@ -3,7 +3,7 @@
 The lead's ingest (`ingest/`) plans and loads files through a DuckDB connection in one
 transaction. Here that is wrapped for the lake, batch by batch:
 
-  claim the batch's paths in PostgreSQL (warehouse/lake_claims.py)
+  claim the batch's paths in PostgreSQL (warehouse/store/lake/claims.py)
   -> read the manifest (a fresh lake snapshot: anything another writer committed is visible)
   -> plan and load in one lake transaction -> fence the claims -> COMMIT -> release the claims.
 
@@ -26,17 +26,17 @@ from typing import TYPE_CHECKING
 from ingest.discover import Found, discover, plan
 from ingest.manifest import mark_missing, read_manifest, refresh_attributes
 from ingest.run import LOAD_ACTIONS, IngestSummary, count_actions, load_plans
-from warehouse import lake
-from warehouse.errors import UsageError
-from warehouse.lake import in_transaction, retrying
-from warehouse.lake_claims import Claims, advisory_lock
-from warehouse.lake_maint import settle
-from warehouse.lake_settings import settings_for
+from warehouse.core.errors import UsageError
+from warehouse.store.lake import connection as lake
+from warehouse.store.lake.claims import Claims, advisory_lock
+from warehouse.store.lake.connection import in_transaction, retrying
+from warehouse.store.lake.maint import settle
+from warehouse.store.lake.settings import settings_for
 
 if TYPE_CHECKING:
     import duckdb
 
-    from warehouse.config import Config
+    from warehouse.core.config import Config
 
 RULES_LOCK_KEY = 0x7275_6E73_7275_6C65  # "runsrule": one writer re-derives path attributes
 # One lake commit per batch: ~0.1-0.4 s of catalog work each, and the unit writers share out.
@@ -78,7 +78,7 @@ def ingest_lake(
     missing from disk are still detected over the whole runs_dir. `shared_root`: runs_dir is one
     shared filesystem that other hosts ingest too (else each host needs its own path).
     """
-    from warehouse.config import load_config
+    from warehouse.core.config import load_config
 
     root = Path(runs_dir)
     if not root.is_dir():

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from warehouse.atomic import atomic_path
-from warehouse.errors import DataError
+from warehouse.core.atomic import atomic_path
+from warehouse.core.errors import DataError
 
 MANIFEST_NAME = "MANIFEST.json"
 FORMAT = "runs-warehouse-archive"

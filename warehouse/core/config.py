@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from warehouse.errors import ConfigError
+from warehouse.core.errors import ConfigError
 
 DEFAULT_RUNS = "runs"
 DEFAULT_DB = "runs/runs.duckdb"

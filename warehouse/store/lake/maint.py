@@ -19,15 +19,15 @@ from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from warehouse import lake
-from warehouse.lake import in_transaction, retrying
-from warehouse.lake_claims import advisory_lock
-from warehouse.lake_settings import settings_for
+from warehouse.store.lake import connection as lake
+from warehouse.store.lake.claims import advisory_lock
+from warehouse.store.lake.connection import in_transaction, retrying
+from warehouse.store.lake.settings import settings_for
 
 if TYPE_CHECKING:
     import duckdb
 
-    from warehouse.config import Config
+    from warehouse.core.config import Config
 
 MAINTAIN_LOCK_KEY = 0x7275_6E73_6D6E_746E  # "runsmntn"
 SETTLE_LOCK_KEY = 0x7275_6E73_7374_6C65  # "runsstle"
@@ -62,7 +62,7 @@ class MaintainReport:
 
 def parse_duration(text: str) -> timedelta:
     """'7d', '12h', '30m', '45s' or '0' -> timedelta."""
-    from warehouse.errors import UsageError
+    from warehouse.core.errors import UsageError
 
     units = {"d": 86400, "h": 3600, "m": 60, "s": 1}
     value = text.strip().lower()

@@ -7,8 +7,8 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from warehouse.db import open_reader
-from warehouse.errors import UsageError
+from warehouse.core.errors import UsageError
+from warehouse.store.db import open_reader
 
 if TYPE_CHECKING:
     import duckdb

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from warehouse.atomic import atomic_path, fault, sweep_tmp
-from warehouse.db import open_reader
-from warehouse.errors import UsageError
+from warehouse.core.atomic import atomic_path, fault, sweep_tmp
+from warehouse.core.errors import UsageError
+from warehouse.store.db import open_reader
 
 if TYPE_CHECKING:
     import duckdb

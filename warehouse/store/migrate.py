@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import TYPE_CHECKING
 
-from warehouse.errors import SchemaVersionError
+from warehouse.core.errors import SchemaVersionError
 
 if TYPE_CHECKING:
     import duckdb

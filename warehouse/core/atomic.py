@@ -38,7 +38,7 @@ def fsync_dir(directory: Path) -> None:
 
 
 def fsync_file(path: Path) -> None:
-    """fsync a regular file (never used on DuckDB files: see warehouse.snapshot)."""
+    """fsync a regular file (never used on DuckDB files: see warehouse.store.snapshot)."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)

@@ -1,7 +1,7 @@
 """`warehouse report`: INSIGHTS.md and a self-contained INSIGHTS.html with embedded plots.
 
-Data come from the views (warehouse.report.data); what may be stated is decided in
-warehouse.report.findings; figures are drawn in warehouse.report.plots; the Jinja2 templates
+Data come from the views (warehouse.apps.report.data); what may be stated is decided in
+warehouse.apps.report.findings; figures are drawn in warehouse.apps.report.plots; the Jinja2 templates
 under templates/ lay them out. Every output file is written atomically.
 """
 
@@ -16,10 +16,10 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from warehouse.atomic import atomic_write_bytes, atomic_write_text, sweep_tmp
-from warehouse.report import findings as fx
-from warehouse.report import plots
-from warehouse.report.data import REPORT_DIALS, ReportData, load
+from warehouse.apps.report import findings as fx
+from warehouse.apps.report import plots
+from warehouse.apps.report.data import REPORT_DIALS, ReportData, load
+from warehouse.core.atomic import atomic_write_bytes, atomic_write_text, sweep_tmp
 
 __all__ = ["ReportResult", "build_report"]
 
@@ -73,7 +73,7 @@ def _findings(data: ReportData) -> dict[str, list[fx.Finding]]:
 
 def _environment() -> Environment:
     env = Environment(
-        loader=PackageLoader("warehouse.report", "templates"),
+        loader=PackageLoader("warehouse.apps.report", "templates"),
         autoescape=select_autoescape(["html"]),
         undefined=StrictUndefined,
         trim_blocks=True,

@@ -2,7 +2,7 @@
 
 Readers get a read-only connection to the published snapshot; the writer takes the advisory
 lock, opens its private live copy and publishes it on success (the files and why:
-warehouse/snapshot.py). A `ducklake:` URL goes to warehouse/lake.py instead.
+warehouse/store/snapshot.py). A `ducklake:` URL goes to warehouse/store/lake/connection.py instead.
 """
 
 from __future__ import annotations
@@ -16,65 +16,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
-from warehouse import spare
-from warehouse.errors import DataError, LockedError, UsageError
-from warehouse.faults import fault_point
-from warehouse.snapshot import DbPaths, paths_for, publish_if_written, seed_live
+from warehouse.core.errors import DataError, LockedError, UsageError
+from warehouse.core.faults import fault_point
+from warehouse.store import spare
+from warehouse.store.backend import backend_for
+from warehouse.store.connect import connect_file, first_line
+from warehouse.store.snapshot import DbPaths, paths_for, publish_if_written, seed_live
 
 if TYPE_CHECKING:
     import duckdb
-
-STORAGE_VERSION = "v1.5.0"
-WRITE_ROW_GROUP_SIZE = 16384
-
-
-def connect_file(path: Path, *, read_only: bool, locked_down: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open a DuckDB file with the project's settings (storage v1.5, no network autoload)."""
-    import duckdb
-
-    config: dict[str, str | bool | int | float | list[str]] = {
-        "autoinstall_known_extensions": False,
-        "autoload_known_extensions": False,
-    }
-    if locked_down:
-        config["enable_external_access"] = False
-        config["lock_configuration"] = True
-    try:
-        if read_only:
-            return duckdb.connect(str(path), read_only=True, config=config)
-        return _connect_writer(path, config)
-    except duckdb.IOException as e:
-        if "lock" in str(e).lower():
-            raise LockedError(f"{path} is locked by another process: {_first_line(e)}") from e
-        raise DataError(f"cannot open {path}: {_first_line(e)}") from e
-
-
-def _connect_writer(
-    path: Path, config: dict[str, str | bool | int | float | list[str]]
-) -> duckdb.DuckDBPyConnection:
-    """The file attached with small row groups: a bulk insert then fills row groups as it goes and
-    DuckDB writes them straight to the file, instead of logging ~4x the compressed size to the
-    WAL at COMMIT and rewriting it at CHECKPOINT (measured: 98 MB of WAL for 27 MB of data)."""
-    import duckdb
-
-    con = duckdb.connect(":memory:", config=config)
-    quoted = str(path).replace("'", "''")
-    con.execute(
-        f"ATTACH '{quoted}' AS warehouse "
-        f"(STORAGE_VERSION '{STORAGE_VERSION}', ROW_GROUP_SIZE {WRITE_ROW_GROUP_SIZE})"
-    )
-    con.execute("USE warehouse")
-    # Strings (mostly `records.line`, each log line as logged) are stored with ZSTD. DuckDB's default
-    # (DICT_FSST: analyse, train, encode every segment) made a 1 GB bulk ingest ~15% slower for a
-    # bigger file (255 vs 247 MB); typed-column queries read the same (18 vs 20 ms). Numbers,
-    # booleans and validity keep their usual methods.
-    con.execute("SET force_compression = 'zstd'")
-    return con
-
-
-def _first_line(e: BaseException) -> str:
-    return str(e).splitlines()[0] if str(e) else type(e).__name__
-
 
 # ---------------------------------------------------------------- writer side
 
@@ -127,8 +77,8 @@ def open_writer(
     db: str | os.PathLike[str], command: str = "warehouse"
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """The only way to write: lock, open the private file, and publish on success."""
-    if str(db).startswith("ducklake:"):  # DuckLake backend (warehouse/lake.py): no publishing
-        from warehouse import lake
+    if backend_for(db).is_lake:  # DuckLake backend (warehouse/store/lake/connection.py): no publishing
+        from warehouse.store.lake import connection as lake
 
         with lake.open_writer(str(db), command) as lake_con:
             yield lake_con
@@ -142,7 +92,7 @@ def open_writer(
         seed_live(paths)
         con = connect_file(paths.live, read_only=False)
         try:
-            from warehouse.migrate import migrate
+            from warehouse.store.migrate import migrate
 
             migrate(con)
             yield con
@@ -164,7 +114,7 @@ def _disk_full_is_data_error(directory: Path) -> Iterator[None]:
         if not (isinstance(e, OSError) and e.errno == errno.ENOSPC) and "No space left" not in str(e):
             raise
         raise DataError(
-            f"disk full in {directory}: {_first_line(e)}; free some space and rerun "
+            f"disk full in {directory}: {first_line(e)}; free some space and rerun "
             "(readers keep the previous database)"
         ) from e
 
@@ -180,8 +130,8 @@ def open_reader(
     retries: int = 20,
 ) -> duckdb.DuckDBPyConnection:
     """A read-only connection to the published snapshot (retries briefly on a lock)."""
-    if str(db).startswith("ducklake:"):  # DuckLake backend (warehouse/lake.py)
-        from warehouse import lake
+    if backend_for(db).is_lake:  # DuckLake backend (warehouse/store/lake/connection.py)
+        from warehouse.store.lake import connection as lake
 
         return lake.open_reader(str(db), locked_down=locked_down, check_schema=check_schema)
     path = Path(db)
@@ -200,7 +150,7 @@ def open_reader(
             time.sleep(delay)
             delay = min(delay * 2, 0.5)
     if check_schema:
-        from warehouse.migrate import check_version
+        from warehouse.store.migrate import check_version
 
         try:
             check_version(con, str(path))

@@ -2,7 +2,7 @@
 table of warehouse.toml (data_path, s3_endpoint, s3_region, s3_url_style, s3_use_ssl, s3_key_id,
 s3_secret, claim_lease_seconds) and the environment ($WAREHOUSE_LAKE_DATA_PATH,
 $WAREHOUSE_EXTENSION_DIR; S3 keys from $WAREHOUSE_S3_KEY_ID / $WAREHOUSE_S3_SECRET or the AWS
-variables). Connections are warehouse/lake.py's."""
+variables). Connections are warehouse/store/lake/connection.py's."""
 
 from __future__ import annotations
 
@@ -11,17 +11,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from warehouse.errors import ConfigError, UsageError
+from warehouse.core.errors import ConfigError, UsageError
+from warehouse.store.backend import backend_for
 
 if TYPE_CHECKING:
-    from warehouse.config import Config
+    from warehouse.core.config import Config
 
 PREFIX = "ducklake:"
 PG_PREFIX = "ducklake:postgres:"
 
 
 def is_lake_url(db: str | os.PathLike[str]) -> bool:
-    return str(db).startswith(PREFIX)
+    return backend_for(db).is_lake
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ def settings_for(url: str, config: Config | None = None, *, data_path: str | Non
             "(concurrent writers and file claims need a PostgreSQL catalog)"
         )
     if config is None:
-        from warehouse.config import load_config
+        from warehouse.core.config import load_config
 
         config = load_config()
     raw = config.raw.get("lake", {})

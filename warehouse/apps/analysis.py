@@ -8,16 +8,15 @@ allowlists below.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from importlib import resources
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from warehouse.errors import QueryError, UsageError
+from warehouse.core.errors import QueryError, UsageError
 
 if TYPE_CHECKING:
     import duckdb
 
-    from warehouse.config import Price
 
 _FILE = re.compile(r"^(?P<name>[a-z0-9_]+)_v(?P<version>\d+)\.sql$")
 _HEADER = re.compile(r"^--\s*(?P<name>[a-z0-9_]+)\s+v(?P<version>\d+):\s*(?P<desc>.+)$")
@@ -76,15 +75,6 @@ def list_views() -> list[ViewInfo]:
         (ViewInfo(n, v, v == newest[n], k, d, ", ".join(o)) for n, v, k, d, o in found),
         key=lambda i: (i.kind != "view", i.name, i.version),
     )
-
-
-def sync_prices(con: duckdb.DuckDBPyConnection, prices: Mapping[str, Price]) -> int:
-    """Replace the `prices` table with warehouse.toml's [prices] (call inside a writer)."""
-    con.execute("DELETE FROM prices")
-    rows = [(model, p.input_per_mtok, p.output_per_mtok) for model, p in sorted(prices.items())]
-    if rows:
-        con.executemany("INSERT INTO prices VALUES (?, ?, ?)", rows)
-    return len(rows)
 
 
 def run(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | None = None) -> Result:

@@ -23,7 +23,7 @@ import uuid
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Self
 
-from warehouse.errors import DataError, LockedError, UsageError
+from warehouse.core.errors import DataError, LockedError, UsageError
 
 if TYPE_CHECKING:
     import psycopg

@@ -6,7 +6,7 @@ and httpfs extensions from the pinned PyPI wheels (`pip install 'runs-warehouse[
 autoinstall stays off), attaches the lake as `lake` and `USE`s it, so every `.sql` file of the
 project runs unchanged.
 
-Differences from the embedded file (warehouse/db.py):
+Differences from the embedded file (warehouse/store/db.py):
 - no snapshot publishing: DuckLake commits are snapshots, readers see each committed state;
 - connecting never migrates: `warehouse lake migrate` applies migrations once, from one place,
   under a PostgreSQL advisory lock (concurrent DDL conflicts in DuckLake, SCALE-NOTES §1.4);
@@ -18,7 +18,7 @@ Differences from the embedded file (warehouse/db.py):
   commit writes Parquet; `warehouse lake maintain` merges the small files.
 
 Settings (the `[lake]` table of warehouse.toml, S3 keys from the environment) are read in
-warehouse/lake_settings.py.
+warehouse/store/lake/settings.py.
 """
 
 from __future__ import annotations
@@ -34,13 +34,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from warehouse.errors import DataError, SchemaVersionError, UsageError
-from warehouse.lake_settings import LakeSettings, S3Settings, settings_for
+from warehouse.core.errors import DataError, SchemaVersionError, UsageError
+from warehouse.store.lake.settings import LakeSettings, S3Settings, settings_for
 
 if TYPE_CHECKING:
     import duckdb
 
-    from warehouse.config import Config
+    from warehouse.core.config import Config
 
 ALIAS = "lake"
 # Our name -> the name DuckDB registers (postgres loads as postgres_scanner).
@@ -239,7 +239,7 @@ def open_reader(
 
 
 def _check_current(con: duckdb.DuckDBPyConnection, settings: LakeSettings) -> None:
-    from warehouse.migrate import check_version
+    from warehouse.store.migrate import check_version
 
     try:
         check_version(con, f"the lake {settings.describe()}")
@@ -305,8 +305,8 @@ def migrate_lake(url: str, *, config: Config | None = None, data_path: str | Non
 
     Returns the names of the migrations applied (empty when already current).
     """
-    from warehouse.lake_claims import advisory_lock
-    from warehouse.migrate import migrate
+    from warehouse.store.lake.claims import advisory_lock
+    from warehouse.store.migrate import migrate
 
     settings = settings_for(url, config, data_path=data_path)
     if settings.data_path and "://" not in settings.data_path:  # a local or shared folder

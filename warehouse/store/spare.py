@@ -1,6 +1,6 @@
 """A spare copy of the published snapshot, made in the background right after each publish.
 
-Every write starts from a private copy of the published snapshot (warehouse/snapshot.py). Copying is
+Every write starts from a private copy of the published snapshot (warehouse/store/snapshot.py). Copying is
 cheap; making the copy durable is not: the first CHECKPOINT on a fresh 70 MB copy waited 0.13 s
 for its fsync, on top of 0.06 s for the copy, in a one-line ingest of ~1.2 s. So the writer that
 publishes starts a detached copier (this file, run as a script) and the next writer
@@ -90,7 +90,7 @@ def start_copier(published: Path) -> None:
 
 def copier_command(published: Path) -> list[str]:
     """This file run as a script by an isolated interpreter without site-packages: it needs only
-    the standard library, and starts in ~30 ms of CPU instead of ~80 ms for `-m warehouse.spare`."""
+    the standard library, and starts in ~30 ms of CPU instead of ~80 ms for `-m warehouse.store.spare`."""
     return [sys.executable, "-I", "-S", str(Path(__file__).resolve()), str(published)]
 
 

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from ingest.discover import HEAD_BYTES, TAIL_BYTES  # the fingerprints ingest computes
 from ingest.scan import SKIP_DIRS
-from warehouse.archive_io import (
+from warehouse.apps.archive_io import (
     Built,
     MemberSpec,
     build_archive,
@@ -37,9 +37,9 @@ from warehouse.archive_io import (
     sidecar_path,
     verify_archive,
 )
-from warehouse.atomic import fault, fsync_dir, sweep_tmp
-from warehouse.db import open_reader, open_writer
-from warehouse.errors import DataError
+from warehouse.core.atomic import fault, fsync_dir, sweep_tmp
+from warehouse.core.errors import DataError
+from warehouse.store.db import open_reader, open_writer
 
 if TYPE_CHECKING:
     import duckdb

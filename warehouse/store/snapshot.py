@@ -9,12 +9,12 @@ Layout for `--db runs/runs.duckdb`:
                             snapshot it copies (while live still matches, it holds nothing new).
   runs/.runs.duckdb.retired-<pid>  the snapshot just replaced, until a detached rm deletes it.
   runs/.runs.duckdb.spare-<stamp>  a copy of the snapshot made after publishing, so the next
-                            write need not copy (warehouse/spare.py).
+                            write need not copy (warehouse/store/spare.py).
 
 So readers never block ingest, ingest never breaks readers (an open reader keeps its old inode),
 and each reader sees one consistent committed state. The writer never open()s a database file
 itself: copies run in a subprocess (`cp`, the spare copier), so DuckDB's POSIX lock is never
-dropped. Connections and the lock are warehouse/db.py's.
+dropped. Connections and the lock are warehouse/store/db.py's.
 """
 
 from __future__ import annotations
@@ -26,10 +26,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from warehouse import spare
-from warehouse.atomic import fsync_dir
-from warehouse.errors import DataError
-from warehouse.faults import fault_point
+from warehouse.core.atomic import fsync_dir
+from warehouse.core.errors import DataError
+from warehouse.core.faults import fault_point
+from warehouse.store import spare
 
 MIN_FREE_BYTES = 64 * 2**20
 
@@ -85,7 +85,7 @@ def _fsync_path(path: Path) -> None:
 
 
 def seed_live(paths: DbPaths) -> None:
-    """Start the private file: the published snapshot's spare (warehouse/spare.py) or a copy of
+    """Start the private file: the published snapshot's spare (warehouse/store/spare.py) or a copy of
     the snapshot, else the cached empty template of this code's schema (binding ~60 view
     statements takes seconds)."""
     if paths.live.exists():
@@ -127,8 +127,8 @@ def template_database() -> Path | None:
 
     import duckdb
 
-    from warehouse.db import STORAGE_VERSION, connect_file
-    from warehouse.migrate import available, migrate
+    from warehouse.store.connect import STORAGE_VERSION, connect_file
+    from warehouse.store.migrate import available, migrate
 
     key = hashlib.sha256()
     for m in available():

@@ -1,0 +1,1 @@
+"""The DuckLake backend: a PostgreSQL catalog plus Parquet files on shared storage."""
