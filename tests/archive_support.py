@@ -63,7 +63,7 @@ def make_runs(
 
 
 def ingest(runs: Path, db: Path) -> None:
-    from ingest.run import ingest_runs
+    from ingest import ingest_runs
 
     ingest_runs(str(runs), str(db))
 
