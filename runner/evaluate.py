@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from runner.cards import SKILL_TAG, Card, CardSet
-from runner.text import norm, quote_ok, token_set
+from runner.items import Item
+from runner.text import norm, quote_ok, token_set, tokens
 
 
 @dataclass(frozen=True)
@@ -215,3 +216,81 @@ def witness_block(citations: list[str], choice: int | None, cards: CardSet) -> d
         "rule": {"card_id": rule.id, "quote": rule.quote},
         "choice": {"card_id": pick.id, "quote": pick.quote},
     }
+
+
+# ------------------------------------------------------------------ SAQ grading, alias evidence
+
+
+def key_points(item: Item) -> list[dict[str, Any]]:
+    """task.expected_points of the SAQ behind an MCQ item: the gold answer's words not in the stem.
+
+    A point is required unless at least half of the distractors share it (then it does not tell
+    the right rule from a wrong one).
+    """
+    stem = token_set(item.stem)
+    wrong = [token_set(o) for i, o in enumerate(item.options) if i != item.correct_index]
+    points = []
+    for word in dict.fromkeys(tokens(item.options[item.correct_index])):
+        if word in stem or word in SAQ_STOPWORDS:
+            continue
+        shared = sum(word in w for w in wrong)
+        points.append({"key": word, "required": shared * 2 < max(1, len(wrong))})
+    return points
+
+
+def grade_saq(item: Item, points: list[dict[str, Any]], answer: str) -> dict[str, Any]:
+    """The offline tutor's grading: {score, correct, found_points, missing_points,
+    misconception_tags, feedback}. score = weight of found points (required 2, optional 1) over
+    the total, less 0.25 for a wrong rule; correct = score >= 0.6 and no misconception."""
+    said = token_set(answer)
+    found = [p["key"] for p in points if p["key"] in said]
+    missing = [p["key"] for p in points if p["key"] not in said]
+    weight = {p["key"]: 2 if p["required"] else 1 for p in points}
+    total = sum(weight.values())
+    gold = token_set(item.options[item.correct_index])
+    tags = []
+    wrong_words = {w for i, o in enumerate(item.options) if i != item.correct_index for w in token_set(o)}
+    if (wrong_words - gold - token_set(item.stem) - SAQ_STOPWORDS) & said:
+        tags.append("wrong-rule")
+    if not found:
+        tags.append("no-key-points")
+    score = sum(weight[k] for k in found) / total if total else 0.0
+    score = round(max(0.0, score - (0.25 if "wrong-rule" in tags else 0.0)), 3)
+    correct = score >= 0.6 and not tags
+    feedback = f"Found {len(found)} of {len(points)} key points" + (
+        "; describes a different rule." if "wrong-rule" in tags else "."
+    )
+    return {
+        "score": score,
+        "correct": correct,
+        "found_points": found,
+        "missing_points": missing,
+        "misconception_tags": tags,
+        "feedback": feedback,
+    }
+
+
+def t3(text: str) -> set[str]:
+    """T3: T tokens of length >= 3, as a set (the alias-evidence tokenizer)."""
+    return {t for t in tokens(text) if len(t) >= 3}
+
+
+def alias_evidence(item: Item, choice: int | None, memory: str, tau: float) -> dict[str, Any]:
+    """alias_evidence of a phase-B step: coverage of the gold text by the notes memory (T3),
+    witness = the option with the largest T3 overlap with memory (ties: higher index),
+    credited = correct and coverage >= tau and witness_pass."""
+    have = t3(memory)
+    gold = t3(item.options[item.correct_index])
+    coverage = round(len(gold & have) / len(gold), 6) if gold else 0.0
+    scores = [(len(t3(o) & have), i) for i, o in enumerate(item.options)]
+    witness = max(scores)[1] if scores else None
+    witness_pass = witness == item.correct_index
+    correct = choice is not None and choice == item.correct_index
+    return {
+        "coverage": coverage,
+        "witness_pass": witness_pass,
+        "credited": correct and coverage >= tau and witness_pass,
+    }
+
+
+SAQ_STOPWORDS = frozenset({"the", "and", "any", "its", "it", "is", "a", "an", "of", "by", "to", "when"})

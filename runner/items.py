@@ -62,7 +62,27 @@ class TemplateTutor:
     def item(self, step: int) -> Item:
         rng = random.Random(f"{self.anon_seed}:{step}")
         template = self.templates[rng.randrange(len(self.templates))]
-        slots = self._slots(rng)
+        return self._fill(template, rng, f"tutor:{template['id']}:{self.anon_seed}:{step}")
+
+    def alias_pair(self, family: int) -> tuple[str, Item, Item]:
+        """Alias family k: one template asked twice; phase B renames the entities (E slots) and keeps
+        the rule (group codes, verbs, directions, numbers), so the same link reappears under new names."""
+        rng = random.Random(f"{self.anon_seed}:alias:{family}")
+        template = self.templates[rng.randrange(len(self.templates))]
+        base = f"tutor:{template['id']}:{self.anon_seed}:alias{family}"
+        rng_a = random.Random(f"{self.anon_seed}:alias:{family}:A")
+        slots = self._slots(rng_a)
+        a = self._fill(template, rng_a, f"{base}:A", slots)
+        rng_b = random.Random(f"{self.anon_seed}:alias:{family}:B")
+        fresh = [c for c in _codes(rng_b, 8, 2) if c not in slots.values()][:4]
+        renamed = {**slots, **{f"{{E{i + 1}}}": code for i, code in enumerate(fresh)}}
+        b = self._fill(template, rng_b, f"{base}:B", renamed)
+        return str(template["id"]), a, b
+
+    def _fill(
+        self, template: dict[str, Any], rng: random.Random, item_id: str, slots: dict[str, str] | None = None
+    ) -> Item:
+        slots = slots or self._slots(rng)
         fill = lambda text: _SLOT.sub(lambda m: slots[m.group(0)], text)
         sentences = [fill(s) for s in template["context"]]
         rng.shuffle(sentences)
@@ -71,7 +91,7 @@ class TemplateTutor:
         options = [gold, *wrong]
         rng.shuffle(options)
         return Item(
-            item_id=f"tutor:{template['id']}:{self.anon_seed}:{step}",
+            item_id=item_id,
             stem=fill(template["stem"]),
             options=tuple(options),
             correct_index=options.index(gold),

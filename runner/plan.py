@@ -6,7 +6,8 @@
     [dials]                             # base dials for every run
     [providers.deepinfra]               # endpoint overrides (base_url, api_key_env, timeout_s, ...)
     [[models]]                          # student (default "llm"), provider, model, dials
-    [[stages]]                          # name, steps, seeds, dials, [stages.grid] lists of values
+    task = "mcq"                        # mcq | saq | alias_swap (a stage may set its own)
+    [[stages]]                          # name, steps, seeds, task, dials, [stages.grid] lists of values
     [tutor]                             # optional: provider, model -> items written by a model
 
 Dials: plan < stage < model < grid point. A model's `dials = "auto"` takes its recommended
@@ -42,8 +43,9 @@ PLAN_KEYS = {
     "stages",
     "defaults_file",
     "tutor",
+    "task",
 }
-STAGE_KEYS = {"name", "steps", "seeds", "dials", "grid", "coverage_tau"}
+STAGE_KEYS = {"name", "steps", "seeds", "dials", "grid", "coverage_tau", "task"}
 MODEL_KEYS = {"student", "provider", "model", "dials"}
 
 
@@ -128,6 +130,7 @@ def _runs(
                     coverage_tau=float(stage.get("coverage_tau", plan.get("coverage_tau", 0.4))),
                     num_options=_int(plan.get("num_options", 5), "num_options", source),
                     task_file=plan.get("task_file"),
+                    task=str(stage.get("task", plan.get("task", "mcq"))),
                     deadline_s=plan.get("deadline_s"),
                     **tutor,
                     plan={"name": str(plan["name"]), "stage": stage_name, "seed": seed},

@@ -23,8 +23,9 @@ from runner.endpoint import Deadline, DeadlineReached, Endpoint, EndpointConfig
 from runner.items import ItemSource, TaskFile, TemplateTutor
 from runner.logfile import SCHEMA_VERSION, LogWriter, RunState, inspect_log
 from runner.redact import Redactor
-from runner.step import StepSettings, run_step
+from runner.step import StepSettings
 from runner.students import OFFLINE, Student
+from runner.tasks import check_task, task_step
 from warehouse.core.errors import EndpointError, UsageError
 
 Mode = Literal["new", "resume", "append"]
@@ -42,6 +43,7 @@ class RunSpec:
     provider: str | None = None
     coverage_tau: float = 0.4
     num_options: int = 5
+    task: str = "mcq"  # mcq | saq | alias_swap (runner/tasks.py)
     difficulty: str = "medium"
     domain: str = "general"
     task_file: str | None = None
@@ -93,6 +95,7 @@ def execute(
         deadline = Deadline(spec.deadline_s)
         student = make_student(spec, redactor, deadline)
         source = item_source(spec, redactor, deadline)
+        check_task(spec.task, spec.student, source)
         writer.cut_torn_tail()
         resume = mode == "resume" and state.status in ("incomplete", "aborted")
         try:
@@ -195,10 +198,10 @@ def _loop(
                 return _abort(writer, result, "interrupted")
             if deadline.expired():
                 return _abort(writer, result, "deadline reached")
-            record = run_step(student, source, step, run_id, before, settings)
+            record = task_step(spec.task, student, source, step, run_id, before, settings)
             writer.write(record)
             _count(result, record)
-            before = record["fact_cards_after"]
+            before = record.get("fact_cards_after") or before
             if progress:
                 progress(spec, step + 1)
     except DeadlineReached:
@@ -216,9 +219,10 @@ def _loop(
 def _count(result: RunResult, record: dict[str, Any]) -> None:
     result.steps_logged += 1
     result.new_steps += 1
-    evaluation = record["evaluation"]
+    evaluation = record.get("evaluation") or record.get("grading") or {}
     result.correct += bool(evaluation.get("correct"))
-    result.credited += bool((evaluation.get("citations_evidence") or {}).get("credited"))
+    credit = evaluation.get("citations_evidence") or record.get("alias_evidence") or {}
+    result.credited += bool(credit.get("credited"))
 
 
 def _abort(writer: LogWriter, result: RunResult, reason: str) -> RunResult:
@@ -236,7 +240,7 @@ def header(spec: RunSpec, run_id: str, source: ItemSource, redactor: Redactor) -
         "ts": int(time.time()),
         "config": {
             "skill_id": None,
-            "task": "mcq",
+            "task": spec.task,
             "num_steps": spec.steps,
             "num_options": spec.num_options,
             "difficulty": spec.difficulty,

@@ -206,3 +206,18 @@ OFFLINE: dict[str, Callable[[], Student]] = {
     "lexical": LexicalStudent,
     "random": RandomStudent,
 }
+
+
+# ------------------------------------------------------------------ SAQ drafts (offline students)
+
+
+def explain(student: Student, item: Item, draft: int, ctx: StepContext) -> str:
+    """One short-answer draft for the question behind `item` (offline students only)."""
+    if isinstance(student, OracleStudent):
+        return f"{item.options[item.correct_index]}."
+    if isinstance(student, LexicalStudent):
+        stem = content_words(item.stem)
+        ranked = sorted(item.sentences, key=lambda s: -len(content_words(s) & stem))
+        return ranked[draft % len(ranked)] if ranked else item.stem
+    rng = random.Random(f"{ctx.seed}:{ctx.step}:saq:{draft}")
+    return f"{item.options[rng.randrange(len(item.options))]}."

@@ -95,6 +95,13 @@ def _collect_dials(kwargs: dict[str, Any]) -> dict[str, Any]:
     "--task-file", type=click.Path(dir_okay=False), help="JSONL items instead of the built-in tutor."
 )
 @click.option(
+    "--task",
+    type=click.Choice(["mcq", "saq", "alias_swap"]),
+    default="mcq",
+    show_default=True,
+    help="Task type; saq and alias_swap run with the offline students.",
+)
+@click.option(
     "--tutor",
     type=click.Choice(["template", "llm"]),
     default="template",
@@ -137,6 +144,7 @@ def run_command(**kw: Any) -> None:
       warehouse run --student llm --provider deepinfra --model mistralai/Mixtral-8x7B-Instruct-v0.1 \\
           --steps 20 --self-consistency 3 --cards-budget 8 --idk --log runs/mixtral.jsonl
       warehouse run --student llm --model gpt-4.1 --dials auto --steps 30
+      warehouse run --student lexical --task alias_swap --steps 8 --dial accumulate_notes=true
     """
     from runner.run import Mode, execute
 
@@ -214,6 +222,7 @@ def _spec_from_options(kw: dict[str, Any]) -> Any:
         coverage_tau=kw["tau"],
         num_options=kw["num_options"],
         task_file=kw["task_file"],
+        task=kw["task"],
         deadline_s=kw["deadline"],
         tutor=kw["tutor"],
         tutor_model=kw["tutor_model"],
