@@ -6,7 +6,8 @@ from typing import Any
 
 
 def demo_plan(steps: int = 20, seeds: int = 3) -> dict[str, Any]:
-    """oracle / lexical / random x cards budget {5, 10} x IDK {off, on}."""
+    """oracle / lexical / random x cards budget {5, 10} x IDK {off, on} (MCQ), plus one SAQ run
+    (3 self-consistency drafts) and one alias-swap run (notes memory on) per student."""
     return {
         "name": "demo",
         "seed_base": 424242,
@@ -19,6 +20,14 @@ def demo_plan(steps: int = 20, seeds: int = 3) -> dict[str, Any]:
                 "steps": steps,
                 "seeds": seeds,
                 "grid": {"fact_cards_budget": [5, 10], "idk_enabled": [False, True]},
-            }
+            },
+            {"name": "saq", "task": "saq", "steps": steps, "seeds": 1, "dials": {"self_consistency_n": 3}},
+            {
+                "name": "alias",
+                "task": "alias_swap",
+                "steps": steps,
+                "seeds": 1,
+                "dials": {"accumulate_notes": True},
+            },
         ],
     }

@@ -221,30 +221,38 @@ def witness_block(citations: list[str], choice: int | None, cards: CardSet) -> d
 # ------------------------------------------------------------------ SAQ grading, alias evidence
 
 
-def key_points(item: Item) -> list[dict[str, Any]]:
-    """task.expected_points of the SAQ behind an MCQ item: the gold answer's words not in the stem.
-
-    A point is required unless at least half of the distractors share it (then it does not tell
-    the right rule from a wrong one).
-    """
+def _point_words(item: Item) -> list[tuple[str, set[str]]]:
+    """(key, words) of each key point: the tutor's slots, else the gold's words not in the stem."""
+    if item.points:
+        return [(key, token_set(value)) for key, value in item.points]
     stem = token_set(item.stem)
+    words = [w for w in dict.fromkeys(tokens(item.options[item.correct_index])) if w not in stem]
+    return [(w, {w}) for w in words if w not in SAQ_STOPWORDS]
+
+
+def key_points(item: Item) -> list[dict[str, Any]]:
+    """task.expected_points of the SAQ behind an MCQ item, as {key, required}.
+
+    A point is required unless at least half of the distractors carry its words too (then it does
+    not tell the right rule from a wrong one).
+    """
     wrong = [token_set(o) for i, o in enumerate(item.options) if i != item.correct_index]
-    points = []
-    for word in dict.fromkeys(tokens(item.options[item.correct_index])):
-        if word in stem or word in SAQ_STOPWORDS:
-            continue
-        shared = sum(word in w for w in wrong)
-        points.append({"key": word, "required": shared * 2 < max(1, len(wrong))})
-    return points
+    out = []
+    for key, words in _point_words(item):
+        shared = sum(words <= w for w in wrong)
+        out.append({"key": key, "required": shared * 2 < max(1, len(wrong))})
+    return out
 
 
 def grade_saq(item: Item, points: list[dict[str, Any]], answer: str) -> dict[str, Any]:
     """The offline tutor's grading: {score, correct, found_points, missing_points,
-    misconception_tags, feedback}. score = weight of found points (required 2, optional 1) over
-    the total, less 0.25 for a wrong rule; correct = score >= 0.6 and no misconception."""
+    misconception_tags, feedback}. A point is found when the answer has all its words; score =
+    weight of found points (required 2, optional 1) over the total, less 0.25 for a wrong rule
+    (words only a distractor has); correct = score >= 0.6 and no misconception."""
     said = token_set(answer)
-    found = [p["key"] for p in points if p["key"] in said]
-    missing = [p["key"] for p in points if p["key"] not in said]
+    words = dict(_point_words(item))
+    found = [p["key"] for p in points if words.get(p["key"], {p["key"]}) <= said]
+    missing = [p["key"] for p in points if p["key"] not in found]
     weight = {p["key"]: 2 if p["required"] else 1 for p in points}
     total = sum(weight.values())
     gold = token_set(item.options[item.correct_index])

@@ -31,6 +31,7 @@ class Item:
     correct_index: int
     context: str
     sentences: tuple[str, ...]
+    points: tuple[tuple[str, str], ...] = ()  # SAQ key points: (key, the gold's words for it)
 
 
 class ItemSource(Protocol):
@@ -97,6 +98,7 @@ class TemplateTutor:
             correct_index=options.index(gold),
             context=" ".join(sentences),
             sentences=tuple(sentences),
+            points=_points(template, slots),
         )
 
     def _slots(self, rng: random.Random) -> dict[str, str]:
@@ -118,6 +120,28 @@ def _codes(rng: random.Random, n: int, letters: int) -> list[str]:
         head = "".join(rng.choice(_LETTERS) for _ in range(letters))
         codes[f"{head}-{rng.randrange(10, 300)}"] = None
     return sorted(codes, key=lambda _: rng.random())
+
+
+_ROLES = {
+    "R": "group",
+    "E": "entity",
+    "V": "action",
+    "D": "direction",
+    "C": "compass",
+    "P": "property",
+    "N": "number",
+}
+
+
+def _points(template: dict[str, Any], slots: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    """Key points of the gold answer: its slots the stem does not give away, named by role."""
+    found = [m.group(0) for m in _SLOT.finditer(template["gold"]) if m.group(0) not in template["stem"]]
+    roles = [_ROLES[slot[1]] for slot in found]
+    keys = [
+        f"{template['id']}-{role}" + (slot[2] if roles.count(role) > 1 else "")
+        for slot, role in zip(found, roles, strict=True)
+    ]
+    return tuple(dict.fromkeys(zip(keys, (slots[s] for s in found), strict=True)))
 
 
 def _cap(text: str) -> str:

@@ -25,7 +25,7 @@ from runner.logfile import SCHEMA_VERSION, LogWriter, RunState, inspect_log
 from runner.redact import Redactor
 from runner.step import StepSettings
 from runner.students import OFFLINE, Student
-from runner.tasks import check_task, task_step
+from runner.tasks import check_source, check_task, task_step
 from warehouse.core.errors import EndpointError, UsageError
 
 Mode = Literal["new", "resume", "append"]
@@ -95,7 +95,7 @@ def execute(
         deadline = Deadline(spec.deadline_s)
         student = make_student(spec, redactor, deadline)
         source = item_source(spec, redactor, deadline)
-        check_task(spec.task, spec.student, source)
+        check_source(spec.task, source)
         writer.cut_torn_tail()
         resume = mode == "resume" and state.status in ("incomplete", "aborted")
         try:
@@ -118,6 +118,7 @@ def _check_spec(spec: RunSpec) -> None:
         raise UsageError("--steps must be at least 1")
     if not 0.0 <= spec.coverage_tau <= 1.0:
         raise UsageError("--tau must be between 0 and 1")
+    check_task(spec.task, spec.student)
 
 
 def _check_same_run(spec: RunSpec, state: RunState) -> None:
@@ -128,6 +129,9 @@ def _check_same_run(spec: RunSpec, state: RunState) -> None:
             f"{spec.log} holds an incomplete run of {student.get('model')} with {state.planned} steps, "
             f"not {spec.model} with {spec.steps}: move the file away or redo it"
         )
+    task = (header.get("config") or {}).get("task", "mcq")
+    if task != spec.task:
+        raise UsageError(f"{spec.log} holds an incomplete {task} run, not {spec.task}: move it away or redo it")
 
 
 def make_student(spec: RunSpec, redactor: Redactor, deadline: Deadline) -> Student:

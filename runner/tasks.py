@@ -25,11 +25,14 @@ from warehouse.core.errors import UsageError
 TASKS = ("mcq", "saq", "alias_swap")
 
 
-def check_task(task: str, student: str, source: ItemSource) -> None:
+def check_task(task: str, student: str) -> None:
     if task not in TASKS:
         raise UsageError(f"unknown task {task!r}: use one of {', '.join(TASKS)}")
     if task != "mcq" and student == "llm":
         raise UsageError(f"--task {task} runs with the offline students only (oracle, lexical, random)")
+
+
+def check_source(task: str, source: ItemSource) -> None:
     if task == "alias_swap" and not hasattr(source, "alias_pair"):
         raise UsageError("--task alias_swap needs the built-in tutor (no --task-file, no LLM tutor)")
 
