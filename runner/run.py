@@ -131,7 +131,7 @@ def _check_same_run(spec: RunSpec, state: RunState) -> None:
         )
     task = (header.get("config") or {}).get("task", "mcq")
     if task != spec.task:
-        raise UsageError(f"{spec.log} holds an incomplete {task} run, not {spec.task}: move it away or redo it")
+        raise UsageError(f"{spec.log} holds an incomplete {task} run, not {spec.task}: move it away")
 
 
 def make_student(spec: RunSpec, redactor: Redactor, deadline: Deadline) -> Student:
