@@ -24,6 +24,8 @@ from warehouse.core.atomic import atomic_write_bytes, atomic_write_text, sweep_t
 __all__ = ["ReportResult", "build_report"]
 
 DIAL_LABELS = {"fact_cards_budget": "cards budget", "self_consistency_n": "self-consistency n"}
+TASK_TITLES = {"code": "Code tasks", "proof": "Proof tasks", "table_qa": "Table questions"}
+TASK_UNITS = {"code": "share of tests passed", "proof": "share of proofs accepted", "table_qa": "accuracy"}
 
 
 @dataclass
@@ -105,6 +107,8 @@ def _context(data: ReportData, found: dict[str, list[fx.Finding]], images: dict[
         "found": found,
         "images": images,
         "dial_labels": DIAL_LABELS,
+        "task_titles": TASK_TITLES,
+        "task_units": TASK_UNITS,
         "stated": top + ([summary] if summary else []),
         "inconclusive": [f for f in comparisons if not f.stated],
         "frontier": [p for p in data.pareto if p.get("on_token_frontier") or p.get("on_time_frontier")],

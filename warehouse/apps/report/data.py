@@ -7,6 +7,7 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from warehouse.apps.report.tasks import load_tasks
 from warehouse.core.errors import UsageError
 from warehouse.store.db import open_reader
 
@@ -23,6 +24,10 @@ REQUIRED_VIEWS = (
     "runs_summary",
     "runs",
     "catalog",
+    "saq_points",
+    "saq_drafts",
+    "alias_families",
+    "alias_summary",
 )
 REPORT_DIALS = ("fact_cards_budget", "self_consistency_n")
 MAX_POINTS = 20_000  # run points in the witness scatter (a sample beyond that)
@@ -41,6 +46,7 @@ class ReportData:
     settings: list[Row] = field(default_factory=list)
     latest: list[Row] = field(default_factory=list)
     health: Row = field(default_factory=dict)
+    tasks: dict[str, list[Row]] = field(default_factory=dict)  # warehouse.apps.report.tasks
 
 
 def rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> list[Row]:
@@ -155,6 +161,7 @@ def load(db: str | os.PathLike[str]) -> ReportData:
             FROM catalog ORDER BY run_ts DESC NULLS LAST LIMIT 12""",
         )
         data.health = _health(con)
+        data.tasks = load_tasks(con)
         return data
     finally:
         con.close()
