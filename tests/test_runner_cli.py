@@ -86,7 +86,7 @@ def test_demo_ingests_with_header_identity_then_defaults_feed_dials_auto(
     con = open_reader(db)
     try:
         rows = con.execute(
-            "SELECT model, provider, student, tau, status, count(*) FROM runs GROUP BY ALL ORDER BY model"
+            "SELECT model, provider, student, tau, status, task, count(*) FROM runs GROUP BY ALL ORDER BY ALL"
         ).fetchall()
         dup = con.execute(
             "SELECT count(*) FROM (SELECT run_key, step FROM steps GROUP BY ALL HAVING count(*) > 1)"
@@ -94,9 +94,9 @@ def test_demo_ingests_with_header_identity_then_defaults_feed_dials_auto(
     finally:
         con.close()
     assert rows == [
-        ("lexical", "offline", "lexical", 0.4, "complete", 4),
-        ("oracle", "offline", "oracle", 0.4, "complete", 4),
-        ("random", "offline", "random", 0.4, "complete", 4),
+        (model, "offline", model, 0.4, "complete", task, n)
+        for model in ("lexical", "oracle", "random")
+        for task, n in (("alias_swap", 1), ("mcq", 4), ("saq", 1))
     ]
     assert dup == (0,)
     out = tmp_path / "model_defaults.toml"
@@ -121,13 +121,13 @@ def test_demo_ingests_with_header_identity_then_defaults_feed_dials_auto(
     dials = json.loads(log.read_text().splitlines()[0])["config"]["dials"]
     assert dials["fact_cards_budget"] == models["lexical"]["fact_cards_budget"]
     assert dials["idk_enabled"] == models["lexical"]["idk_enabled"]
-    assert "36 runs" not in result.stderr and "12 runs: 12 run" in result.stderr
+    assert "42 runs" not in result.stderr and "18 runs: 18 run" in result.stderr
     from runner.demo import demo_plan
     from runner.plan import expand
     from runner.sweep import plan_actions
 
     again = plan_actions(expand(demo_plan(6, 1), runs))  # a second demo would skip everything
-    assert [a.action for a in again] == ["skip"] * 12
+    assert [a.action for a in again] == ["skip"] * 18
 
 
 def test_sweep_dry_run_lists_actions(tmp_path: Path) -> None:
