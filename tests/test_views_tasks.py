@@ -77,6 +77,11 @@ def test_alias_families_match_hand_counts(db: Path) -> None:
     assert (a2["acc_a"], a2["acc_b"], a2["delta"], a2["credited_b"]) == (0.0, 1.0, -1.0, 1.0)
     assert a2["credited_b_low"] == pytest.approx(wilson(1, 1)[0], abs=1e-9)
     assert (got[(A3, "fam-x")]["model"], got[(A1, "fam-x")]["model"]) == ("gpt-4o-mini", "gpt-4.1")
+    # the old analysis's group key, from the header dials (Python literals as it printed them)
+    assert got[(A2, "fam-x")]["analysis_group"] == (
+        "closed=True;anon=True;accum=True;ctxpos=pre;verify=False;sc=3;rich=False;task=alias_swap;diff=medium"
+    )
+    assert got[(A1, "fam-x")]["analysis_group"] == got[(A3, "fam-x")]["analysis_group"]
 
 
 def test_alias_summary_pools_runs_per_model_and_setting(db: Path) -> None:
@@ -99,6 +104,15 @@ def test_alias_summary_pools_runs_per_model_and_setting(db: Path) -> None:
     assert s["delta_mean"] == pytest.approx(0.0)
     assert (s["b_credited"], s["b_total"], s["credited_b_mean"]) == (2, 4, 0.5)
     assert (s["credited_b_mean_low"], s["credited_b_mean_high"]) == pytest.approx((0.5, 0.5))
+    key = (
+        "closed=True;anon=True;accum=True;ctxpos=pre;verify=False;sc=2;rich=False;task=alias_swap;diff=medium"
+    )
+    old = next(
+        r
+        for r in got.values()
+        if r["group_by"] == "analysis_group" and r["group_key"] == key and r["family_id"] == "fam-x"
+    )
+    assert (old["runs"], old["b_credited"], old["b_total"], old["delta_mean"]) == (2, 2, 4, 0.0)
     one = got[("model", "gpt-4o-mini", "fam-x")]
     assert one["runs"] == 1 and one["delta_low"] is None and one["credited_b_mean_low"] is None
 

@@ -9,14 +9,30 @@
 --   as not credited); credited_b = b_credited / b_total, credited_b_low/high its Wilson 95% interval
 --   (steps of one run and family treated as independent draws).
 -- b_coverage_mean: mean alias_evidence.coverage over the phase-B steps that log it.
--- Run attributes (model, setting) come from the steps view through the `st` CTE only.
+-- analysis_group: the simulator's own analysis groups runs by this key of header values, written
+--   as it writes them (Python literals: True/False/None): closed=closed_book;anon=anonymize;
+--   accum=accumulate_notes;ctxpos=context_position;verify=verify;sc=self_consistency_n;rich=rich;
+--   task=config.task;diff=config.difficulty. setting_id is finer (every dial, τ, options).
+-- Run attributes (model, setting, dials) come from the steps and runs views through the `st` CTE only.
+
+CREATE OR REPLACE MACRO _py_text(j) AS
+    CASE WHEN j IS NULL OR json_type(j) = 'NULL' THEN 'None'
+         WHEN json_type(j) = 'BOOLEAN' THEN CASE WHEN j::VARCHAR = 'true' THEN 'True' ELSE 'False' END
+         WHEN json_type(j) = 'VARCHAR' THEN j ->> '$'
+         ELSE j::VARCHAR END;
 
 CREATE OR REPLACE VIEW alias_families_v1 AS
 WITH st AS (
-    SELECT run_key, run_id, file_id, line_no, model, provider, student, setting_id, setting, run_task,
-           correct, alias_phase
-    FROM steps_v1
-    WHERE alias_phase IS NOT NULL
+    SELECT s.run_key, s.run_id, s.file_id, s.line_no, s.model, s.provider, s.student, s.setting_id,
+           s.setting, s.run_task, s.correct, s.alias_phase,
+           concat_ws(';',
+               'closed=' || _py_text(r.dials -> '$.closed_book'), 'anon=' || _py_text(r.dials -> '$.anonymize'),
+               'accum=' || _py_text(r.dials -> '$.accumulate_notes'),
+               'ctxpos=' || _py_text(r.dials -> '$.context_position'), 'verify=' || _py_text(r.dials -> '$.verify'),
+               'sc=' || _py_text(r.dials -> '$.self_consistency_n'), 'rich=' || _py_text(r.dials -> '$.rich'),
+               'task=' || coalesce(r.task, 'None'), 'diff=' || coalesce(r.difficulty, 'None')) AS analysis_group
+    FROM steps_v1 s JOIN runs_v1 r USING (run_key)
+    WHERE s.alias_phase IS NOT NULL
 ),
 steps AS (
     SELECT st.*, r.line ->> '$.alias.family_id' AS family_id,
@@ -28,6 +44,7 @@ fam AS (
            any_value(run_id) AS run_id, any_value(model) AS model, any_value(provider) AS provider,
            any_value(student) AS student, any_value(setting_id) AS setting_id,
            any_value(setting) AS setting, any_value(run_task) AS run_task,
+           any_value(analysis_group) AS analysis_group,
            coalesce(family_id, '?') AS family_id,
            count(*) FILTER (WHERE alias_phase = 'A') AS a_n,
            count(*) FILTER (WHERE alias_phase = 'A' AND correct) AS a_correct,
@@ -38,7 +55,7 @@ fam AS (
     FROM steps
     GROUP BY run_key, coalesce(family_id, '?')
 )
-SELECT run_key, run_id, model, provider, student, setting_id, setting, run_task, family_id,
+SELECT run_key, run_id, model, provider, student, setting_id, setting, analysis_group, run_task, family_id,
        a_n, a_correct, a_correct::DOUBLE / nullif(a_n, 0) AS acc_a,
        b_total, b_correct, b_correct::DOUBLE / nullif(b_total, 0) AS acc_b,
        a_correct::DOUBLE / nullif(a_n, 0) - b_correct::DOUBLE / nullif(b_total, 0) AS delta,

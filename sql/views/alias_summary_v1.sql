@@ -1,7 +1,9 @@
 -- alias_summary v1: alias-swap results pooled per setting and per model, per family: runs, mean delta and phase-B credit, pooled B counts with intervals
 -- Rows of alias_families_v1 grouped as the simulator's own analysis groups them: group_by = 'setting'
---   (group_key = setting_id, label = setting) or group_by = 'model' (group_key = label = model), and
---   family_id.
+--   (group_key = setting_id, label = setting), group_by = 'model' (group_key = label = model), or
+--   group_by = 'analysis_group' (group_key = label = the old analysis's group key, see
+--   alias_families_v1), and family_id. The old analysis took one file as one run; here a run is a
+--   run_id, so a file that appends several runs counts each of them.
 -- runs: runs in the group with that family. delta_runs / delta_mean: runs with both phases and the
 --   mean of their delta (= acc_a - acc_b, positive = phase B worse); delta_low/high: t 95% interval
 --   over those runs (NULL with fewer than 2; clipped to [-1, 1]).
@@ -24,6 +26,10 @@ keyed AS (
     SELECT 'model', model, model, family_id,
            list(delta), list(credited_b), count(*), sum(b_credited), sum(b_total)
     FROM fam GROUP BY model, family_id
+    UNION ALL
+    SELECT 'analysis_group', analysis_group, analysis_group, family_id,
+           list(delta), list(credited_b), count(*), sum(b_credited), sum(b_total)
+    FROM fam GROUP BY analysis_group, family_id
 ),
 agg AS (
     SELECT k.*,
