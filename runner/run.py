@@ -224,7 +224,7 @@ def _count(result: RunResult, record: dict[str, Any]) -> None:
     result.steps_logged += 1
     result.new_steps += 1
     evaluation = record.get("evaluation") or record.get("grading") or {}
-    result.correct += bool(evaluation.get("correct"))
+    result.correct += bool(evaluation.get("correct", evaluation.get("ok")))
     credit = evaluation.get("citations_evidence") or record.get("alias_evidence") or {}
     result.credited += bool(credit.get("credited"))
 

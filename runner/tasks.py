@@ -1,4 +1,4 @@
-"""Steps of the task types beyond MCQ, in the simulator's logged shapes (LOGFORMAT A.8, A.12.5/6).
+"""Steps of the task types beyond MCQ, in the shapes the simulator logs them.
 
 saq        -- a short-answer question behind each tutor item: self_consistency_n drafts, each graded
               by the offline tutor on the item's key points; the best draft is the answer.
@@ -6,6 +6,7 @@ alias_swap -- alias families re-asked every two steps: phase A (step 2k) asks an
               rule's context; phase B (step 2k+1) asks the same rule under new entity names with
               only the notes memory (the correct answers of earlier steps when accumulate_notes is
               on). Phase-B steps carry alias_evidence (coverage, witness, credit against τ).
+code, proof, table_qa -- small fixed exercises checked mechanically (runner/exercises.py).
 Only the offline students answer these tasks; the records keep the runner's schema_version and
 per-call `calls` like MCQ steps do.
 """
@@ -17,12 +18,13 @@ import time
 from typing import Any
 
 from runner import evaluate as ev
+from runner import exercises as ex
 from runner.items import Item, ItemSource
 from runner.step import StepSettings, learn, majority, run_step, usage, use
 from runner.students import StepContext, Student, explain
 from warehouse.core.errors import UsageError
 
-TASKS = ("mcq", "saq", "alias_swap")
+TASKS = ("mcq", "saq", "alias_swap", "code", "proof", "table_qa")
 
 
 def check_task(task: str, student: str) -> None:
@@ -50,6 +52,8 @@ def task_step(
         return saq_step(student, source, step, run_id, s)
     if task == "alias_swap":
         return alias_step(student, source, step, run_id, s)
+    if task in ex.EXERCISES:
+        return exercise_step(task, student, step, run_id, s)
     return run_step(student, source, step, run_id, before, s)
 
 
@@ -144,4 +148,20 @@ def alias_step(
     record["alias"] = {"family_id": family, "phase": phase}
     if phase == "B":
         record["alias_evidence"] = ev.alias_evidence(item, choice, memory, s.tau)
+    return _tail(record, start, ctx)
+
+
+# ------------------------------------------------------------------ code, proof, table_qa
+
+
+def exercise_step(task: str, student: Student, step: int, run_id: str, s: StepSettings) -> dict[str, Any]:
+    start = time.perf_counter()
+    ctx = StepContext(step=step, seed=s.seed)
+    item = ex.exercise(task, step)
+    text = ex.choose(student, item, s.seed, step)
+    record = _head(run_id, step)
+    record["task"] = item.task_block()
+    record["presented_stem"] = item.presented_stem()
+    record["answer"] = ex.answer_block(item, text)
+    record["evaluation"] = ex.evaluate(item, text)
     return _tail(record, start, ctx)

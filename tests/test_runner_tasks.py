@@ -1,5 +1,5 @@
 """SAQ and alias-swap runs of the offline students: grading and alias evidence on hand-worked
-items, the logged shapes (LOGFORMAT A.8, A.12.5, A.12.6), resume, plans, and the views on them."""
+items, the logged shapes, resume, plans, and the views on them."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import pytest
 
 from ingest import ingest_runs
 from runner import evaluate as ev
+from runner import exercises as ex
 from runner.dials import Dials
 from runner.items import Item
 from runner.plan import expand
@@ -208,3 +209,50 @@ def test_views_on_runner_logs_match_the_logs(tmp_path: Path) -> None:
     first = sum(r["saq_drafts"][0]["grading"]["score"] for r in recs) / 5
     best = sum(r["grading"]["score"] for r in recs) / 5
     assert drafts == [(5, pytest.approx(first), pytest.approx(best))]
+
+
+def test_exercise_checks_by_hand() -> None:
+    tests = [([2, 3], 5), ([-1, 4], 3)]
+    assert ex.run_code("add", "def add(a, b):\n    return a - b\n", tests) == {
+        "ok": False,
+        "passed": 0,
+        "total": 2,
+        "results": [
+            {"args": [2, 3], "kwargs": {}, "ok": False, "expected": 5, "got": -1},
+            {"args": [-1, 4], "kwargs": {}, "ok": False, "expected": 3, "got": -5},
+        ],
+    }
+    assert ex.run_code("add", "def add(a, b)\n    return a\n", tests)["error"].startswith("SyntaxError")
+    assert ex.run_code("add", "def plus(a, b):\n    return a + b\n", tests) == {
+        "ok": False,
+        "error": "NameError: add is not defined",
+    }
+    raising = ex.run_code("add", "def add(a, b):\n    return a + b if b != 3 else a / 0\n", tests)
+    assert (raising["passed"], raising["results"][0]["error"]) == (1, "ZeroDivisionError: division by zero")
+    proof = ex.exercise("proof", 0)
+    assert ex.evaluate(proof, "Let them be 2m and 2n.") == {"ok": False, "missing_keywords": ["2(m+n)"]}
+    table = ex.exercise("table_qa", 1)  # the north region's total
+    assert ex.evaluate(table, " 14 ") == {"ok": True, "expected": "14", "got": "14"}
+
+
+@pytest.mark.parametrize(
+    ("task", "answer_key", "evaluation_keys"),
+    [
+        ("code", "code", {"ok", "passed", "total", "results"}),
+        ("proof", "step", {"ok", "missing_keywords"}),
+        ("table_qa", "answer", {"ok", "expected", "got"}),
+    ],
+)
+def test_exercise_runs_write_the_logged_shape(
+    tmp_path: Path, task: str, answer_key: str, evaluation_keys: set[str]
+) -> None:
+    result = execute(spec(tmp_path, "oracle", task, 3))
+    records = lines(result.log)
+    assert records[0]["config"]["task"] == task and result.correct == 3
+    for r in records[1:-1]:
+        keys = [k for k in r if k not in ("schema_version", "calls")]
+        assert keys == ["run_id", "step", "ts", "task", "presented_stem", "answer", "evaluation", *USAGE_KEYS]
+        assert r["task"]["type"] == task and list(r["answer"]) == [answer_key]
+        assert set(r["evaluation"]) == evaluation_keys and r["evaluation"]["ok"] is True
+    wrong = execute(spec(tmp_path / "r", "random", task, 3))
+    assert wrong.correct == sum(bool(r["evaluation"]["ok"]) for r in lines(wrong.log)[1:-1])

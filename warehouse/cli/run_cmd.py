@@ -96,10 +96,10 @@ def _collect_dials(kwargs: dict[str, Any]) -> dict[str, Any]:
 )
 @click.option(
     "--task",
-    type=click.Choice(["mcq", "saq", "alias_swap"]),
+    type=click.Choice(["mcq", "saq", "alias_swap", "code", "proof", "table_qa"]),
     default="mcq",
     show_default=True,
-    help="Task type; saq and alias_swap run with the offline students.",
+    help="Task type; all but mcq run with the offline students.",
 )
 @click.option(
     "--tutor",
