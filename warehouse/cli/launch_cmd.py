@@ -238,8 +238,9 @@ def demo_command(
 ) -> None:
     """Offline demo: run baseline students, ingest, rank, write the report.
 
-    Three baseline students over a few dials, then the ranking and best settings. Needs no
-    network and no key; re-running it resumes or skips what is already there.
+    Three baseline students over a few dials, plus one SAQ and one alias-swap run each, then the
+    ranking and best settings. Needs no network and no key; re-running it resumes or skips what
+    is already there.
 
     \b
     Example:
