@@ -34,7 +34,7 @@ WITH st AS (
     FROM steps_v1 s JOIN runs_v1 r USING (run_key)
     WHERE s.alias_phase IS NOT NULL
 ),
-steps AS (
+tagged AS (
     SELECT st.*, r.line ->> '$.alias.family_id' AS family_id,
            coalesce(r.alias_credited, false) AS b_credit, r.alias_coverage
     FROM st JOIN records r USING (file_id, line_no)
@@ -52,7 +52,7 @@ fam AS (
            count(*) FILTER (WHERE alias_phase = 'B' AND correct) AS b_correct,
            count(*) FILTER (WHERE alias_phase = 'B' AND b_credit) AS b_credited,
            avg(alias_coverage) FILTER (WHERE alias_phase = 'B') AS b_coverage_mean
-    FROM steps
+    FROM tagged
     GROUP BY run_key, coalesce(family_id, '?')
 )
 SELECT run_key, run_id, model, provider, student, setting_id, setting, analysis_group, run_task, family_id,
