@@ -38,6 +38,7 @@ tagged AS (
     SELECT st.*, r.line ->> '$.alias.family_id' AS family_id,
            coalesce(r.alias_credited, false) AS b_credit, r.alias_coverage
     FROM st JOIN records r USING (file_id, line_no)
+    WHERE r.kind = 'step' AND r.alias_phase IS NOT NULL  -- redundant with st; lets the scan skip other lines
 ),
 fam AS (
     SELECT run_key,

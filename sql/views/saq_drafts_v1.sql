@@ -23,7 +23,8 @@ drafts AS (
                json_transform(r.line -> '$.saq_drafts', '[{"grading": {"score": "DOUBLE", "correct": "BOOLEAN"}}]'),
                lambda d: d.grading) AS g
     FROM st JOIN records r USING (file_id, line_no)
-    WHERE json_type(r.line -> '$.saq_drafts') = 'ARRAY'
+    WHERE r.kind = 'step' AND r.task_type = 'saq'  -- redundant with st; lets the scan skip other lines
+      AND json_type(r.line -> '$.saq_drafts') = 'ARRAY'
 ),
 per_step AS (
     SELECT model, setting_id, setting, run_key, len(g) AS n_drafts,

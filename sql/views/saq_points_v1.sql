@@ -20,7 +20,8 @@ graded AS (
            json_transform(r.line -> '$.grading',
                '{"found_points": ["VARCHAR"], "missing_points": ["VARCHAR"], "misconception_tags": ["VARCHAR"]}') AS g
     FROM st JOIN records r USING (file_id, line_no)
-    WHERE json_type(r.line -> '$.grading') = 'OBJECT'
+    WHERE r.kind = 'step' AND r.task_type = 'saq'  -- redundant with st; lets the scan skip other lines
+      AND json_type(r.line -> '$.grading') = 'OBJECT'
 ),
 totals AS (
     SELECT model, setting_id, any_value(setting) AS setting, count(*) AS steps_n,

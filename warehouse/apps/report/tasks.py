@@ -17,21 +17,25 @@ Row = dict[str, Any]
 
 TASK_SCORES = """
 WITH st AS (
-    SELECT s.run_key, coalesce(s.run_task, s.task_type, '?') AS task, s.task_type, s.correct,
-           s.grading_score, r.line
-    FROM steps s JOIN records r USING (file_id, line_no)
+    SELECT run_key, file_id, line_no, coalesce(run_task, task_type, '?') AS task, task_type, correct,
+           grading_score
+    FROM steps
+),
+exercise AS (
+    SELECT file_id, line_no,
+           CASE WHEN task_type = 'code' THEN coalesce(
+                    TRY_CAST(line ->> '$.evaluation.passed' AS DOUBLE)
+                    / nullif(TRY_CAST(line ->> '$.evaluation.total' AS DOUBLE), 0), 0.0)
+                ELSE coalesce(TRY_CAST(line ->> '$.evaluation.ok' AS BOOLEAN), false)::INT::DOUBLE
+           END AS ex_score
+    FROM records WHERE kind = 'step' AND task_type IN ('code', 'proof', 'table_qa')
 ),
 scored AS (
     SELECT run_key, task,
            CASE WHEN task_type = 'mcq' THEN correct::INT::DOUBLE
                 WHEN task_type = 'saq' THEN grading_score
-                WHEN task_type = 'code' THEN coalesce(
-                    TRY_CAST(line ->> '$.evaluation.passed' AS DOUBLE)
-                    / nullif(TRY_CAST(line ->> '$.evaluation.total' AS DOUBLE), 0), 0.0)
-                WHEN task_type IN ('proof', 'table_qa')
-                    THEN coalesce(TRY_CAST(line ->> '$.evaluation.ok' AS BOOLEAN), false)::INT::DOUBLE
-           END AS score
-    FROM st
+                ELSE ex_score END AS score
+    FROM st LEFT JOIN exercise USING (file_id, line_no)
 )
 SELECT task, count(DISTINCT run_key) AS runs, count(*) AS steps, count(score) AS scored,
        avg(score) AS score_mean,
