@@ -68,7 +68,8 @@ def rows_check(db: Path, manifest: dict[str, Any] | None) -> dict[str, Any]:
         return {"error": f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"}
     counts = (manifest or {}).get("counts")
     if counts:
-        # A header glued after a torn line is recoverable (LOGFORMAT A.2): a lossless ingest
+        # A header glued after a torn line is recoverable (a crashed writer's last line has no newline and
+        # the next run appends straight after it): a lossless ingest
         # quarantines the torn part and still loads the header.
         want = {
             "step": counts["steps"],

@@ -2,7 +2,7 @@
 """Ingest benchmark: our `warehouse ingest` next to the `cat` floor and the bare read_json floor.
 
 In ONE run, interleaved over rounds (each round runs every case once per corpus, so each round
-has its own floors and ratios are medians of same-round ratios; PERF-NOTES §0):
+has its own floors and ratios are medians of same-round ratios, which a noisy shared machine skews less):
   cat      find CORPUS -name '*.jsonl' -print0 | xargs -0 cat > /dev/null      (the I/O floor)
   floor    one DuckDB read_json(files, columns={...}) CTAS into a fresh file    (the engine floor)
   ours     warehouse ingest CORPUS --db <fresh db> --json                      (the full ingest)
@@ -153,7 +153,7 @@ class Bench:
     # ------------------------------------------------------------ full ingest rounds
     def rounds(self, corpora: list[Corpus], cases: list[str]) -> dict[str, Path]:
         kept: dict[str, Path] = {}
-        for c in corpora:  # warm the page cache once (PERF-NOTES §0: warm-cache numbers)
+        for c in corpora:  # warm the page cache once: every figure is a warm-cache one
             subprocess.run(self.cmd("cat", c, Path("/dev/null")), shell=True, check=False)
         for rnd in range(self.args.rounds):
             for c in corpora:
@@ -270,7 +270,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument(
         "--cases",
         default="cat,floor,ours",
-        help="of cat, floor, floor_narrow (PERF-NOTES' narrower map), ours",
+        help="of cat, floor, floor_narrow (floor_read_json.py's narrower map), ours",
     )
     ap.add_argument("--render-only", type=Path, metavar="JSON", help="rewrite --results-md from a saved run")
     ap.add_argument(

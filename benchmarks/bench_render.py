@@ -16,7 +16,7 @@ from benchlib import fmt_s
 CASE_NAMES = {
     "cat": "cat (I/O floor)",
     "floor": "read_json columns= CTAS (engine floor)",
-    "floor_narrow": "read_json narrow columns= CTAS (PERF-NOTES map)",
+    "floor_narrow": "read_json narrow columns= CTAS (narrow map)",
     "ours": "warehouse ingest (ours)",
 }
 

@@ -1,6 +1,6 @@
 """Where each file of the benchmark corpus goes and what its runs were (stdlib only).
 
-The layout of the old launch scripts (LOGFORMAT D): scattergun_phase2/, guardrailed/, sweepNNN/,
+The layout the old launch scripts wrote: scattergun_phase2/, guardrailed/, sweepNNN/,
 compare/, plans/, a few informal names and legacy/ old-era files, each family with its models and
 run settings, plus the non-log files that sit next to them. Used by gen_corpus.py.
 """

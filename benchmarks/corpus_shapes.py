@@ -1,4 +1,4 @@
-"""Record shapes for the benchmark corpus (LOGFORMAT A.4, A.5, A.7, A.8, A.10, A.12; stdlib only).
+"""Record shapes for the benchmark corpus (headers, MCQ and other steps, old eras; stdlib only).
 
 Values are invented; key sets and key order follow the format spec. Used by gen_corpus.py. This
 module holds a file's run settings (RunSpec), the run header with its 58 dials and the run_end
@@ -11,7 +11,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
-# LOGFORMAT A.5: the 58 dial names in serialization order (one list, kept by ingest).
+# The 58 dial names of a run header, in the simulator's serialization order (one list, kept by ingest).
 from ingest.records import DIAL_NAMES
 
 assert len(DIAL_NAMES) == 58

@@ -2,17 +2,17 @@
 """The engine floor: one bare DuckDB `read_json(files, columns=...)` CTAS into a fresh file.
 
 This is what the issue's "≤ 1.5× the bare read_json(columns=) CTAS" target compares against
-(PERF-NOTES §2 "explicit columns"): the main fields typed as STRUCTs, open-ended blobs as JSON,
+(the "explicit columns" way to read JSON): the main fields typed as STRUCTs, open-ended blobs as JSON,
 one statement over the whole file list, DuckDB defaults (threads = cores, default memory_limit),
-then CHECKPOINT. It is not correct for live logs (ignore_errors gives phantom rows; PERF-NOTES §8)
+then CHECKPOINT. It is not correct for live logs (ignore_errors turns bad lines into phantom all-NULL rows)
 and keeps no manifest: it is a speed floor only.
 
 With --batch-files N the file list is read N files per statement (a CTAS, then INSERTs): one
 read_json over 20,000 small files does not finish on duckdb 1.5.5 (it ran out of its 18.8 GiB
-memory_limit at 8.6 GB RSS here; PERF-NOTES §4 measured 5.3 GB on 2.0.1), so the `many` floor is
-batched, as PERF-NOTES §4 "500 files per INSERT" (same time, bounded memory).
+memory_limit at 8.6 GB RSS here), so the `many` floor is batched, e.g. 500 files per INSERT (same
+time, bounded memory).
 
---narrow uses PERF-NOTES' narrower map (drops presented_stem, fact_cards_before, tool_outputs,
+--narrow uses a narrower map (drops presented_stem, fact_cards_before, tool_outputs,
 evidence_report, ...): about half the CPU of the full map, which keeps every key of the format.
 
 Usage: floor_read_json.py FILE_LIST DB [--batch-files N] [--narrow]   (FILE_LIST: one path per line)
@@ -71,7 +71,7 @@ COLUMNS = {
 }
 
 
-# PERF-NOTES §2 "explicit columns" as measured there (~7-9 s at 1 GB): fewer keys, the rest dropped.
+# The narrower "explicit columns" map: fewer keys typed, the rest dropped.
 NARROW = {
     "run_header": "BOOLEAN", "run_id": "VARCHAR", "ts": "BIGINT", "step": "INTEGER",
     "config": "JSON", "anonymization": "JSON",

@@ -1,14 +1,14 @@
 #!/usr/bin/env python3
 """Deterministic corpus generator for ingest benchmarks (stdlib only).
 
-Writes JSONL run logs shaped like the ICL simulator's (LOGFORMAT A.4 header with all 58 dials of
-A.5, A.7 MCQ steps of roughly 1-5 KB with task/options, presented_stem, answer with
+Writes JSONL run logs shaped like the ICL simulator's (a run header with all 58 dials,
+MCQ steps of roughly 1-5 KB with task/options, presented_stem, answer with
 votes/citations/witness, evaluation with evidence_report and citations_evidence, fact cards,
 usage blocks, duration_ms, sometimes tool_outputs, messages and guardrail_alerts), laid out like
-the old launch scripts (LOGFORMAT D): scattergun_phase2/<stage>/<model>_seed<S>_N<steps>.jsonl,
+the old launch scripts: scattergun_phase2/<stage>/<model>_seed<S>_N<steps>.jsonl,
 sweepNNN/exp/deepinfra_<model>_sc3_b8.jsonl, guardrailed/<model>_stateNNN.jsonl,
-compare/<provider>_<model>/batch_<i>.jsonl, a few informal names, a few old-era (A.10) files and
-a few schema_version 2 files written by our runner (docs/CONTRIBUTING.md).
+compare/<provider>_<model>/batch_<i>.jsonl, a few informal names, a few old-era files (headers
+without the later dials) and a few schema_version 2 files written by our runner (docs/CONTRIBUTING.md).
 
 Same --seed and sizing options give byte-identical files whatever --jobs is: each file's content
 comes only from (seed, file index). Ground truth (line counts per kind, defects injected) goes to

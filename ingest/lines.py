@@ -157,7 +157,7 @@ def _parse_with_duckdb(line: bytes) -> dict[str, object] | None:
     return obj
 
 
-# How a record of ours starts (LOGFORMAT A.4/A.7 key order, and the runner's): where a torn
+# How a record of ours starts (the simulator's key order, and the runner's): where a torn
 # line has the next record glued on, the glued record begins at one of these.
 _RECORD_STARTS = (b'{"run_header"', b'{"run_id"', b'{"schema_version"', b'{"run_end"', b'{"step"')
 

@@ -1,8 +1,9 @@
 """Derive provider / model / student / τ / stage from a log's path with named rules.
 
-Old logs do not record them (LOGFORMAT A.6). Each attribute takes its value from the first rule
-that matches the path and provides it; the rule's name is kept so users can see how it was
-derived. A run header that carries the attribute wins over any rule (done in the views).
+Old logs do not record them; only the path their launch script chose tells. Each attribute
+takes its value from the first rule that matches the path and provides it; the rule's name is
+kept so users can see how it was derived. A run header that carries the attribute wins over any
+rule (done in the views).
 """
 
 from __future__ import annotations

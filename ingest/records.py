@@ -11,8 +11,9 @@ import hashlib
 
 import orjson
 
-# Every top-level key of LOGFORMAT A.4/A.7/A.8 plus the runner's schema_version-2 keys; a key
-# outside this list is recorded in `schema_drift` (the line itself keeps it, like every key).
+# Every top-level key of the simulator's header and step records plus the runner's
+# schema_version-2 keys; a key outside this list is recorded in `schema_drift` (the line itself
+# keeps it, like every key).
 KNOWN_KEYS: tuple[str, ...] = (
     "run_header",
     "run_end",
@@ -54,7 +55,7 @@ KNOWN_KEYS: tuple[str, ...] = (
 )
 KNOWN = frozenset(KNOWN_KEYS)
 
-# The 58 `config.dials` of LOGFORMAT A.5; a header dial outside this set is recorded as drift.
+# The 58 `config.dials` of the simulator's run header; a header dial outside this set is recorded as drift.
 DIAL_NAMES: tuple[str, ...] = (
     "closed_book",
     "anonymize",

@@ -309,7 +309,7 @@ def _delete_rewritten(con: duckdb.DuckDBPyConnection, outcomes: list[FileOutcome
 
 def _record_drift(con: duckdb.DuckDBPyConnection, sink: Sink, load_id: int, *, headers: bool) -> None:
     """Top-level keys the exact path saw outside the typed columns, and header dials outside
-    LOGFORMAT A.5 (looked for only if this load may hold headers)."""
+    DIAL_NAMES (looked for only if this load may hold headers)."""
     drift = dict(sink.drift)
     for key, count, file_id, line_no in _unknown_dials(con, load_id) if headers else []:
         drift[(key, "header")] = [count, file_id, line_no]
@@ -329,7 +329,7 @@ def _record_drift(con: duckdb.DuckDBPyConnection, sink: Sink, load_id: int, *, h
 
 
 def _unknown_dials(con: duckdb.DuckDBPyConnection, load_id: int) -> list[tuple[str, int, int, int]]:
-    """(config.dials.<name>, lines, first file, first line) of header dials not in LOGFORMAT A.5."""
+    """(config.dials.<name>, lines, first file, first line) of header dials not in DIAL_NAMES."""
     return con.execute(
         """SELECT 'config.dials.' || k, count(*), arg_min(file_id, line_no), min(line_no)
            FROM (SELECT file_id, line_no, unnest(json_keys(dials)) AS k FROM records

@@ -3,7 +3,7 @@
 A card quotes at most 15 tokens of an option or of the context and may be linked to an option.
 The PRO card of option i is its first option-scope card; when LEARN produced none, a stub with id
 `opt<i+1>` quotes the option's first 15 tokens. PRO cards are reserved first in the budget, then
-up to two context cards, then the rest in extraction order (LOGFORMAT B.2-B.3, B.10).
+up to two context cards, then the rest in extraction order, as the old simulator did.
 """
 
 from __future__ import annotations

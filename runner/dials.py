@@ -1,4 +1,4 @@
-"""The 58 dials of a run, in the order the old simulator serialised them (LOGFORMAT A.5).
+"""The 58 dials of a run, in the order the old simulator serialised them.
 
 Every header carries all of them so old and new runs share the `runs` view. This runner honours
 the dials listed in HONOURED; the others are recorded with their values but change nothing.

@@ -1,6 +1,6 @@
 """The one evaluator: correctness, coverage, witness, the credit check and the IDK gate.
 
-Definitions (LOGFORMAT B.5-B.8, T = runner.text.tokens):
+Definitions (the old simulator's, T = runner.text.tokens):
   cited cards  = cards whose id is cited (all cards when nothing is cited) with a valid quote
   coverage     = |T(gold option) ∩ T(cited quotes)| / |T(gold option)|
   witness      = the option i maximising |T(option i) ∩ T(cited cards linked to i)| (all cited

@@ -1,4 +1,4 @@
-"""Keep secrets out of logs and messages (RELIABILITY-NOTES §6).
+"""Keep secrets out of logs and messages.
 
 Every text that may reach a log, the database or an error message passes through a Redactor:
 it removes the exact configured key values, then anything shaped like a key or a credential.

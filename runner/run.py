@@ -1,7 +1,7 @@
 """One run: header, N steps, closing record, into one log file; resumable after a crash.
 
 Log contract (docs/CONTRIBUTING.md, schema_version 2): the header and step shapes of the old
-simulator (LOGFORMAT A.4/A.7) plus student/provider/model, coverage τ, runner version, git
+simulator plus student/provider/model, coverage τ, runner version, git
 commit, argv, plan, per-call latency/tokens, and a closing `run_end` record. If a run is resumed,
 new steps continue the same run_id and a later `run_end` supersedes an earlier "aborted" one.
 """

@@ -1,6 +1,6 @@
 """One step: ask an item, LEARN cards, USE the cards to answer (votes, best-of, IDK), evaluate.
 
-Returns the step record in the shape of LOGFORMAT A.7 plus the schema-version-2 `calls`.
+Returns the step record in the shape of the old simulator's MCQ step plus the schema-version-2 `calls`.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Tokenizers and quote rules shared by LEARN, USE and the evaluator (LOGFORMAT B.1-B.2).
+"""Tokenizers and quote rules shared by LEARN, USE and the evaluator.
 
 "Token" always means T: lower-cased runs of ASCII letters and digits. A fact-card quote is valid
 when it has at most 15 T-tokens; stored quotes are clamped to that many tokens.

@@ -1,4 +1,4 @@
-"""The bad-input corpus (RELIABILITY-NOTES §4 and §8 item 6), with what each file must yield.
+"""The bad-input corpus, with what each file must yield.
 
 Every file is built from lines tagged GOOD, BAD or BLANK, so the expected counts and the exact
 line numbers of the quarantined lines are known without parsing anything. A torn tail (no final

@@ -153,7 +153,7 @@ def main(argv: list[str]) -> None:
         from warehouse.cli import main as cli_main
 
         cli_main(argv[1:])
-    elif command == "trap":  # the hazard both checks exist for (RELIABILITY-NOTES §1b)
+    elif command == "trap":  # the hazard both checks exist for: any close() drops DuckDB's POSIX lock
         from reliability_support import posix_locks
 
         from warehouse.store.connect import connect_file

@@ -1,4 +1,4 @@
-"""Synthetic run logs with known truth, in the LOGFORMAT A.4/A.7 shape (schema_version 2).
+"""Synthetic run logs with known truth, in the simulator's header/step shape (schema_version 2).
 
 Every step's `credited` is drawn with a probability the test sets per model x dial setting, so the
 views' estimates can be checked against the truth. Logs are consistent the way the simulator's are:

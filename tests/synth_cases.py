@@ -1,4 +1,4 @@
-"""Hand-made run-identity cases (LOGFORMAT A.2, A.10, G.2-G.4) for the runs view tests."""
+"""Hand-made run-identity cases (appended runs, torn lines, old eras, copies) for the runs view tests."""
 
 from __future__ import annotations
 

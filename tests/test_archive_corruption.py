@@ -1,4 +1,4 @@
-"""Every corruption of RELIABILITY-NOTES §5b is caught before any original is deleted."""
+"""Every corruption of an archive or an original is caught before any original is deleted."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A hostile archive writes nothing outside the restore target (RELIABILITY-NOTES §5a corpus).
+"""A hostile archive writes nothing outside the restore target.
 
 This interpreter lacks the June-2025 tarfile fixes: the CVE-2025-4517-style chain below escapes
 `extractall(filter='data')` here (checked by hand), so restore must not rely on the filter.

@@ -1,4 +1,4 @@
-"""The bad-input corpus (RELIABILITY-NOTES §8 item 6) through both load paths.
+"""The bad-input corpus through both load paths.
 
 Exact good-row count per file, one quarantine row (with line number and raw bytes) per bad line,
 blank lines counted not quarantined, no phantom rows, nothing silently dropped or narrowed, and

@@ -1,6 +1,6 @@
 """Readers never block ingest, ingest never breaks readers, and there is only ever one writer.
 
-RELIABILITY-NOTES §1 and §8 items 4-5: readers (CLI, shell, notebooks) open the published
+Readers (CLI, shell, notebooks) open the published
 snapshot; the writer works on its private live file under an flock plus DuckDB's own POSIX lock,
 and never open()s a database file itself (that silently drops DuckDB's lock).
 """

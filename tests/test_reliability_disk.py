@@ -1,7 +1,7 @@
 """Stale files from killed processes are swept; a full disk never corrupts or half-publishes.
 
-RELIABILITY-NOTES §1d (a stale WAL next to the snapshot makes every open fail), §3 (disk full:
-IOException, FatalException on checkpoint) and §8 items 8 and 11.
+A stale WAL next to the snapshot would make every open fail; a full disk raises IOException on
+insert and FatalException on checkpoint.
 """
 
 from __future__ import annotations

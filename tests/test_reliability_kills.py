@@ -5,7 +5,7 @@ delay drawn from that step's measured duration (tests/reliability_child.py), so 
 whatever DuckDB is doing then; the child's trace says where it landed. After every kill: the
 published snapshot is the old or the new state (checked by Python and by the pinned duckdb
 shell), the next run completes, and the result equals a clean build (row hashes).
-RELIABILITY-NOTES §3 and §8 items 1 and 11. test_ingest_crash.py covers the named points.
+test_ingest_crash.py covers the named points.
 """
 
 from __future__ import annotations

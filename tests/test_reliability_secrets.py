@@ -1,4 +1,4 @@
-"""The API key never lands anywhere the warehouse writes (RELIABILITY-NOTES §6, §8 item 12).
+"""The API key never lands anywhere the warehouse writes.
 
 The real `warehouse run` talks to failing servers on 127.0.0.1 that echo the key back (a 401
 repeating the Authorization header, 429/500 messages and a raw 502 page quoting it, a redirect);

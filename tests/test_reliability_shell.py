@@ -43,7 +43,7 @@ def test_shell_runs_the_pinned_duckdb_read_only(published: tuple[Path, int]) -> 
         "-c",
         "select tags['storage_version'] AS s from duckdb_databases() where not internal",
     )
-    assert json.loads(tags.stdout)[0]["s"].startswith("v1.5.0")  # RELIABILITY-NOTES §8 item 3
+    assert json.loads(tags.stdout)[0]["s"].startswith("v1.5.0")  # what the pinned shell reads
     write = cli("shell", "--db", str(db), "--", "-c", "insert into settings values ('x', 'y')")
     assert write.returncode != 0 and "read-only" in (write.stdout + write.stderr)
 

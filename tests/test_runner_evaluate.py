@@ -1,4 +1,4 @@
-"""The evaluator and LEARN card rules on hand-worked cases (LOGFORMAT B.1-B.8)."""
+"""The evaluator and LEARN card rules on hand-worked cases."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""SQL injection through every CLI option that reaches SQL (RELIABILITY-NOTES §7, §8 item 14).
+"""SQL injection through every CLI option that reaches SQL.
 
 Each payload is tried in each slot: the command either answers with no more rows than a plain
 non-matching value gives, or fails with a clean error (usage 2, query 3, data 7; never an

@@ -7,7 +7,7 @@
 -- diff_vs_best, diff_low/high: Newcombe 95% interval of (setting - best); p_vs_best: pooled z-test.
 -- not_worse_than_best: eligible and diff_high >= 0 (the interval does not exclude a tie).
 -- is_recommended: among not_worse_than_best, the fewest tokens per step, then fewest seconds per step.
--- apples: the setting is mcq + closed_book + use_fact_cards + require_citations (LOGFORMAT C.11).
+-- apples: the setting is mcq + closed_book + use_fact_cards + require_citations (the old scripts' filter).
 -- best_run_credited_final: the old max-of-runs number, for comparison only.
 -- best_settings_for(min_steps := 30, apples_only := false) is the same table with other knobs:
 --   SELECT * FROM best_settings_for(min_steps := 50, apples_only := true)  -- apples-only settings, at least 50 steps

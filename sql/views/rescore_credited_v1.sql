@@ -2,8 +2,8 @@
 -- SELECT model, avg(credited::INT) AS logged, avg(credited_at_tau::INT) AS at_030
 --   FROM rescore_credited(0.30) GROUP BY model;
 -- credited_at_tau = correct, not abstained, coverage >= tau, witness_pass, and no logged blocking
---   reason other than coverage_below_tau (tag_or_quote_filter is not blocking by itself: LOGFORMAT
---   B.7). At the run's own tau this reproduces the logged credited flag.
+--   reason other than coverage_below_tau (tag_or_quote_filter is not blocking by itself, as in
+--   the simulator's credit check). At the run's own tau this reproduces the logged credited flag.
 -- Caveat: coverage is measured against the gold option; with IDK on, a higher tau at run time would
 --   also have changed which steps abstained, which logs cannot replay.
 

@@ -1,4 +1,4 @@
--- runs_summary v1: per run learning-curve metrics (LOGFORMAT C.3), tokens, cost and a Wilson interval on credited
+-- runs_summary v1: per run learning-curve metrics (as the old analysis), tokens, cost and a Wilson interval on credited
 -- Over the run's MCQ steps in step order: cumulative curve = running mean; *_final = last value of the
 --   curve (= mean over the run); *_auc = mean of the curve. credited/witness follow steps_v1.
 -- attribution_gap_final = acc_final - credited_final. abstain_rate over MCQ steps.

@@ -10,12 +10,12 @@
 --   header_only (no steps) | incomplete (everything else, incl. aborted runs and header-less logs).
 -- started_at: header ts, else first step ts (UTC). ended_at: last step ts.
 -- Dials: typed columns for the common dials; `dials` is the header's JSON as logged. Dials that did
---   not exist in old eras (LOGFORMAT A.10: use_fact_cards, require_citations, idk_enabled,
+--   not exist in old eras (added later: use_fact_cards, require_citations, idk_enabled,
 --   best_of_n, max_learn_boosts) are implied off when a header lacks them (listed in
 --   dials_implied); without a header every dial is NULL.
 -- setting_id: hash of the conditions (task, difficulty, num_options, tau) and all effective dials;
 --   runs with the same setting_id ran the same configuration. setting is a short readable label.
--- apples: task = mcq and closed_book and use_fact_cards and require_citations (LOGFORMAT C.11).
+-- apples: task = mcq and closed_book and use_fact_cards and require_citations (the old scripts' filter).
 
 CREATE OR REPLACE MACRO _implied_dials() AS
     '{"use_fact_cards": false, "require_citations": false, "idk_enabled": false, "best_of_n": 0, "max_learn_boosts": 0}';

@@ -1,7 +1,7 @@
 -- steps v1: one row per logged step of each run's best copy, with run attributes, dials and cost
 -- Only steps of the copy runs_v1 chose are kept, so a .jsonl and its .recovered copy never count twice.
 -- item_id: hash of normalised stem + options (computed at ingest): identical items pair up across runs.
--- MCQ outcome columns follow the old analysis (LOGFORMAT C.3): credited = citations_evidence.credited,
+-- MCQ outcome columns follow the old analysis script: credited = citations_evidence.credited,
 --   else alias_evidence.credited, else false; witness_pass likewise; credit_checked says whether either
 --   was logged. correct is false when not logged on an MCQ step; non-MCQ steps keep NULLs.
 -- coverage: citations_evidence.coverage, else alias_evidence.coverage.

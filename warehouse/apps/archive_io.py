@@ -1,6 +1,6 @@
 """Archive files on disk: build a tar.gz with MANIFEST.json first, and verify one end to end.
 
-Verification does everything RELIABILITY-NOTES §5b found necessary, because `tarfile` alone
+Verification does all of the following, because `tarfile` alone
 neither checks the gzip CRC nor complains when it stops at a corrupt header:
   1. the whole-archive sha256 equals the value recorded at creation;
   2. the gzip stream is read to EOF (CRC32, ISIZE, trailing garbage);

@@ -23,7 +23,7 @@ from warehouse.store.db import open_reader
 if TYPE_CHECKING:
     import duckdb
 
-# What the operations guide lists under runs/_aggregated/ (LOGFORMAT C.11), in that order.
+# What the old aggregation scripts wrote under runs/_aggregated/, in that order.
 DEFAULT_VIEWS = ("steps", "runs_summary", "model_ranking", "by_model_steps", "by_model_runs", "best_settings")
 FORMATS = ("csv", "parquet")
 # Hive partitioning of the steps Parquet: the key column -> the extra SELECT item it needs.

@@ -1,7 +1,7 @@
 """`warehouse restore`: bring archived raw logs back, byte-identical, and never outside the target.
 
-The Python on this machine lacks the June-2025 tarfile fixes (CVE-2025-4517 and friends;
-RELIABILITY-NOTES §5a), so we never call extract()/extractall() and do not rely on the `data`
+The Python on this machine lacks the June-2025 tarfile fixes (CVE-2025-4517 and
+friends), so we never call extract()/extractall() and do not rely on the `data`
 filter. Instead:
   * the whole archive is verified first (gzip to EOF, every member hashed against MANIFEST.json,
     whole-archive sha256 against the sidecar when present);

@@ -1,7 +1,7 @@
 """Atomic file outputs: write under a temp name in the same directory, fsync, rename, fsync dir.
 
 A reader (or a crash) sees either the previous file or the complete new one, never a half file
-under the final name (RELIABILITY-NOTES §5b: a naive open('wb') killed mid-write left size 0).
+under the final name (a naive open('wb') killed mid-write leaves an empty file).
 Temp names are `.<final>.tmp-<pid>`; `sweep_tmp` removes those whose writer is dead.
 """
 

@@ -136,7 +136,7 @@ _P = r"(?P<provider>deepinfra|openai|together|openrouter|anthropic|ollama|vllm|l
 
 
 def builtin_rules() -> tuple[PathRule, ...]:
-    """Rules for the naming conventions of the old launch scripts (LOGFORMAT D.1-D.7)."""
+    """Rules for the naming conventions of the old launch scripts."""
     sg = "underscore_slash_dot"
     return (
         PathRule(

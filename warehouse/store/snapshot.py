@@ -1,4 +1,4 @@
-"""The published snapshot and the writer's private copy of it (RELIABILITY-NOTES §1).
+"""The published snapshot and the writer's private copy of it.
 
 Layout for `--db runs/runs.duckdb`:
   runs/runs.duckdb          the *published* snapshot. Readers (shell, notebooks, CLI) open it

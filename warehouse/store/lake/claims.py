@@ -1,7 +1,7 @@
 """Per-file claims in the lake's PostgreSQL catalog database: each file has one ingesting owner.
 
 DuckLake has no PRIMARY KEY or UNIQUE, so two writers that both see "file not ingested yet" both
-insert it (SCALE-NOTES §1.5). A writer therefore claims a file in `warehouse_claims` (a real
+insert it. A writer therefore claims a file in `warehouse_claims` (a real
 PostgreSQL table with a primary key) before it reads the file's manifest row, keeps the claim
 through its lake commit, and releases it afterwards. The next writer to claim the file starts a
 new lake transaction after that commit, sees the updated manifest, and reads only what is new.

@@ -1,4 +1,4 @@
-"""The DuckLake backend: `--db ducklake:postgres:<libpq conninfo>` (SCALE-NOTES §1, §3).
+"""The DuckLake backend: `--db ducklake:postgres:<libpq conninfo>`.
 
 A lake is a PostgreSQL catalog plus Parquet files under a data path (a shared folder or
 `s3://bucket/prefix/`). Every connection is an in-memory DuckDB that loads the ducklake, postgres
@@ -9,12 +9,12 @@ project runs unchanged.
 Differences from the embedded file (warehouse/store/db.py):
 - no snapshot publishing: DuckLake commits are snapshots, readers see each committed state;
 - connecting never migrates: `warehouse lake migrate` applies migrations once, from one place,
-  under a PostgreSQL advisory lock (concurrent DDL conflicts in DuckLake, SCALE-NOTES §1.4);
+  under a PostgreSQL advisory lock (concurrent DDL conflicts in DuckLake);
 - data inlining is OFF: DuckLake 1.5.5 keeps inlined rows in PostgreSQL as the VARCHAR rendering
   of each value and loses backslash escapes reading a STRUCT back (the `records.rec` struct of
   schema 0001-0002 whose JSON held `\n` or `\"` failed to cast, or could come back changed).
-  A new lake stores the option (set before any view exists: `set_option` crashes once one does,
-  SCALE-NOTES §1.9) and every writer also attaches with DATA_INLINING_ROW_LIMIT 0, so each
+  A new lake stores the option (set before any view exists: `set_option` crashes once one
+  does) and every writer also attaches with DATA_INLINING_ROW_LIMIT 0, so each
   commit writes Parquet; `warehouse lake maintain` merges the small files.
 
 Settings (the `[lake]` table of warehouse.toml, S3 keys from the environment) are read in

@@ -1,4 +1,4 @@
-"""Keep a lake healthy: `warehouse lake maintain` (SCALE-NOTES §1.7, §3.5).
+"""Keep a lake healthy: `warehouse lake maintain`.
 
 Steps, each its own DuckLake transaction, retried on a commit conflict (safe while ingests run):
 1. settle: merge duplicate `schema_drift` rows (two writers that meet the same new key both
