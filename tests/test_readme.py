@@ -106,7 +106,7 @@ def newcomer(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, 
         "HOME": str(home),
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
         "README_REPO": str(ROOT),
-        "XDG_CACHE_HOME": os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache"),
+        "XDG_CACHE_HOME": os.environ["XDG_CACHE_HOME"],  # the session's (tests/conftest.py)
     }
     for var in ("OPENAI_API_KEY", "DEEPINFRA_API_KEY", "TOGETHER_API_KEY", "OPENROUTER_API_KEY"):
         env.pop(var, None)
