@@ -21,7 +21,7 @@ Environment (all optional):
 On exit it prints one JSON line: {"violations": [...], "opens": [...]}.
 
 Only test code lives here: the real fault points are replaced by wrappers that first do the
-action and then call the real one, so WAREHOUSE_KILL_AT/WAREHOUSE_FAULT keep working.
+action and then call the real one, so WAREHOUSE_KILL_AT keeps working.
 """
 
 from __future__ import annotations
@@ -119,8 +119,8 @@ def install() -> None:
     ingest.run.fault_point = wrap(ingest.run.fault_point)
     warehouse.store.db.fault_point = wrap(warehouse.store.db.fault_point)
     warehouse.store.snapshot.fault_point = wrap(warehouse.store.snapshot.fault_point)
-    warehouse.apps.export.fault = wrap(warehouse.apps.export.fault)
-    warehouse.apps.archive.fault = wrap(warehouse.apps.archive.fault)
+    warehouse.apps.export.fault_point = wrap(warehouse.apps.export.fault_point)
+    warehouse.apps.archive.fault_point = wrap(warehouse.apps.archive.fault_point)
     real_call = ingest.run.Phases.__call__
 
     def phase(self: ingest.run.Phases, name: str) -> None:

@@ -1,6 +1,6 @@
 """SIGKILL at every step of `warehouse archive` loses nothing, and a rerun finishes the job.
 
-The kill is real (the child SIGKILLs itself at a named point, WAREHOUSE_FAULT=<point>), so the
+The kill is real (the child SIGKILLs itself at a named point, WAREHOUSE_KILL_AT=<point>), so the
 test is deterministic and has no timing assumptions. After each kill, every original is either
 in place byte for byte, or inside an archive under its final name that verifies against its
 sidecar; after a clean rerun every row points at an archive that holds its bytes.
@@ -60,7 +60,7 @@ def _records(db: Path) -> int:
 def test_kill_during_archive_loses_nothing(tmp_path: Path, point: str) -> None:
     runs, db, files = setup(tmp_path, n=4, steps=4, pad=200)
     records = _records(db)
-    env = {**os.environ, "WAREHOUSE_FAULT": point}
+    env = {**os.environ, "WAREHOUSE_KILL_AT": point}
     child = subprocess.run(
         [sys.executable, "-c", CHILD, str(db), str(runs)],
         env=env,

@@ -131,7 +131,7 @@ def test_killed_export_leaves_previous_file(corpus_db: Path, tmp_path: Path) -> 
         "import sys; from pathlib import Path; from warehouse.apps.export import export; "
         "export(sys.argv[1], Path(sys.argv[2]), ['model_ranking'], ('parquet',))"
     )
-    env = {**os.environ, "WAREHOUSE_FAULT": "export:before-publish"}
+    env = {**os.environ, "WAREHOUSE_KILL_AT": "export:before-publish"}
     child = subprocess.run(
         [sys.executable, "-c", code, str(corpus_db), str(tmp_path)],
         env=env,

@@ -16,7 +16,6 @@ A kill at any point leaves every original either in place or inside a verified a
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import os
 import secrets
 import stat
@@ -26,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ingest.discover import HEAD_BYTES, TAIL_BYTES  # the fingerprints ingest computes
+from ingest.discover import fingerprints
 from ingest.scan import SKIP_DIRS
 from warehouse.apps.archive_io import (
     Built,
@@ -37,8 +36,9 @@ from warehouse.apps.archive_io import (
     sidecar_path,
     verify_archive,
 )
-from warehouse.core.atomic import fault, fsync_dir, sweep_tmp
+from warehouse.core.atomic import fsync_dir, sweep_tmp
 from warehouse.core.errors import DataError
+from warehouse.core.faults import fault_point
 from warehouse.store.db import open_reader, open_writer
 
 if TYPE_CHECKING:
@@ -116,18 +116,10 @@ def _linked_name(path: Path, runs_dir: Path) -> str | None:
 
 
 def fingerprint(path: Path) -> tuple[str, int, str, str]:
-    """sha256 of the file, its size, and head/tail fingerprints as ingest computes them."""
-    digest, size = hashlib.sha256(), 0
-    head = bytearray()
-    tail = bytearray()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-            size += len(chunk)
-            if len(head) < HEAD_BYTES:
-                head += chunk[: HEAD_BYTES - len(head)]
-            tail = (tail + chunk)[-TAIL_BYTES:]
-    return (digest.hexdigest(), size, hashlib.sha256(head).hexdigest(), hashlib.sha256(tail).hexdigest())
+    """sha256 of the file, its size, and the head/tail fingerprints ingest keeps (ingest.discover)."""
+    sha, size = hash_file(path)
+    head, tail = fingerprints(str(path), size)
+    return sha, size, head, tail
 
 
 def _decide(row: dict[str, Any], path: Path, cutoff_ns: int) -> str:
@@ -209,7 +201,7 @@ def build(plan: Plan, out_dir: Path) -> Built:
         out_dir / archive_name(created),
         plan.members,
         {"created_at": created.isoformat(), "runs_dir": str(plan.runs_dir)},
-        fault,
+        fault_point,
         sidecar=True,
     )
     return built
@@ -292,17 +284,17 @@ def commit(db: str | os.PathLike[str], built: Built) -> None:
         with open_writer(db, "warehouse archive") as con:
             verify_archive(built.path, built.sha256, entries)
             stats = _recheck(con, entries)
-            fault("archive:before-delete")
+            fault_point("archive:before-delete")
             for e, st in zip(entries, stats, strict=True):
                 path = Path(e["original_path"])
                 if _sig(path.lstat()) != _sig(st):
                     raise DataError(f"{e['name']} changed during archiving; rerun 'warehouse archive'")
                 path.unlink()
                 deleted += 1
-                fault("archive:mid-delete")
+                fault_point("archive:mid-delete")
             for parent in {Path(e["original_path"]).parent for e in entries}:
                 fsync_dir(parent)
-            fault("archive:before-update")
+            fault_point("archive:before-update")
             _mark_archived(con, built.path.name, built.sha256, entries)
     except DataError:
         if not deleted:  # we deleted nothing: this archive is redundant (or corrupt)

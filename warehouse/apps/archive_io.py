@@ -16,13 +16,16 @@ import io
 import json
 import tarfile
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 from warehouse.core.atomic import atomic_path
 from warehouse.core.errors import DataError
+
+# A named fault point (warehouse.core.faults.fault_point), passed in by the caller; None: no faults.
+FaultHook = Callable[[str], None] | None
 
 MANIFEST_NAME = "MANIFEST.json"
 FORMAT = "runs-warehouse-archive"
@@ -138,7 +141,7 @@ def _add_member(tar: tarfile.TarFile, spec: MemberSpec) -> None:
         )
 
 
-def _write_tar(out: HashingWriter, head: bytes, members: Sequence[MemberSpec], fault: Any) -> None:
+def _write_tar(out: HashingWriter, head: bytes, members: Sequence[MemberSpec], fault: FaultHook) -> None:
     with (
         gzip.GzipFile(filename="", mode="wb", fileobj=out, compresslevel=6, mtime=0) as gz,
         tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar,
@@ -154,7 +157,7 @@ def build_archive(
     final: Path,
     members: Sequence[MemberSpec],
     manifest: dict[str, Any],
-    fault: Any = None,
+    fault: FaultHook = None,
     sidecar: bool = False,
 ) -> Built:
     """Write `final` atomically (temp + fsync + rename); return its sha256 and size.

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from warehouse.core.atomic import atomic_path, fault, sweep_tmp
+from warehouse.core.atomic import atomic_path, sweep_tmp
 from warehouse.core.errors import UsageError
+from warehouse.core.faults import fault_point
 from warehouse.store.db import open_reader
 
 if TYPE_CHECKING:
@@ -119,7 +120,7 @@ def export_one(
         final, options = out_dir / f"{view}.parquet", "FORMAT parquet, COMPRESSION zstd"
     with atomic_path(final) as tmp:
         rows = _copy(con, source, tmp, options)
-        fault("export:before-publish")
+        fault_point("export:before-publish")
     return Exported(view, fmt, final, rows, _size(final))
 
 

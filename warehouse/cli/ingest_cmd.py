@@ -6,7 +6,7 @@ import json
 
 import click
 
-from warehouse.cli.options import config_option, db_option
+from warehouse.cli.options import config_option, db_option, json_option, resolve_db
 from warehouse.store.backend import backend_for
 
 
@@ -14,7 +14,7 @@ from warehouse.store.backend import backend_for
 @click.argument("runs_dir", required=False, metavar="[RUNS_DIR]")
 @db_option
 @config_option
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
+@json_option("Print the summary as JSON on stdout.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress or summary on stderr.")
 @click.option(
     "--exact-only",
@@ -73,7 +73,6 @@ def migrate_command(db: str | None, config_path: str | None, list_only: bool) ->
       warehouse migrate --list
       warehouse migrate --db runs/runs.duckdb
     """
-    from warehouse.cli.options import resolve_db
     from warehouse.store.db import open_reader, open_writer
     from warehouse.store.migrate import applied, available
 

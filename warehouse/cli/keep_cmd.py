@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from warehouse.cli.options import db_option, json_option, resolve_db
 from warehouse.core.config import load_config
 
 
@@ -14,20 +15,8 @@ def _say(message: str) -> None:
     click.echo(message, err=True)
 
 
-def _db(db: str | None) -> str:
-    return db or load_config().db
-
-
 def _runs(runs_dir: str | None) -> Path:
     return Path(runs_dir or load_config().runs_dir)
-
-
-DB_OPTION = click.option(
-    "--db",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Database file (default: runs/runs.duckdb or warehouse.toml).",
-)
 
 
 @click.command("export")
@@ -58,8 +47,8 @@ DB_OPTION = click.option(
     default=None,
     help="Write the steps Parquet as a Hive-partitioned directory steps_by_<key>/.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print what was written as JSON.")
-@DB_OPTION
+@json_option("Print what was written as JSON.")
+@db_option
 def export_command(
     fmt: str, views: str | None, out_dir: str | None, partition_by: str | None, as_json: bool, db: str | None
 ) -> None:
@@ -80,7 +69,7 @@ def export_command(
     formats = ("csv", "parquet") if fmt == "both" else (fmt,)
     wanted = [v.strip() for v in views.split(",") if v.strip()] if views else None
     out = Path(out_dir) if out_dir else _runs(None) / "_aggregated"
-    done, seconds = timed_export(_db(db), out, wanted, formats, partition_by)
+    done, seconds = timed_export(resolve_db(db), out, wanted, formats, partition_by)
     if as_json:
         click.echo(
             json.dumps(
@@ -109,8 +98,8 @@ def export_command(
     default=None,
     help="Output directory (default: <runs>/_aggregated/plots).",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print files and findings as JSON.")
-@DB_OPTION
+@json_option("Print files and findings as JSON.")
+@db_option
 def report_command(out_dir: str | None, as_json: bool, db: str | None) -> None:
     """Write INSIGHTS.md and a self-contained INSIGHTS.html with plots.
 
@@ -127,7 +116,7 @@ def report_command(out_dir: str | None, as_json: bool, db: str | None) -> None:
     from warehouse.apps.report import build_report
 
     out = Path(out_dir) if out_dir else _runs(None) / "_aggregated" / "plots"
-    result = build_report(_db(db), out)
+    result = build_report(resolve_db(db), out)
     if as_json:
         click.echo(
             json.dumps(
@@ -180,8 +169,8 @@ def report_command(out_dir: str | None, as_json: bool, db: str | None) -> None:
     help="Only files not modified for this long.",
 )
 @click.option("--dry-run", is_flag=True, help="List what would be archived or skipped, and why.")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-@DB_OPTION
+@json_option("Print the result as JSON.")
+@db_option
 def archive_command(
     runs_dir: str | None,
     out_dir: str | None,
@@ -207,7 +196,7 @@ def archive_command(
 
     runs = _runs(runs_dir)
     out = Path(out_dir) if out_dir else runs / "_archive"
-    result = run_archive(_db(db), runs, out, min_age_minutes, dry_run, _say)
+    result = run_archive(resolve_db(db), runs, out, min_age_minutes, dry_run, _say)
     decisions = result.plan.decisions
     if as_json:
         click.echo(

@@ -8,21 +8,10 @@ from typing import Any, TypeVar
 
 import click
 
-from warehouse.cli.options import config_option
+from warehouse.cli.options import config_option, json_option, lake_db_option
 from warehouse.core.errors import UsageError
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def lake_db_option(f: F) -> F:
-    return click.option(
-        "--db",
-        "db",
-        default=None,
-        metavar="URL",
-        help="Lake URL, ducklake:postgres:dbname=... host=... (default: [lake] url of "
-        "warehouse.toml, else [paths] db when that is a ducklake: URL).",
-    )(f)
 
 
 def _resolve(db: str | None, config_path: str | None) -> tuple[str, Any]:
@@ -106,7 +95,7 @@ def migrate_command(db: str | None, config_path: str | None, data_path: str | No
     help="Log megabytes per lake commit (the unit concurrent writers share out).",
 )
 @click.option("--shared-root", is_flag=True, help="RUNS_DIR is one shared filesystem other hosts ingest too.")
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
+@json_option("Print the summary as JSON on stdout.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress or summary on stderr.")
 def ingest_command(
     runs_dir: str | None,
@@ -164,7 +153,7 @@ def ingest_command(
     metavar="AGE",
     help="Delete unneeded and orphaned files older than this.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON on stdout.")
+@json_option("Print the report as JSON on stdout.")
 def maintain_command(
     db: str | None, config_path: str | None, expire_older_than: str, cleanup_older_than: str, as_json: bool
 ) -> None:
@@ -200,7 +189,7 @@ def maintain_command(
 )
 @lake_db_option
 @config_option
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON on stdout.")
+@json_option("Print the report as JSON on stdout.")
 def push_command(source: str | None, db: str | None, config_path: str | None, as_json: bool) -> None:
     """Ship an embedded warehouse's files, records and history into the lake.
 
@@ -226,7 +215,7 @@ def push_command(source: str | None, db: str | None, config_path: str | None, as
 @lake_group.command("claims")
 @lake_db_option
 @config_option
-@click.option("--json", "as_json", is_flag=True, help="Output JSON instead of tab-separated lines.")
+@json_option("Output JSON instead of tab-separated lines.")
 def claims_command(db: str | None, config_path: str | None, as_json: bool) -> None:
     """List the files that ingests hold right now.
 

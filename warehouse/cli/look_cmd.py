@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from warehouse.cli.options import config_option, db_option, output_options, resolve_db
+from warehouse.cli.options import config_option, db_option, json_option, output_options, resolve_db
 from warehouse.store.backend import backend_for
 
 
@@ -59,7 +59,7 @@ def _batches(result: Any) -> Iterator[list[tuple[Any, ...]]]:
 @click.command("status")
 @db_option
 @config_option
-@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@json_option("Print as JSON.")
 def status_command(db: str | None, config_path: str | None, as_json: bool) -> None:
     """Summarize the database: files, runs, steps, quarantine, last ingest.
 

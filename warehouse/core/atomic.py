@@ -11,17 +11,12 @@ import contextlib
 import os
 import re
 import shutil
-import signal
 from collections.abc import Iterator
 from pathlib import Path
 
+from warehouse.core.procs import pid_alive
+
 _TMP = re.compile(r"^\.(?P<final>.+)\.tmp-(?P<pid>\d+)$")
-
-
-def fault(point: str) -> None:
-    """Fault injection for kill tests: WAREHOUSE_FAULT=<point> SIGKILLs this process there."""
-    if os.environ.get("WAREHOUSE_FAULT") == point:
-        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def tmp_path(final: Path) -> Path:
@@ -53,16 +48,6 @@ def fsync_tree(root: Path) -> None:
         fsync_dir(Path(dirpath))
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def sweep_tmp(directory: Path) -> list[Path]:
     """Remove temp files/dirs left in `directory` by writers that were killed."""
     removed: list[Path] = []
@@ -70,7 +55,7 @@ def sweep_tmp(directory: Path) -> list[Path]:
         return removed
     for entry in directory.iterdir():
         match = _TMP.match(entry.name)
-        if not match or _pid_alive(int(match.group("pid"))):
+        if not match or pid_alive(int(match.group("pid"))):
             continue  # not ours, or its writer is still running (this process included)
         if entry.is_dir() and not entry.is_symlink():
             shutil.rmtree(entry, ignore_errors=True)
