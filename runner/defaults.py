@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import json
 import os
-import tomllib
 from pathlib import Path
 from typing import Any
 
 from runner.dials import Dials, with_overrides
+from warehouse.core.config import read_toml
 from warehouse.core.errors import ConfigError
 
 DEFAULTS_FILE = "model_defaults.toml"
@@ -38,10 +38,7 @@ def load_defaults(path: str | Path | None = None) -> dict[str, dict[str, Any]]:
     p = defaults_path(path)
     if not p.is_file():
         raise ConfigError(f"no {p}: run 'warehouse defaults --out {p}' first (it needs ingested runs)")
-    try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-        raise ConfigError(f"{p}: invalid TOML ({e}); rewrite it with 'warehouse defaults'") from e
+    data = read_toml(p, "rewrite it with 'warehouse defaults'")
     models = data.get("models", {})
     if not isinstance(models, dict):
         raise ConfigError(f"{p}: [models] must be a table of model tables")

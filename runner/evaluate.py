@@ -95,7 +95,7 @@ def credit_check(
     tau: float,
     snippets: list[str] | None = None,
 ) -> dict[str, Any]:
-    """evaluation.citations_evidence: {coverage, witness_pass, credited, reasons} (B.7)."""
+    """evaluation.citations_evidence: {coverage, witness_pass, credited, reasons}."""
     ev = evidence(options, gold, cards.cards, citations)
     reasons = []
     if not citations:
@@ -157,7 +157,7 @@ def evidence_report(
     citations: list[str],
     tau: float,
 ) -> dict[str, Any]:
-    """evaluation.evidence_report on the raw citations and the voted choice (B.8)."""
+    """evaluation.evidence_report on the raw citations and the voted choice."""
     ev = evidence(options, gold, cards.cards, citations)
     reason = gate_reason(options, choice, cards, citations, tau)
     answered = choice is not None

@@ -8,7 +8,7 @@ from typing import Any
 from runner.cards import LETTERS, CardSet, RawCard
 from runner.endpoint import Endpoint
 from runner.items import Item
-from runner.students import StepContext, Vote
+from runner.students import Call, StepContext, Vote
 
 LEARN_SYSTEM = (
     "You extract fact cards for a multiple-choice question. Reply with one JSON object only: "
@@ -63,15 +63,7 @@ class LLMStudent:
     def extract(self, item: Item, source: str, pass_index: int, ctx: StepContext) -> list[RawCard]:
         user = f"SOURCE:\n{source}\n\nQUESTION: {item.stem}\nOPTIONS:\n{options_block(item.options)}"
         temperature = 0.0 if pass_index == 0 else 0.7
-        reply, call = self.endpoint.chat_json(
-            self.model,
-            self._messages(LEARN_SYSTEM, user),
-            role="student",
-            phase="learn",
-            temperature=temperature,
-            top_p=self.top_p,
-        )
-        ctx.calls.append(call)
+        reply, _call = self._ask(LEARN_SYSTEM, user, "learn", temperature, ctx)
         cards = reply.get("cards") if reply else None
         if not isinstance(cards, list):
             return []
@@ -93,15 +85,7 @@ class LLMStudent:
             f"{options_block(item.options)}\n\nOPTION_CARDS: {json.dumps(cards.option_card_ids())}"
         )
         system = USE_SYSTEM + (IDK_RULE if self.idk else "")
-        reply, call = self.endpoint.chat_json(
-            self.model,
-            self._messages(system, user),
-            role="student",
-            phase="use",
-            temperature=temperature,
-            top_p=self.top_p,
-        )
-        ctx.calls.append(call)
+        reply, call = self._ask(system, user, "use", temperature, ctx)
         if reply is None:
             return Vote(None)
         choice = parse_choice(reply.get("choice", reply.get("chosen_index")), len(item.options))
@@ -118,7 +102,15 @@ class LLMStudent:
     def close(self) -> None:
         self.endpoint.close()
 
-    def _messages(self, system: str, user: str) -> list[dict[str, str]]:
+    def _ask(
+        self, system: str, user: str, phase: str, temperature: float, ctx: StepContext
+    ) -> tuple[dict[str, Any] | None, Call]:
+        """One student call in `phase`; the call is recorded in the step's `calls`."""
         if self.header:
             system = f"{self.header}\n\n{system}"
-        return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+        messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
+        reply, call = self.endpoint.chat_json(
+            self.model, messages, role="student", phase=phase, temperature=temperature, top_p=self.top_p
+        )
+        ctx.calls.append(call)
+        return reply, call

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import itertools
 import re
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +26,7 @@ from runner.defaults import dials_for_model
 from runner.dials import Dials, tag, with_overrides
 from runner.endpoint import resolve_endpoint
 from runner.run import STUDENTS, RunSpec
+from warehouse.core.config import read_toml
 from warehouse.core.errors import ConfigError
 
 PLAN_KEYS = {
@@ -53,10 +53,7 @@ def load_plan(path: str | Path) -> dict[str, Any]:
     p = Path(path)
     if not p.is_file():
         raise ConfigError(f"plan file {path} not found")
-    try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-        raise ConfigError(f"{path}: invalid TOML ({e})") from e
+    data = read_toml(p, "fix the plan file")
     data.setdefault("name", p.stem)
     return data
 

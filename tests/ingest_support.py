@@ -16,6 +16,17 @@ def rows(db: Path, sql: str, params: list[Any] | None = None) -> list[tuple[Any,
         con.close()
 
 
+def dict_rows(db: Path, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+    """The rows as {column: value} dicts."""
+    con = open_reader(db)
+    try:
+        cur = con.execute(sql, params or [])
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+    finally:
+        con.close()
+
+
 def scalar(db: Path, sql: str, params: list[Any] | None = None) -> Any:
     return rows(db, sql, params)[0][0]
 

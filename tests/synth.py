@@ -62,7 +62,7 @@ class Design:
     shared_items: bool = False  # common random numbers across models (paired designs)
     campaign: str = "synth"
     tokens: Mapping[str, int] = field(default_factory=dict)
-    append_runs: bool = False  # all runs of a model x setting appended to one file (A.2)
+    append_runs: bool = False  # all runs of a model x setting appended to one file
 
     def settings(self) -> list[tuple[tuple[str, Any], ...]]:
         names = sorted(self.grid)

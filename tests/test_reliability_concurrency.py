@@ -159,17 +159,7 @@ def test_second_ingest_fails_fast_naming_the_holder(tmp_path: Path) -> None:
     old_lines = write_corpus(runs, 2, 10, "old")
     _ingest_ok(runs, db)
     new_lines = old_lines + write_corpus(runs, 6, 40, "new")
-    trace, go = tmp_path / "trace", tmp_path / "go"
-    first = child(
-        "ingest",
-        str(runs),
-        str(db),
-        env={
-            "RELIABILITY_TRACE": str(trace),
-            "RELIABILITY_PAUSE_AT": "ingest:before_commit",
-            "RELIABILITY_GO": str(go),
-        },
-    )
+    first, trace, go = _paused_ingest(runs, db, "ingest:before_commit", tmp_path)
     try:
         _wait_for(trace, "ingest:before_commit paused", first)  # holds both locks, mid-transaction
         live = paths_for(db).live
@@ -202,22 +192,22 @@ def test_lock_file_is_released_when_the_holder_dies(tmp_path: Path) -> None:
     """flock dies with its process: a SIGKILLed writer never leaves a stale lock behind."""
     runs, db = tmp_path / "runs", tmp_path / "db" / "runs.duckdb"
     write_corpus(runs, 2, 5, "a")
-    trace, go = tmp_path / "trace", tmp_path / "go"
-    holder = child(
-        "ingest",
-        str(runs),
-        str(db),
-        env={
-            "RELIABILITY_TRACE": str(trace),
-            "RELIABILITY_PAUSE_AT": "phase:plan",
-            "RELIABILITY_GO": str(go),
-        },
-    )
+    holder, trace, _go = _paused_ingest(runs, db, "phase:plan", tmp_path)
     _wait_for(trace, "phase:plan paused", holder)
     holder.kill()
     holder.communicate(timeout=60)
     assert paths_for(db).lock.read_text(encoding="utf-8").startswith(f"pid {holder.pid}")
     _ingest_ok(runs, db)
+
+
+def _paused_ingest(
+    runs: Path, db: Path, point: str, tmp_path: Path
+) -> tuple[subprocess.Popen[str], Path, Path]:
+    """An ingest child that pauses at `point` until the returned `go` file exists (its trace file
+    says when it got there)."""
+    trace, go = tmp_path / "trace", tmp_path / "go"
+    env = {"RELIABILITY_TRACE": str(trace), "RELIABILITY_PAUSE_AT": point, "RELIABILITY_GO": str(go)}
+    return child("ingest", str(runs), str(db), env=env), trace, go
 
 
 def _audited_ingest(runs: Path, db: Path, *extra: str, env: dict[str, str] | None = None) -> None:

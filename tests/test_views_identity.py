@@ -6,11 +6,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from ingest_support import dict_rows as rows
 from synth_cases import write_cases
 
 from ingest import ingest_runs
 from warehouse.apps.archive import run_archive
-from warehouse.store.db import open_reader
 
 
 @pytest.fixture(scope="module")
@@ -21,16 +21,6 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     db = root / "runs.duckdb"
     ingest_runs(str(runs), str(db))
     return runs, db
-
-
-def rows(db: Path, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
-    con = open_reader(db)
-    try:
-        cur = con.execute(sql, params or [])
-        names = [d[0] for d in cur.description]
-        return [dict(zip(names, r)) for r in cur.fetchall()]
-    finally:
-        con.close()
 
 
 def run(db: Path, run_id: str) -> dict[str, Any]:

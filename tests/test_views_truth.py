@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from ingest_support import dict_rows as rows
 from synth import Design, write_corpus
 
 from ingest import ingest_runs
-from warehouse.store.db import open_reader
 
 BUDGET_TRUTH = {4: 0.40, 6: 0.45, 8: 0.60, 10: 0.50, 12: 0.45}
 
@@ -27,16 +27,6 @@ def build(root: Path, designs: list[tuple[Design, int]]) -> tuple[Path, dict[tup
     db = root / "runs.duckdb"
     ingest_runs(str(root / "runs"), str(db))
     return db, truth
-
-
-def rows(db: Path, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
-    con = open_reader(db)
-    try:
-        cur = con.execute(sql, params or [])
-        names = [d[0] for d in cur.description]
-        return [dict(zip(names, r)) for r in cur.fetchall()]
-    finally:
-        con.close()
 
 
 def rate(hits: list[bool]) -> float:

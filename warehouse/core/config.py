@@ -69,11 +69,15 @@ def load_config(explicit: str | None = None) -> Config:
     path = find_config_file(explicit)
     if path is None:
         return Config(path_rules=builtin_rules())
+    return parse_config(read_toml(path, "fix the file or move it away"), str(path))
+
+
+def read_toml(path: Path, fix: str) -> dict[str, Any]:
+    """The file's TOML table; a ConfigError '<path>: invalid TOML (<why>); <fix>' if it does not parse."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-        raise ConfigError(f"{path}: invalid TOML ({e}); fix the file or move it away") from e
-    return parse_config(data, str(path))
+        raise ConfigError(f"{path}: invalid TOML ({e}); {fix}") from e
 
 
 def parse_config(data: dict[str, Any], source: str = "<memory>") -> Config:

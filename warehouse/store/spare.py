@@ -128,14 +128,15 @@ def _copier_progressing(spare: Path, poll: float = 0.01) -> bool:
 
 
 def _alive(tmp: Path) -> bool:
+    """Is the copier writing `tmp` (named `...tmp-<pid>`) still running?"""
+    # Imported here: the copier runs this file as a stdlib-only script and never calls this.
+    from warehouse.core.procs import pid_alive
+
     try:
         pid = int(tmp.name.rsplit(".tmp-", 1)[1])
-        os.kill(pid, 0)
-    except (ValueError, ProcessLookupError):
+    except ValueError:
         return False
-    except PermissionError:
-        return True
-    return True
+    return pid_alive(pid)
 
 
 def sweep(published: Path) -> list[Path]:
