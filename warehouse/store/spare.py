@@ -1,10 +1,11 @@
 """A spare copy of the published snapshot, made in the background right after each publish.
 
-Every write starts from a private copy of the published snapshot (warehouse/store/snapshot.py). Copying is
-cheap; making the copy durable is not: the first CHECKPOINT on a fresh 70 MB copy waited 0.13 s
-for its fsync, on top of 0.06 s for the copy, in a one-line ingest of ~1.2 s. So the writer that
-publishes starts a detached copier (this file, run as a script) and the next writer
-renames the finished spare into place instead of copying.
+Every write starts from a private copy of the published snapshot (warehouse/store/snapshot.py).
+Copying is cheap; making the copy durable is not: the first CHECKPOINT on a fresh copy waits for
+its fsync. A one-line ingest took a median 2.2 s without a spare and 1.6 s with one at 76 MB, and
+10.1 s vs 3.4 s at 1 GB (benchmarks/RESULTS.md, bench_spare.py). So the writer that publishes
+starts a detached copier (this file, run as a script) and the next writer renames the finished
+spare into place instead of copying.
 
     runs/.runs.duckdb.spare-<size>-<mtime_ns>-<inode>         a finished, fsynced copy of the
                                                               snapshot with that stamp
