@@ -19,6 +19,17 @@ HERE = Path(__file__).parent
 CHILD = HERE / "reliability_child.py"
 
 
+def killed_at(point: str, code: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run `python -c code args...` with the named fault point armed: it SIGKILLs itself there."""
+    return subprocess.run(
+        [sys.executable, "-c", code, *args],
+        env={**os.environ, "WAREHOUSE_KILL_AT": point},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
 def write_corpus(root: Path, files: int, steps: int, tag: str, pad: int = 300) -> int:
     """`files` complete runs (header, steps, run_end) under root/<tag>/; returns the line count."""
     lines_total = 0

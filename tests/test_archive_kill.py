@@ -8,15 +8,13 @@ sidecar; after a clean rerun every row points at an archive that holds its bytes
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import tarfile
 from pathlib import Path
 
 import duckdb
 import pytest
 from archive_support import ingest, setup, sha
+from reliability_support import killed_at
 
 from warehouse.apps.archive import run_archive
 from warehouse.apps.archive_io import read_sidecar, verify_archive
@@ -60,14 +58,7 @@ def _records(db: Path) -> int:
 def test_kill_during_archive_loses_nothing(tmp_path: Path, point: str) -> None:
     runs, db, files = setup(tmp_path, n=4, steps=4, pad=200)
     records = _records(db)
-    env = {**os.environ, "WAREHOUSE_KILL_AT": point}
-    child = subprocess.run(
-        [sys.executable, "-c", CHILD, str(db), str(runs)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    child = killed_at(point, CHILD, str(db), str(runs))
     assert child.returncode == -9, child.stderr
     # invariant right after the kill
     held = _archived_copies(runs / "_archive")

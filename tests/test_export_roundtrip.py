@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +12,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
 from archive_support import empty_db, ingest
+from reliability_support import killed_at
 from report_support import write_corpus
 
 from warehouse.apps.export import DEFAULT_VIEWS, export
@@ -131,14 +129,7 @@ def test_killed_export_leaves_previous_file(corpus_db: Path, tmp_path: Path) -> 
         "import sys; from pathlib import Path; from warehouse.apps.export import export; "
         "export(sys.argv[1], Path(sys.argv[2]), ['model_ranking'], ('parquet',))"
     )
-    env = {**os.environ, "WAREHOUSE_KILL_AT": "export:before-publish"}
-    child = subprocess.run(
-        [sys.executable, "-c", code, str(corpus_db), str(tmp_path)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    child = killed_at("export:before-publish", code, str(corpus_db), str(tmp_path))
     assert child.returncode == -9, child.stderr
     assert final.read_bytes() == b"OLD"
     leftovers = [p for p in tmp_path.iterdir() if p.name.startswith(".")]

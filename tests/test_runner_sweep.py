@@ -142,7 +142,8 @@ seeds = 2
     )
 
 
-def _sweep(plan: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+def _sweep(plan: Path) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "RW_SWEEP_KEY": KEY, "PYTHONPATH": str(ROOT)}
     args = [
         sys.executable,
         "-m",
@@ -162,21 +163,25 @@ def _steps_logged(runs: Path) -> int:
     return sum(line.count(b'"step": ') for p in runs.rglob("*.jsonl") for line in [p.read_bytes()])
 
 
+def _wait_for_steps(runs: Path, n: int, proc: subprocess.Popen[bytes]) -> None:
+    """Until the sweep has logged `n` steps (it must still be running meanwhile)."""
+    deadline = time.monotonic() + 120
+    while _steps_logged(runs) < n and time.monotonic() < deadline:
+        assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+        time.sleep(0.05)
+
+
 def test_sigkill_mid_sweep_resumes_to_exactly_the_planned_runs(tmp_path: Path) -> None:
-    env = {**os.environ, "RW_SWEEP_KEY": KEY, "PYTHONPATH": str(ROOT)}
     with FakeOpenAI(delay=0.03) as fake:
         plan = tmp_path / "plan.toml"
         planned = _write_llm_plan(plan, fake.base_url)
-        proc = _sweep(plan, env)
-        deadline = time.monotonic() + 120
-        while _steps_logged(tmp_path / "runs") < 5 and time.monotonic() < deadline:
-            assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
-            time.sleep(0.05)
+        proc = _sweep(plan)
+        _wait_for_steps(tmp_path / "runs", 5, proc)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         done_before = _steps_logged(tmp_path / "runs")
         assert 5 <= done_before < 4 * 6
-        again = _sweep(plan, env)
+        again = _sweep(plan)
         out, err = again.communicate(timeout=300)
         assert again.returncode == 0, err.decode()
     assert sorted((tmp_path / "runs").rglob("*.jsonl")) == planned
@@ -200,20 +205,17 @@ def test_shipped_example_plan_expands(tmp_path: Path) -> None:
 
 
 def test_sigterm_stops_runs_at_a_step_boundary_and_they_resume(tmp_path: Path) -> None:
-    env = {**os.environ, "RW_SWEEP_KEY": KEY, "PYTHONPATH": str(ROOT)}
     with FakeOpenAI(delay=0.03) as fake:
         plan = tmp_path / "plan.toml"
         planned = _write_llm_plan(plan, fake.base_url)
-        proc = _sweep(plan, env)
-        deadline = time.monotonic() + 120
-        while _steps_logged(tmp_path / "runs") < 3 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        proc = _sweep(plan)
+        _wait_for_steps(tmp_path / "runs", 3, proc)
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=60)
         assert proc.returncode == 130, err.decode()
         ends = [r for log in planned if log.exists() for r in records(log) if r.get("run_end")]
         assert ends and all(e["status"] == "aborted" and e["reason"] == "interrupted" for e in ends)
-        again = _sweep(plan, env)
+        again = _sweep(plan)
         again.communicate(timeout=300)
         assert again.returncode == 0
     for log in planned:
