@@ -84,6 +84,9 @@ def test_missing_runs_directory(tmp_path: Path) -> None:
 def test_database_path_is_a_directory(tmp_path: Path, built: tuple[Path, Path]) -> None:
     line = error_line(warehouse("ingest", str(built[0]), "--db", str(tmp_path)), ExitCode.USAGE)
     assert "is a directory" in line
+    out = tmp_path / "out"
+    line = error_line(warehouse("export", "--db", str(tmp_path), "--out-dir", str(out)), ExitCode.USAGE)
+    assert "is a directory" in line and not out.exists()
 
 
 # --------------------------------------------------------------------- locked database
@@ -154,6 +157,8 @@ def test_bad_option() -> None:
     line = error_line(warehouse("run", "--student", "llm", "--steps", "many"), ExitCode.USAGE)
     assert "'--steps'" in line and "warehouse run --help" in line
     assert "warehouse --help" in error_line(warehouse("no-such-command"), ExitCode.USAGE)
+    line = error_line(warehouse("query", "select 1", "--json", "--csv"), ExitCode.USAGE)
+    assert "one of --json, --csv and --table" in line
 
 
 # --------------------------------------------------------------------- endpoints

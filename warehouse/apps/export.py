@@ -164,10 +164,10 @@ def export(
     unknown = [f for f in formats if f not in FORMATS]
     if unknown or not formats:
         raise UsageError(f"--format must be csv, parquet or both, not {unknown or formats}")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    sweep_tmp(out_dir)
-    con = open_reader(db)
+    con = open_reader(db)  # first: a wrong --db creates no output folder
     try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        sweep_tmp(out_dir)
         con.execute("SET enable_progress_bar = false")
         done: list[Exported] = []
         for view in choose_views(con, views):
