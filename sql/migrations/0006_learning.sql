@@ -1,0 +1,15 @@
+-- 0006_learning: the simulator's own questions as views: learning curves, early/late, retention,
+-- stability (LAUC, WIT, STAB, CL&S, forget onset), each per run and pooled over runs.
+
+-- include: views/learning_curve_v1.sql
+-- include: views/early_late_v1.sql
+-- include: views/retention_v1.sql
+-- include: views/stability_v1.sql
+CREATE OR REPLACE VIEW learning_curve AS SELECT * FROM learning_curve_v1;
+CREATE OR REPLACE VIEW learning_curve_pooled AS SELECT * FROM learning_curve_pooled_v1;
+CREATE OR REPLACE VIEW early_late AS SELECT * FROM early_late_v1;
+CREATE OR REPLACE VIEW early_late_pooled AS SELECT * FROM early_late_pooled_v1;
+CREATE OR REPLACE VIEW retention AS SELECT * FROM retention_v1;
+CREATE OR REPLACE VIEW retention_pooled AS SELECT * FROM retention_pooled_v1;
+CREATE OR REPLACE VIEW stability AS SELECT * FROM stability_v1;
+CREATE OR REPLACE VIEW stability_pooled AS SELECT * FROM stability_pooled_v1;
