@@ -45,7 +45,7 @@ FROM c;
 CREATE OR REPLACE VIEW early_late_pooled_v1 AS
 WITH a AS (
     SELECT CASE WHEN grouping(setting_id) = 0 THEN 'setting' ELSE 'model' END AS level,
-           model, setting_id, any_value(setting) AS setting,
+           model, setting_id, CASE WHEN grouping(setting_id) = 0 THEN any_value(setting) END AS setting,
            count(*) FILTER (WHERE NOT too_short) AS n_runs,
            count(*) FILTER (WHERE too_short) AS n_short,
            sum(k)::BIGINT AS k_total,

@@ -33,7 +33,7 @@ WINDOW win AS (PARTITION BY run_key ORDER BY position ROWS UNBOUNDED PRECEDING);
 CREATE OR REPLACE VIEW learning_curve_pooled_v1 AS
 WITH a AS (
     SELECT CASE WHEN grouping(setting_id) = 0 THEN 'setting' ELSE 'model' END AS level,
-           model, setting_id, any_value(setting) AS setting, position,
+           model, setting_id, CASE WHEN grouping(setting_id) = 0 THEN any_value(setting) END AS setting, position,
            count(*) AS n_runs,
            avg(cum_credited) AS cum_credited_mean,
            stddev_samp(cum_credited) AS cum_credited_sd,

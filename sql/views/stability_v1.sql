@@ -65,7 +65,7 @@ FROM o;
 CREATE OR REPLACE VIEW stability_pooled_v1 AS
 WITH a AS (
     SELECT CASE WHEN grouping(setting_id) = 0 THEN 'setting' ELSE 'model' END AS level,
-           model, setting_id, any_value(setting) AS setting,
+           model, setting_id, CASE WHEN grouping(setting_id) = 0 THEN any_value(setting) END AS setting,
            count(*) AS n_runs_all,
            count(LAUC) AS n_lauc, avg(LAUC) AS lauc_mean, stddev_samp(LAUC) AS lauc_sd,
            count(WIT) AS n_wit, avg(WIT) AS wit_mean, stddev_samp(WIT) AS wit_sd,
