@@ -3,6 +3,8 @@
 Every step's outcome is spelled out, so the tests can compare the views with values worked out by
 hand. Runs r1 and r2 are appended to one file whose last line is torn; r3 and r4 sit in their own
 files; r5 is r1's setting with the tools switched on (the RAG pair).
+r1 logs two messages per step; r3 (3000 tokens a step) and r4 (1000) log guardrail alerts against
+the band 1200-2500.
 """
 
 from __future__ import annotations
@@ -36,6 +38,25 @@ R3: list[Step] = [
 ]
 R4: list[Step] = [OK] * 11
 R5: list[Step] = [OK, OK, OK, (1, 0, 0, ["witness_mismatch"])]
+
+
+BAND = {"band_low": 1200.0, "band_high": 2500.0, "opt": 1800.0}
+
+
+def guard(tokens: int, cum: int) -> dict[str, Any]:
+    """The guardrail_alerts block a run with the band above logs (no autonudge)."""
+    state = (
+        "below_band"
+        if tokens < BAND["band_low"]
+        else "above_band"
+        if tokens > BAND["band_high"]
+        else "in_band"
+    )
+    action = {"below_band": "warn_richer", "above_band": "warn_leaner"}.get(state)
+    return {
+        "tokens_step": {"tokens": tokens, "state": state, **BAND, "autonudge": False, "action": action},
+        "tokens_run": {"tokens_cum": cum, "band_low": 12000.0, "band_high": 25000.0, "opt": 18000.0},
+    }
 
 
 def step(run_id: str, i: int, s: Step, tokens: int) -> dict[str, Any]:
@@ -78,19 +99,38 @@ def step(run_id: str, i: int, s: Step, tokens: int) -> dict[str, Any]:
     }
 
 
-def run(run_id: str, model: str, steps: list[Step], *, tools: bool = False, tokens: int = 1500) -> list[str]:
+def run(
+    run_id: str,
+    model: str,
+    steps: list[Step],
+    *,
+    tools: bool = False,
+    tokens: int = 1500,
+    guarded: bool = False,
+    messages: int = 0,
+) -> list[str]:
     dials = {**BASE_DIALS, "use_tools": tools}
     lines = [header(run_id, 1_760_000_000, model, dials, len(steps), 0.4)]
-    lines += [step(run_id, i, s, tokens) for i, s in enumerate(steps)]
+    for i, s in enumerate(steps):
+        rec = step(run_id, i, s, tokens)
+        if messages:
+            rec["messages"] = [{"role_group": "student", "total_tokens": tokens // messages}] * messages
+        if guarded:
+            rec["guardrail_alerts"] = guard(tokens, tokens * (i + 1))
+        lines.append(rec)
     return [json.dumps(rec) for rec in lines]
 
 
 def write(runs: Path) -> None:
     """r1 + r2 appended in one file with a torn last line; r3, r4, r5 one file each."""
     (runs / "learn").mkdir(parents=True, exist_ok=True)
-    appended = run("r1", "m-a", R1) + run("r2", "m-a", R2)
+    appended = run("r1", "m-a", R1, messages=2) + run("r2", "m-a", R2)
     torn = '{"schema_version": 2, "run_id": "r2", "step": 2, "ts": 1760000002, "task": {"ty'
     (runs / "learn" / "ma.jsonl").write_text("\n".join(appended) + "\n" + torn, encoding="utf-8")
-    (runs / "learn" / "mb3.jsonl").write_text("\n".join(run("r3", "m-b", R3, tokens=3000)) + "\n")
-    (runs / "learn" / "mb4.jsonl").write_text("\n".join(run("r4", "m-b", R4, tokens=1000)) + "\n")
+    (runs / "learn" / "mb3.jsonl").write_text(
+        "\n".join(run("r3", "m-b", R3, tokens=3000, guarded=True)) + "\n"
+    )
+    (runs / "learn" / "mb4.jsonl").write_text(
+        "\n".join(run("r4", "m-b", R4, tokens=1000, guarded=True)) + "\n"
+    )
     (runs / "learn" / "ma5.jsonl").write_text("\n".join(run("r5", "m-a", R5, tools=True)) + "\n")

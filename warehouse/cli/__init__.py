@@ -37,6 +37,7 @@ COMMAND_MODULES = (
     "run_cmd",
     "lake_cmd",
     "shell_cmd",
+    "simq_cmd",
 )
 
 
