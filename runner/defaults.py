@@ -27,6 +27,8 @@ DEFAULT_DIALS = (
     "idk_enabled",
     "max_learn_boosts",
     "use_tools",
+    "rerank",
+    "evidence_weighted_selection",
 )
 
 
@@ -65,6 +67,7 @@ def render_defaults(rows: list[dict[str, Any]], source: str) -> str:
         "",
     ]
     for row in sorted(rows, key=lambda r: str(r["model"])):
+        lines.extend(f"# {why}" for why in row.get("_why", ()))
         lines.append(f"[models.{json.dumps(str(row['model']))}]")
         for name in DEFAULT_DIALS:
             value = row.get(name)

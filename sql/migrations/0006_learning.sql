@@ -60,3 +60,6 @@ CREATE TABLE token_curve_points (
     credited_low    DOUBLE,
     credited_high   DOUBLE
 );
+
+-- include: views/model_profiles_v1.sql
+CREATE OR REPLACE VIEW model_profiles AS SELECT * FROM model_profiles_v1;

@@ -12,7 +12,8 @@
 -- failure_reasons_pooled_v1: level = 'setting' (model + setting_id) or 'model'. Shares and rates
 --   are pooled over steps (sum over runs / sum over runs) with cluster-robust 95% intervals (see
 --   cluster_stats_v1: runs, not steps, are the independent unit; NULL below 2 runs). n_runs counts
---   runs with MCQ steps; the alert uses the pooled rate.
+--   runs with MCQ steps, n_runs_failing those with a non-credited step (the runs a reason share
+--   rests on); the alert uses the pooled rate.
 
 CREATE OR REPLACE VIEW failure_reasons_v1 AS
 WITH src AS (
@@ -62,6 +63,7 @@ WITH a AS (
     SELECT CASE WHEN grouping(setting_id) = 0 THEN 'setting' ELSE 'model' END AS level,
            model, setting_id, CASE WHEN grouping(setting_id) = 0 THEN any_value(setting) END AS setting, reason,
            count(*) AS n_runs,
+           count(*) FILTER (WHERE noncredited_n > 0) AS n_runs_failing,
            sum(steps_n)::BIGINT AS steps_n,
            sum(noncredited_n)::BIGINT AS noncredited_n,
            sum(reason_n)::BIGINT AS reason_n,
@@ -79,12 +81,12 @@ WITH a AS (
 ),
 h AS (
     SELECT *,
-           cluster_ratio_half(reason_n, noncredited_n, skk, skm, smm, n_runs) AS share_half,
+           cluster_ratio_half(reason_n, noncredited_n, skk, skm, smm, n_runs_failing) AS share_half,
            cluster_ratio_half(no_snippet_n, steps_n, nkk, nkm, nmm, n_runs) AS ns_half,
            cluster_ratio_half(gap_n, steps_n, gkk, gkm, nmm, n_runs) AS gap_half
     FROM a
 )
-SELECT level, model, setting_id, setting, reason, n_runs, steps_n, noncredited_n, reason_n,
+SELECT level, model, setting_id, setting, reason, n_runs, n_runs_failing, steps_n, noncredited_n, reason_n,
        reason_n::DOUBLE / nullif(noncredited_n, 0) AS share,
        CASE WHEN share_half IS NOT NULL THEN greatest(0.0, reason_n::DOUBLE / nullif(noncredited_n, 0) - share_half) END AS share_low,
        CASE WHEN share_half IS NOT NULL THEN least(1.0, reason_n::DOUBLE / nullif(noncredited_n, 0) + share_half) END AS share_high,

@@ -24,6 +24,7 @@ from warehouse.cli.launch_support import (
     write_defaults,
 )
 from warehouse.cli.options import config_option, db_option, resolve_db
+from warehouse.cli.simq_cmd import with_profiles
 from warehouse.core.errors import EndpointError, UsageError, WarehouseError
 
 
@@ -198,6 +199,9 @@ def wait_command(pids: tuple[str, ...], logs: tuple[str, ...], poll: float, time
 def defaults_command(out: str, db: str | None, config_path: str | None) -> None:
     """Write each model's recommended dials (best_settings) to a TOML file.
 
+    Then applies model_profiles: an override whose rule its interval decides, each explained
+    (stderr and a comment in the file); undecided rules are listed, not applied.
+
     `warehouse run --dials auto` and plan models with dials = "auto" read the file.
 
     \b
@@ -209,6 +213,7 @@ def defaults_command(out: str, db: str | None, config_path: str | None) -> None:
     rows = recommended_rows(db_path)
     if not rows:
         raise UsageError("best_settings recommends nothing yet: ingest some complete runs first")
+    rows = with_profiles(rows, db_path)
     write_defaults(rows, out, db_path)
 
 

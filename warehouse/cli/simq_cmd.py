@@ -1,9 +1,10 @@
-"""`warehouse token-curve`: fit credited versus tokens per step per model and store the table."""
+"""`warehouse token-curve` (credited versus tokens per step) and the model-profile hook of `defaults`."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -67,6 +68,22 @@ def token_curve_command(
         path.write_text(json.dumps(guardrails(chosen[0]), indent=2) + "\n", encoding="utf-8")
         click.echo(f"wrote the band of {model} to {path}", err=True)
     write_rows(COLUMNS, Result(COLUMNS, [c.row() for c in curves]).batches(), fmt)
+
+
+def with_profiles(rows: list[dict[str, Any]], db: str) -> list[dict[str, Any]]:
+    """`warehouse defaults`' hook: best-settings rows with model_profiles applied, each change on stderr."""
+    from warehouse.apps.simq.profiles import apply_profiles, load
+    from warehouse.store.db import open_reader
+
+    con = open_reader(db)
+    try:
+        profiles = load(con)
+    finally:
+        con.close()
+    out, notes = apply_profiles(rows, profiles)
+    for note in notes:
+        click.echo(note, err=True)
+    return out
 
 
 def register(group: click.Group) -> None:
