@@ -15,8 +15,9 @@
 -- too_short: the metrics this run is too short for (their values are NULL, never 0).
 -- stability_pooled_v1: level = 'setting' (model + setting_id) or 'model'. For LAUC, WIT, STAB and
 --   CLS: mean over the runs that have the metric, with a 95% Student t interval over runs (runs are
---   the independent unit; NULL below 2 runs). onset_share = runs with an onset / runs long enough
---   to have one, with a Wilson 95% interval over runs; onset_median = median onset position.
+--   the independent unit; NULL below 2 runs), clipped to the metric's range. onset_share = runs
+--   with an onset / runs long enough to have one, with a Wilson 95% interval over runs;
+--   onset_median = median onset position.
 
 CREATE OR REPLACE VIEW stability_v1 AS
 WITH src AS (
@@ -79,17 +80,17 @@ WITH a AS (
 )
 SELECT level, model, setting_id, setting, n_runs_all,
        n_lauc, lauc_mean,
-       CASE WHEN n_lauc >= 2 THEN lauc_mean - t_ppf(0.975, n_lauc - 1) * lauc_sd / sqrt(n_lauc) END AS lauc_low,
-       CASE WHEN n_lauc >= 2 THEN lauc_mean + t_ppf(0.975, n_lauc - 1) * lauc_sd / sqrt(n_lauc) END AS lauc_high,
+       CASE WHEN n_lauc >= 2 THEN greatest(0.0, lauc_mean - t_ppf(0.975, n_lauc - 1) * lauc_sd / sqrt(n_lauc)) END AS lauc_low,
+       CASE WHEN n_lauc >= 2 THEN least(1.0, lauc_mean + t_ppf(0.975, n_lauc - 1) * lauc_sd / sqrt(n_lauc)) END AS lauc_high,
        n_wit, wit_mean,
-       CASE WHEN n_wit >= 2 THEN wit_mean - t_ppf(0.975, n_wit - 1) * wit_sd / sqrt(n_wit) END AS wit_low,
-       CASE WHEN n_wit >= 2 THEN wit_mean + t_ppf(0.975, n_wit - 1) * wit_sd / sqrt(n_wit) END AS wit_high,
+       CASE WHEN n_wit >= 2 THEN greatest(0.0, wit_mean - t_ppf(0.975, n_wit - 1) * wit_sd / sqrt(n_wit)) END AS wit_low,
+       CASE WHEN n_wit >= 2 THEN least(1.0, wit_mean + t_ppf(0.975, n_wit - 1) * wit_sd / sqrt(n_wit)) END AS wit_high,
        n_stab, stab_mean,
-       CASE WHEN n_stab >= 2 THEN stab_mean - t_ppf(0.975, n_stab - 1) * stab_sd / sqrt(n_stab) END AS stab_low,
-       CASE WHEN n_stab >= 2 THEN stab_mean + t_ppf(0.975, n_stab - 1) * stab_sd / sqrt(n_stab) END AS stab_high,
+       CASE WHEN n_stab >= 2 THEN greatest(-1.0, stab_mean - t_ppf(0.975, n_stab - 1) * stab_sd / sqrt(n_stab)) END AS stab_low,
+       CASE WHEN n_stab >= 2 THEN least(1.0, stab_mean + t_ppf(0.975, n_stab - 1) * stab_sd / sqrt(n_stab)) END AS stab_high,
        n_cls, cls_mean,
-       CASE WHEN n_cls >= 2 THEN cls_mean - t_ppf(0.975, n_cls - 1) * cls_sd / sqrt(n_cls) END AS cls_low,
-       CASE WHEN n_cls >= 2 THEN cls_mean + t_ppf(0.975, n_cls - 1) * cls_sd / sqrt(n_cls) END AS cls_high,
+       CASE WHEN n_cls >= 2 THEN greatest(0.0, cls_mean - t_ppf(0.975, n_cls - 1) * cls_sd / sqrt(n_cls)) END AS cls_low,
+       CASE WHEN n_cls >= 2 THEN least(1.0, cls_mean + t_ppf(0.975, n_cls - 1) * cls_sd / sqrt(n_cls)) END AS cls_high,
        n_onset_eligible, n_onset,
        n_onset::DOUBLE / nullif(n_onset_eligible, 0) AS onset_share,
        wilson_low(n_onset, n_onset_eligible) AS onset_share_low,

@@ -33,7 +33,7 @@ def token_curve_command(
     guardrails_out: str | None,
     model: str | None,
 ) -> None:
-    """Fit credited share versus student tokens per step, per model; write the token_curve table.
+    """Fit credited vs tokens per step per model into the token_curve table.
 
     One quasi-binomial GLM (statsmodels) per model, and per domain for models logged in several:
     each run is one point (its credited steps of its MCQ steps at its tokens per step). Writes the

@@ -17,7 +17,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from warehouse.apps.report import findings as fx
-from warehouse.apps.report import plots
+from warehouse.apps.report import plots, simq_section
 from warehouse.apps.report.data import REPORT_DIALS, ReportData, load
 from warehouse.core.atomic import atomic_write_bytes, atomic_write_text, sweep_tmp
 
@@ -121,6 +121,8 @@ def build_report(db: str | os.PathLike[str], out_dir: Path) -> ReportResult:
     data = load(db)
     found = _findings(data)
     images = _images(data)
+    simq, simq_images = simq_section.build(db, [r["model"] for r in data.ranking])
+    images.update(simq_images)
     out_dir.mkdir(parents=True, exist_ok=True)
     sweep_tmp(out_dir)
     written = []
@@ -128,9 +130,10 @@ def build_report(db: str | os.PathLike[str], out_dir: Path) -> ReportResult:
         atomic_write_bytes(out_dir / f"{name}.png", png)
         written.append(out_dir / f"{name}.png")
     env = _environment()
-    md = env.get_template("insights.md.j2").render(**_context(data, found, {k: f"{k}.png" for k in images}))
+    paths = {k: f"{k}.png" for k in images}
+    md = env.get_template("insights.md.j2").render(**_context(data, found, paths), simq=simq)
     uris = {k: "data:image/png;base64," + base64.b64encode(v).decode() for k, v in images.items()}
-    html = env.get_template("insights.html.j2").render(**_context(data, found, uris))
+    html = env.get_template("insights.html.j2").render(**_context(data, found, uris), simq=simq)
     atomic_write_text(out_dir / "INSIGHTS.md", md)
     atomic_write_text(out_dir / "INSIGHTS.html", html)
     result = ReportResult(
