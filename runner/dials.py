@@ -105,6 +105,7 @@ HONOURED = (
     "fact_cards_budget",
     "require_citations",
     "freeze_cards",
+    "accumulate_notes",
     "idk_enabled",
     "target_confidence",
     "context_position",

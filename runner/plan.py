@@ -9,6 +9,7 @@
     task = "mcq"                        # mcq | saq | alias_swap (a stage may set its own)
     [[stages]]                          # name, steps, seeds, task, dials, [stages.grid] lists of values
     [tutor]                             # optional: provider, model -> items written by a model
+    guardrails = "band.json"            # optional: token band; every step logs guardrail_alerts
 
 Dials: plan < stage < model < grid point. A model's `dials = "auto"` takes its recommended
 setting from the model-defaults TOML written by `warehouse defaults`.
@@ -25,6 +26,7 @@ from typing import Any
 from runner.defaults import dials_for_model
 from runner.dials import Dials, tag, with_overrides
 from runner.endpoint import resolve_endpoint
+from runner.guardrails import load_guardrails
 from runner.run import STUDENTS, RunSpec
 from warehouse.core.config import read_toml
 from warehouse.core.errors import ConfigError
@@ -44,6 +46,7 @@ PLAN_KEYS = {
     "defaults_file",
     "tutor",
     "task",
+    "guardrails",
 }
 STAGE_KEYS = {"name", "steps", "seeds", "dials", "grid", "coverage_tau", "task"}
 MODEL_KEYS = {"student", "provider", "model", "dials"}
@@ -108,6 +111,7 @@ def _runs(
         endpoint = resolve_endpoint(str(model.get("provider", "openai")), tables)
     steps = _int(stage.get("steps", 10), "steps", source)
     tutor = _tutor(plan.get("tutor"), tables, source)
+    guardrails = load_guardrails(plan["guardrails"]) if plan.get("guardrails") else None
     out = []
     for point in _grid(stage.get("grid", {}), source):
         point_dials = with_overrides(dials, point, f"{source} stage {stage_name} grid")
@@ -132,6 +136,7 @@ def _runs(
                     **tutor,
                     plan={"name": str(plan["name"]), "stage": stage_name, "seed": seed},
                     argv=argv,
+                    guardrails=guardrails,
                 )
             )
     return out

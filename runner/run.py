@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 from runner.dials import Dials
 from runner.endpoint import Deadline, DeadlineReached, Endpoint, EndpointConfig
+from runner.guardrails import Guardrails
 from runner.items import ItemSource, TaskFile, TemplateTutor
 from runner.logfile import SCHEMA_VERSION, LogWriter, RunState, inspect_log
 from runner.redact import Redactor
@@ -54,6 +55,7 @@ class RunSpec:
     tutor_endpoint: EndpointConfig | None = None
     plan: dict[str, Any] | None = None
     argv: tuple[str, ...] = ()
+    guardrails: Guardrails | None = None
 
     def provider_name(self) -> str:
         if self.student != "llm":
@@ -195,6 +197,7 @@ def _loop(
         before = (state.last_step or {}).get("fact_cards_after") or {"cards": []}
     result = RunResult(spec.log, "complete", run_id, steps_logged=first)
     settings = StepSettings(spec.dials, spec.coverage_tau, spec.seed)
+    tokens_cum = _tokens_so_far(state)
     deadline.start()
     try:
         for step in range(first, spec.steps):
@@ -203,6 +206,10 @@ def _loop(
             if deadline.expired():
                 return _abort(writer, result, "deadline reached")
             record = task_step(spec.task, student, source, step, run_id, before, settings)
+            if spec.guardrails is not None:
+                tokens = int((record.get("student_usage") or {}).get("total_tokens") or 0)
+                tokens_cum += tokens
+                record["guardrail_alerts"] = spec.guardrails.alerts(tokens, tokens_cum)
             writer.write(record)
             _count(result, record)
             before = record.get("fact_cards_after") or before
@@ -235,6 +242,15 @@ def _abort(writer: LogWriter, result: RunResult, reason: str) -> RunResult:
     return result
 
 
+def _tokens_so_far(state: RunState | None) -> int:
+    """Student tokens of the steps already logged (a resumed run keeps its running sum)."""
+    if state is None or not state.last_step:
+        return 0
+    alerts = state.last_step.get("guardrail_alerts") or {}
+    run = alerts.get("tokens_run") if isinstance(alerts, dict) else None
+    return int(run.get("tokens_cum") or 0) if isinstance(run, dict) else 0
+
+
 def header(spec: RunSpec, run_id: str, source: ItemSource, redactor: Redactor) -> dict[str, Any]:
     anonymized = spec.task_file is None
     return {
@@ -252,7 +268,7 @@ def header(spec: RunSpec, run_id: str, source: ItemSource, redactor: Redactor) -
             "dials": spec.dials.as_dict(),
         },
         "anonymization": {"seed": spec.seed, "vocab_size": source.vocab_size} if anonymized else None,
-        "guardrails": None,
+        "guardrails": spec.guardrails.source if spec.guardrails else None,
         "student": {"type": spec.student, "provider": spec.provider_name(), "model": spec.model},
         "coverage_tau": spec.coverage_tau,
         "runner": {

@@ -5,6 +5,7 @@ Returns the step record in the shape of the old simulator's MCQ step plus the sc
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import time
@@ -40,6 +41,8 @@ def run_step(
     start = time.perf_counter()
     ctx = StepContext(step=step, seed=s.seed)
     item = source.item(step)
+    if s.dials.accumulate_notes:
+        item = with_notes(item, before)
     drain = getattr(source, "drain_calls", None)
     if drain is not None:
         ctx.calls.extend(drain())  # tutor calls (an LLM tutor) count in tutor_usage
@@ -75,6 +78,39 @@ def run_step(
     record["tutor_usage"] = usage(ctx.calls, "tutor")
     record["calls"] = [c.as_log() for c in ctx.calls]
     return record
+
+
+# ------------------------------------------------------------------ notes carried across steps
+
+
+def carried_notes(before: dict[str, Any]) -> list[str]:
+    """The context quotes of the previous step's cards (what accumulate_notes carries), in order."""
+    seen: list[str] = []
+    for card in before.get("cards") or []:
+        if not isinstance(card, dict):
+            continue
+        where = card.get("where")
+        quote = card.get("quote")
+        if (
+            isinstance(where, dict)
+            and where.get("scope") == "context"
+            and isinstance(quote, str)
+            and quote
+            and quote not in seen
+        ):
+            seen.append(quote)
+    return seen
+
+
+def with_notes(item: Item, before: dict[str, Any]) -> Item:
+    """The item with the carried notes appended to its context as sentences (accumulate_notes): the
+    student can extract and cite them, and evaluation checks quotes against the same context."""
+    notes = carried_notes(before)
+    if not notes:
+        return item
+    sentences = tuple(f"{note.rstrip('.')}." for note in notes)
+    context = " ".join((item.context, *sentences))
+    return dataclasses.replace(item, context=context, sentences=(*item.sentences, *sentences))
 
 
 # ------------------------------------------------------------------ tools (retrieval)

@@ -197,7 +197,7 @@ def test_shipped_example_plan_expands(tmp_path: Path) -> None:
 
     plan = load_plan(ROOT / "runner" / "templates" / "scattergun.toml")
     specs = expand(plan, tmp_path)
-    assert len(specs) == 3 * 2
+    assert len(specs) == 3 * 13  # breadth / depth / long x the 13 phase-2 models
     long = next(s for s in specs if s.plan and s.plan["stage"] == "long")
     assert (long.steps, long.dials.best_of_n, long.dials.fact_cards_budget) == (40, 8, 12)
     assert long.endpoint is not None and long.endpoint.timeout_s == 120 and long.coverage_tau == 0.35

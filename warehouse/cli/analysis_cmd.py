@@ -213,7 +213,7 @@ def prices_command(db: str | None, config_path: str | None) -> None:
 
     \b
     Example:
-      warehouse prices --config warehouse.toml
+      warehouse prices                # reads the [prices] tables of the config file
     """
     from warehouse.core.config import load_config
     from warehouse.store.db import open_writer

@@ -61,8 +61,8 @@ def sweep_command(
 
     \b
     Example:
-      warehouse sweep plans/minisuite.toml --dry-run
-      warehouse sweep plans/minisuite.toml --jobs 4
+      warehouse sweep runner/templates/minisuite.toml --dry-run
+      warehouse sweep runner/templates/scattergun.toml --jobs 4
     """
     from runner.plan import expand, load_plan
     from warehouse.core.config import load_config
@@ -159,18 +159,34 @@ def _run_with_signals(planned: list[Any], jobs: int) -> Any:
 @click.option("--logs", "logs", multiple=True, type=click.Path(dir_okay=False), help="Logs to watch.")
 @click.option("--poll", type=float, default=5.0, show_default=True, help="Seconds between checks.")
 @click.option("--timeout", type=float, help="Give up after this many seconds.")
-def wait_command(pids: tuple[str, ...], logs: tuple[str, ...], poll: float, timeout: float | None) -> None:
-    """Wait for runs launched elsewhere, then print each log's status.
+@click.option("--runs-dir", help="Runs directory to ingest (default: [paths].runs, if it holds the logs).")
+@click.option("--no-ingest", is_flag=True, help="Only report the logs' status; ingest nothing.")
+@db_option
+@config_option
+def wait_command(
+    pids: tuple[str, ...],
+    logs: tuple[str, ...],
+    poll: float,
+    timeout: float | None,
+    runs_dir: str | None,
+    no_ingest: bool,
+    db: str | None,
+    config_path: str | None,
+) -> None:
+    """Wait for runs launched elsewhere, print each log's status, then ingest and rank.
 
     Prints status, steps/planned and path per log, tab-separated. Returns when every PID has
-    exited (or, with no PIDs, when every log is complete). Exit code 7 if a log is left
-    incomplete.
+    exited (or, with no PIDs, when every log is complete). Then, as `sweep` does, ingests the
+    runs directory and prints the ranking of the logs' models (skipped with --no-ingest, or
+    when the logs are not under the runs directory). Exit code 7 if a log is left incomplete.
 
     \b
     Example:
       warehouse wait --pids 4121,4122 --logs runs/a.jsonl --logs runs/b.jsonl
+      warehouse wait --logs runs/exp/a.jsonl --runs-dir runs --db runs/runs.duckdb
     """
     from runner.wait import wait_for
+    from warehouse.cli.launch_support import ingest_and_rank_logs
 
     pid_list = [int(p) for chunk in pids for p in chunk.split(",") if p.strip()]
     if not pid_list and not logs:
@@ -184,6 +200,8 @@ def wait_command(pids: tuple[str, ...], logs: tuple[str, ...], poll: float, time
     click.echo("", err=True)
     for s in statuses:
         click.echo(f"{s.status}\t{s.steps}/{s.planned if s.planned is not None else '?'}\t{s.path}")
+    if not no_ingest and logs:
+        ingest_and_rank_logs([Path(p) for p in logs], runs_dir, db, config_path)
     if alive:
         raise UsageError(f"timed out; still running: {', '.join(map(str, alive))}")
     if any(s.status != "complete" for s in statuses):

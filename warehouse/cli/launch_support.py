@@ -70,6 +70,29 @@ def ingest_logs(runs_dir: str, db: str, config_path: str | None) -> dict[str, An
     return data
 
 
+def ingest_and_rank_logs(
+    logs: list[Path], runs_dir: str | None, db: str | None, config_path: str | None
+) -> None:
+    """`wait`'s ending, as `sweep`'s: ingest the runs directory, print the ranking of the logs' models.
+
+    Without --runs-dir the configured one is used only when it holds every log (a log elsewhere
+    would land under the wrong campaign, or nowhere)."""
+    from warehouse.core.config import load_config
+
+    config = load_config(config_path)
+    root = Path(runs_dir or config.runs_dir).resolve()
+    outside = [p for p in logs if not p.resolve().is_relative_to(root)]
+    if outside:
+        click.echo(f"not ingested: {outside[0]} is not under {root} (give --runs-dir)", err=True)
+        return
+    db_path = db or config.db
+    ingest_logs(str(root), db_path, config_path)
+    _cols, rows = view_rows(db_path, "runs", ["model", "paths"], None)
+    wanted = {str(p.resolve()) for p in logs}
+    models = sorted({r[0] for r in rows if r[1] and wanted & {str(Path(x).resolve()) for x in r[1]}})
+    print_view(db_path, "model_ranking", RANKING_COLUMNS, models, "ranking (credited, 95% interval):")
+
+
 def _columns(con: Any, view: str) -> list[str] | None:
     import duckdb
 

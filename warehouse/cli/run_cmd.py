@@ -120,6 +120,12 @@ def _collect_dials(kwargs: dict[str, Any]) -> dict[str, Any]:
 )
 @click.option("--defaults", "defaults_file", metavar="TOML", help="Model defaults file for --dials auto.")
 @click.option(
+    "--guardrails",
+    metavar="JSON",
+    type=click.Path(dir_okay=False),
+    help="Token band (warehouse token-curve --guardrails-out); each step logs guardrail_alerts.",
+)
+@click.option(
     "--log",
     "log_path",
     type=click.Path(dir_okay=False),
@@ -145,6 +151,7 @@ def run_command(**kw: Any) -> None:
           --steps 20 --self-consistency 3 --cards-budget 8 --idk --log runs/mixtral.jsonl
       warehouse run --student llm --model gpt-4.1 --dials auto --steps 30
       warehouse run --student lexical --task alias_swap --steps 8 --dial accumulate_notes=true
+      warehouse run --student lexical --steps 10 --guardrails runner/templates/guardrails.example.json
     """
     from runner.run import Mode, execute
 
@@ -175,6 +182,7 @@ def _spec_from_options(kw: dict[str, Any]) -> Any:
     from runner.defaults import dials_for_model
     from runner.dials import Dials, with_overrides
     from runner.endpoint import resolve_endpoint
+    from runner.guardrails import load_guardrails
     from runner.plan import _slug
     from runner.run import RunSpec
     from warehouse.core.config import load_config
@@ -228,6 +236,7 @@ def _spec_from_options(kw: dict[str, Any]) -> Any:
         tutor_model=kw["tutor_model"],
         tutor_endpoint=tutor_endpoint,
         argv=tuple(sys.argv),
+        guardrails=load_guardrails(kw["guardrails"]) if kw["guardrails"] else None,
     )
 
 
