@@ -132,3 +132,25 @@ def test_stability(db: Path) -> None:
     assert pooled["n_cls"] == 2 and pooled["cls_mean"] == pytest.approx(0.747982, abs=1e-6)
     m_a = rows(db, "SELECT * FROM stability_pooled WHERE level = 'model' AND model = 'm-a'")[0]
     assert (m_a["n_runs_all"], m_a["n_stab"], m_a["n_onset_eligible"]) == (3, 2, 0)
+
+
+def test_views_lists_the_new_views_with_their_headers() -> None:
+    from warehouse.apps.analysis import list_views
+
+    infos = {i.name: i for i in list_views()}
+    for name in (
+        "learning_curve",
+        "early_late",
+        "retention",
+        "stability",
+        "failure_reasons",
+        "rag_delta",
+        "talk",
+        "guardrail_alerts",
+        "model_profiles",
+        "cluster_stats",
+    ):
+        assert infos[name].version == 1 and infos[name].latest and infos[name].description, name
+    assert "learning_curve_pooled_v1" in infos["learning_curve"].objects
+    header = (Path(__file__).parent.parent / "sql" / "views" / "stability_v1.sql").read_text()
+    assert "-- too_short: the metrics this run is too short for" in header
