@@ -173,7 +173,7 @@ def wait_command(
     db: str | None,
     config_path: str | None,
 ) -> None:
-    """Wait for runs launched elsewhere, print each log's status, then ingest and rank.
+    """Wait for runs launched elsewhere, then ingest and rank like sweep.
 
     Prints status, steps/planned and path per log, tab-separated. Returns when every PID has
     exited (or, with no PIDs, when every log is complete). Then, as `sweep` does, ingests the
