@@ -1,4 +1,6 @@
 -- learning_curve v1: does the student learn across steps: each run's cumulative credited curve by step, and the curve pooled per setting and per model with run-level intervals
+-- Runs: MCQ runs only (alias-swap runs ask two phases of one rule: see the alias views; SAQ and
+--   other task types have no credited MCQ steps). Old logs without a task count as MCQ.
 -- Unit: a run's MCQ steps in logged order (step, then line); position = 1, 2, ... within the run.
 -- learning_curve_v1 (one row per run x position): credited / correct / witness_pass of that step
 --   (0/1), and cum_credited / cum_acc / cum_witness = the share of the run's first `position` steps
@@ -15,7 +17,7 @@ WITH src AS (
     SELECT run_key, run_id, model, setting_id, setting, run_status, step, line_no,
            credited::INT AS k, correct::INT AS c, witness_pass::INT AS w
     FROM steps_v1
-    WHERE task_type = 'mcq'
+    WHERE task_type = 'mcq' AND coalesce(run_task, 'mcq') = 'mcq'
 ),
 pos AS (
     SELECT *, row_number() OVER (PARTITION BY run_key ORDER BY step, line_no) AS position,

@@ -1,4 +1,6 @@
 -- model_profiles v1: which dials each model needs, from its data: the evidence-, witness-, snippet-limited and token-heavy rules with n, intervals and a yes/no/uncertain verdict per rule
+-- Runs: MCQ runs only (alias-swap runs ask two phases of one rule: see the alias views; SAQ and
+--   other task types have no credited MCQ steps). Old logs without a task count as MCQ.
 -- Unit: MCQ steps pooled per model; every interval is cluster-robust over runs (cluster_stats_v1:
 --   the run is the independent unit; only runs that have the quantity's denominator count, and
 --   with fewer than 2 such runs the interval is NULL and the rule stays 'uncertain').
@@ -46,7 +48,7 @@ WITH src AS (
     SELECT run_key, model, credited, correct, witness_pass, coalesce(er_coverage, coverage) AS cov, reasons,
            student_tokens, tutor_tokens
     FROM steps_v1
-    WHERE task_type = 'mcq'
+    WHERE task_type = 'mcq' AND coalesce(run_task, 'mcq') = 'mcq'
 ),
 per_run AS (
     SELECT run_key, model, count(*) AS m,

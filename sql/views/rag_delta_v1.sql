@@ -1,4 +1,6 @@
 -- rag_delta v1: what the tools (retrieval) add: credited with use_tools on minus off, for runs of one model matched on every other dial and condition
+-- Runs: MCQ runs only (alias-swap runs ask two phases of one rule: see the alias views; SAQ and
+--   other task types have no credited MCQ steps). Old logs without a task count as MCQ.
 -- Matching: two runs are a pair of arms when model, task conditions (task, difficulty, options, tau)
 --   and every logged dial except use_tools and tools are equal (runs_v1.dial_kv minus those two).
 --   One row per model x matched setting that has runs in both arms; unmatched settings are left out.
@@ -16,7 +18,7 @@ WITH src AS (
                NOT (starts_with(e, 'use_tools=') OR starts_with(e, 'tools='))), ';') AS match_dials,
            r.setting
     FROM steps_v1 s JOIN runs_v1 r USING (run_key)
-    WHERE s.task_type = 'mcq' AND r.use_tools IS NOT NULL
+    WHERE s.task_type = 'mcq' AND coalesce(s.run_task, 'mcq') = 'mcq' AND r.use_tools IS NOT NULL
 ),
 per_run AS (
     SELECT run_key, model, use_tools, md5(cond_key || '|' || coalesce(match_dials, '')) AS match_key,

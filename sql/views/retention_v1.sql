@@ -1,4 +1,6 @@
 -- retention v1: does a run keep what it learned: credited at step i versus step i + lag for lags 3, 4 and 5, per run and pooled over runs
+-- Runs: MCQ runs only (alias-swap runs ask two phases of one rule: see the alias views; SAQ and
+--   other task types have no credited MCQ steps). Old logs without a task count as MCQ.
 -- Unit: a run's MCQ steps in logged order (n of them). For a lag L there are n - L pairs:
 --   p_first = credited share of steps 1 .. n-L, p_retest = credited share of steps L+1 .. n,
 --   delta = p_retest - p_first (negative: credit is lost L steps later).
@@ -13,7 +15,7 @@ CREATE OR REPLACE VIEW retention_v1 AS
 WITH src AS (
     SELECT run_key, run_id, model, setting_id, setting, step, line_no, credited::INT AS k
     FROM steps_v1
-    WHERE task_type = 'mcq'
+    WHERE task_type = 'mcq' AND coalesce(run_task, 'mcq') = 'mcq'
 ),
 seq AS (
     SELECT run_key, any_value(run_id) AS run_id, any_value(model) AS model,

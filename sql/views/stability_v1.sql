@@ -1,4 +1,6 @@
 -- stability v1: context learning and stability per run (LAUC, WIT, STAB, CL&S, forget_onset_step) and pooled per setting and model with run-level intervals
+-- Runs: MCQ runs only (alias-swap runs ask two phases of one rule: see the alias views; SAQ and
+--   other task types have no credited MCQ steps). Old logs without a task count as MCQ.
 -- Unit: a run's MCQ steps in logged order; n = their count, positions 0 .. n-1 below.
 -- LAUC: mean of the run's cumulative credited curve (learning_curve_v1.cum_credited averaged over
 --   positions): rewards runs that get credit early and keep it.
@@ -24,7 +26,7 @@ WITH src AS (
     SELECT run_key, run_id, model, setting_id, setting, step, line_no,
            credited::INT AS k, witness_pass::INT AS w
     FROM steps_v1
-    WHERE task_type = 'mcq'
+    WHERE task_type = 'mcq' AND coalesce(run_task, 'mcq') = 'mcq'
 ),
 cum AS (
     SELECT *, avg(k) OVER (PARTITION BY run_key ORDER BY step, line_no ROWS UNBOUNDED PRECEDING) AS cum_k

@@ -1,6 +1,6 @@
 """Credited share versus student tokens per step: a quasi-binomial GLM per model (statsmodels).
 
-Each run is one observation: its credited steps out of its MCQ steps, at its mean student tokens
+Each MCQ run is one observation: its credited steps out of its MCQ steps, at its mean student tokens
 per step. The model is logit(credited) = b0 + b1 z + b2 z^2 with z the standardised log tokens per
 step; the dispersion is estimated from the Pearson chi-square (quasi-binomial), so runs that vary
 more than binomial sampling allows widen the interval instead of being taken as independent steps.
@@ -29,7 +29,7 @@ MIN_LEVELS = 3
 RUNS_SQL = """
 SELECT model, coalesce(domain, '?') AS domain, credited_n, steps_n, tokens_per_step
 FROM runs_summary
-WHERE steps_n > 0 AND tokens_per_step > 0 AND credited_n IS NOT NULL
+WHERE steps_n > 0 AND tokens_per_step > 0 AND credited_n IS NOT NULL AND coalesce(task, 'mcq') = 'mcq'
 ORDER BY model, domain, run_key
 """
 
