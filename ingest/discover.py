@@ -16,7 +16,7 @@ from warehouse.core.errors import DataError
 HEAD_BYTES = 64 * 1024
 TAIL_BYTES = 4 * 1024
 
-Kind = Literal["jsonl", "recovered", "gz"]
+Kind = Literal["jsonl", "recovered", "gz", "import"]
 Action = Literal["new", "grown", "rewritten", "unchanged", "relinked"]
 
 
@@ -93,8 +93,8 @@ def fingerprints(path: str, ingested: int) -> tuple[str, str]:
 
 
 def _prefix_unchanged(found: Found, known: Known) -> bool:
-    if found.size < known.ingested_bytes or found.kind == "gz":
-        return False
+    if found.size < known.ingested_bytes or found.kind in ("gz", "import"):
+        return False  # a .gz or a foreign file is re-read whole, never "grown"
     if known.ingested_bytes == 0:
         return True
     head, tail = fingerprints(found.path, known.ingested_bytes)

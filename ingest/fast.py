@@ -126,7 +126,7 @@ def _candidates(outcomes: list[FileOutcome]) -> list[FileOutcome]:
     chosen = []
     for o in outcomes:
         f = o.plan.found
-        if o.plan.start or o.plan.action == "relinked" or f.kind == "gz" or f.size < threshold:
+        if o.plan.start or o.plan.action == "relinked" or f.kind in ("gz", "import") or f.size < threshold:
             continue
         with open(f.path, "rb") as fh:
             fh.seek(f.size - 1)

@@ -52,6 +52,7 @@ KNOWN_KEYS: tuple[str, ...] = (
     "grading",
     "saq_drafts",
     "calls",
+    "source",  # imported runs (ingest/importers): the foreign fields not mapped to a key above
 )
 KNOWN = frozenset(KNOWN_KEYS)
 

@@ -22,6 +22,8 @@ from __future__ import annotations
 import os
 import stat
 
+from ingest.importers import candidate, claim
+
 SKIP_DIRS = frozenset({"_aggregated", "_archive", "_catalog"})
 OWN_SUFFIXES = (".duckdb", ".duckdb.wal")  # the warehouse itself may live in runs/
 
@@ -31,7 +33,11 @@ Link = tuple[str, str]  # (path, relpath) of a symbolic link met on the way
 Scanned = tuple[list[Row], list[str], list[Link]]  # rows, skipped relpaths, links
 
 
-def log_kind(name: str) -> str | None:
+def log_kind(name: str, path: str = "") -> str | None:
+    """The kind of a file by its name; a name a foreign harness may have written is `import` when
+    an importer recognises `path`'s content (ingest/importers)."""
+    if path and candidate(name) and claim(path) is not None:
+        return "import"
     if name.endswith(".jsonl"):
         return "jsonl"
     if name.endswith(".jsonl.recovered"):
@@ -76,7 +82,7 @@ def _walk(top: str, cut: int, exclude: frozenset[str] = frozenset()) -> Scanned:
                     if entry.path not in exclude:
                         stack.append(entry.path)
                     continue
-                kind = log_kind(name)
+                kind = log_kind(name, entry.path)
                 if not entry.is_file(follow_symlinks=False):
                     if entry.is_symlink():
                         links.append((entry.path, entry.path[cut:]))
@@ -122,7 +128,7 @@ def _follow(root: str, rows: list[Row], skipped: list[str], links: list[Link]) -
             queue = sorted(queue + more_links, key=lambda link: link[1], reverse=True)
             continue
         name = os.path.basename(path)
-        kind = log_kind(name)
+        kind = log_kind(name, target)
         if kind is None or not stat.S_ISREG(st.st_mode):
             if not name.endswith(OWN_SUFFIXES):
                 skipped.append(rel)

@@ -35,7 +35,9 @@ def ingest_command(
     A no-op when nothing changed. Reads *.jsonl, *.jsonl.recovered and *.jsonl.gz under RUNS_DIR
     (default: runs/), skipping _aggregated/, _archive/ and _catalog/. Bad lines go to the
     `quarantine` table, a line still being written is picked up once complete, and the whole
-    ingest commits at once.
+    ingest commits at once. Other harnesses' results are imported as runs too: Inspect AI logs
+    (.eval, .json), promptfoo results (.json) and lm-evaluation-harness samples
+    (samples_*.jsonl), recognised by their content (docs/importers.md).
 
     \b
     Example:
