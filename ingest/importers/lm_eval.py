@@ -79,7 +79,7 @@ def convert(
     task: str, date: str | None, docs: list[dict[str, Any]], results: dict[str, Any]
 ) -> Iterator[dict[str, Any]]:
     config = results.get("config") or {}
-    model = str(results.get("model_name") or config.get("model_name") or config.get("model") or "unknown")
+    model = model_name(config) or str(results.get("model_name") or "unknown")
     backend = config.get("model")
     docs.sort(key=lambda d: (d.get("doc_id", 0), str(d.get("filter", ""))))
     run_id = common.run_id_for(HARNESS, model, config.get("model_args"), task, date)
@@ -106,6 +106,20 @@ def convert(
     for n, doc in enumerate(docs):
         yield doc_step(run_id, n, doc, ts)
     yield common.run_end(run_id, ts, "complete", None, len(docs))
+
+
+def model_name(config: dict[str, Any]) -> str | None:
+    """The model: `pretrained` or `model` of the model arguments (a dict, or the older
+    "k=v,k=v" text), else the backend itself (`dummy`; its results' model_name is a random tag)."""
+    args = config.get("model_args")
+    if isinstance(args, str):
+        args = dict(part.split("=", 1) for part in args.split(",") if "=" in part)
+    if isinstance(args, dict):
+        for key in ("pretrained", "model", "model_name"):
+            if isinstance(args.get(key), str) and args[key]:
+                return str(args[key])
+    backend = config.get("model")
+    return str(backend) if backend else None
 
 
 def _dials(config: dict[str, Any], task_config: dict[str, Any], n_shot: object) -> dict[str, Any]:
