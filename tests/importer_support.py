@@ -11,7 +11,7 @@ QUESTIONS = [("What is 1+1?", "2"), ("What is 2+2?", "4"), ("Capital of France?"
 MOCK_ANSWERS = {"What is 1+1?": "2", "What is 2+2?": "5", "Capital of France?": "Paris"}
 
 
-def write_inspect_log(log_dir: Path, epochs: int = 2) -> Path:
+def write_inspect_log(log_dir: Path, epochs: int = 2, log_format: str = "eval") -> Path:
     """Run a real Inspect eval on its mock model (no network) and return the .eval log's path."""
     from inspect_ai import Task, eval
     from inspect_ai.dataset import Sample
@@ -36,6 +36,8 @@ def write_inspect_log(log_dir: Path, epochs: int = 2) -> Path:
         name="arith",
     )
     model = get_model("mockllm/model", custom_outputs=reply)
-    logs = eval(task, model=model, log_dir=str(log_dir), display="none", temperature=0.2)
+    logs = eval(
+        task, model=model, log_dir=str(log_dir), display="none", temperature=0.2, log_format=log_format
+    )
     assert logs[0].status == "success", logs[0].error
     return Path(logs[0].location)

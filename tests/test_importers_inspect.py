@@ -89,3 +89,16 @@ def test_a_broken_inspect_log_is_quarantined_with_the_reason(tmp_path: Path, eva
     error = scalar(db, "SELECT error FROM quarantine")
     assert error.startswith("import failed: Inspect's reader cannot read this log")
     assert scalar(db, "SELECT count(*) FROM runs") == 0
+
+
+def test_an_inspect_json_log_imports_like_the_eval_log(tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    log = write_inspect_log(runs, epochs=1, log_format="json")
+    assert log.suffix == ".json"
+    db = tmp_path / "w.duckdb"
+    summary = ingest_runs(str(runs), str(db))
+    assert summary.files_new == 1 and summary.lines_quarantined == 0
+    assert rows(db, "SELECT model, task, steps_logged, runner_name FROM runs") == [
+        ("model", "arith", 3, "inspect")
+    ]
+    assert [r[0] for r in rows(db, "SELECT correct FROM steps ORDER BY step")] == [True, False, True]

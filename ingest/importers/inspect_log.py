@@ -9,6 +9,7 @@ shape and are read directly when Inspect is not installed.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -22,6 +23,7 @@ HARNESS = "inspect"
 # Scorers whose verdict compares an extracted answer with the target mechanically (credited =
 # correct); model-graded and custom scorers are not (credited stays unset), see docs/importers.md.
 MECHANICAL = frozenset({"match", "includes", "pattern", "choice", "exact", "f1", "answer"})
+_JSON_LOG = re.compile(rb'\s*\{\s*"version"\s*:\s*\d+\s*,\s*"status"\s*:')
 LETTERS = {"C": (True, 1.0), "I": (False, 0.0), "P": (False, 0.5), "N": (False, 0.0)}
 
 
@@ -31,8 +33,7 @@ class InspectImporter:
     def sniff(self, path: str, head: bytes) -> bool:
         if head.startswith(b"PK\x03\x04"):  # a zip whose members are Inspect's journal/header
             return b"_journal/start.json" in head[:512] or b"header.json" in head[:512]
-        start = head.lstrip()[:4096]
-        return start.startswith(b"{") and b'"eval"' in head and b'"version"' in start and b'"status"' in head
+        return _JSON_LOG.match(head) is not None and b'"eval"' in head  # a JSON log starts so
 
     def records(self, path: str) -> Iterator[dict[str, Any]]:
         log = read_log(path)
