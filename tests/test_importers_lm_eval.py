@@ -42,3 +42,17 @@ def test_a_samples_file_with_a_broken_line_is_quarantined_with_the_reason(tmp_pa
     summary = ingest_runs(str(runs), str(db))
     assert summary.lines_quarantined == 1
     assert scalar(db, "SELECT error FROM quarantine").startswith("import failed: line 4 is not JSON")
+
+
+def test_a_task_scored_under_two_filters_gives_a_run_per_filter(tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    shutil.copytree(OUT, runs / "lm")
+    samples = next((runs / "lm").glob("samples_*.jsonl"))
+    lines = [orjson.loads(line) for line in samples.read_bytes().splitlines()]
+    # As lm-eval writes a task with two filters (gsm8k's strict-match and flexible-extract).
+    both = [{**doc, "filter": name} for doc in lines for name in ("strict-match", "flexible-extract")]
+    samples.write_bytes(b"".join(orjson.dumps(doc) + b"\n" for doc in both))
+    db = tmp_path / "w.duckdb"
+    ingest_runs(str(runs), str(db))
+    got = rows(db, "SELECT json_extract_string(dials, '$.filter'), steps_logged FROM runs ORDER BY 1")
+    assert got == [("flexible-extract", 3), ("strict-match", 3)]

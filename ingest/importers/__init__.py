@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from ingest.importers import inspect_log, lm_eval, promptfoo
 from ingest.importers.common import ImportFailed
 
-HEAD_BYTES = 64 * 1024
+HEAD_BYTES = 8 * 1024  # every sniff needs only the first few KiB; the scan reads this per candidate
 
 
 class Importer(Protocol):

@@ -1,7 +1,8 @@
 """lm-evaluation-harness `--log_samples` output, read directly: JSON lines, no library (lm-eval
 pulls in torch and transformers).
 
-A `samples_<task>_<date>.jsonl` file is one run (model x task), one step per doc. The results
+A `samples_<task>_<date>.jsonl` file is one run (model x task; one per filter when the task
+scores its responses under several filters), one step per doc. The results
 file the same `lm_eval` call wrote beside it (`results_<date>.json`, same date) gives the model,
 its arguments and the task's config; without it the model is 'unknown'. Correct: the task's
 first metric (acc, exact_match, ...) at full marks. credited = correct (the harness compares the
@@ -78,13 +79,27 @@ def companion(path: str, date: str | None) -> dict[str, Any]:
 def convert(
     task: str, date: str | None, docs: list[dict[str, Any]], results: dict[str, Any]
 ) -> Iterator[dict[str, Any]]:
+    """One run per filter the samples were scored under (most tasks have one, `none`)."""
+    by_filter: dict[str, list[dict[str, Any]]] = {}
+    for doc in docs:
+        by_filter.setdefault(str(doc.get("filter", "none")), []).append(doc)
+    for filter_name, filtered in by_filter.items():
+        yield from _run(task, date, filter_name if len(by_filter) > 1 else None, filtered, results)
+
+
+def _run(
+    task: str, date: str | None, filter_name: str | None, docs: list[dict[str, Any]], results: dict[str, Any]
+) -> Iterator[dict[str, Any]]:
     config = results.get("config") or {}
     model = model_name(config) or str(results.get("model_name") or "unknown")
     backend = config.get("model")
-    docs.sort(key=lambda d: (d.get("doc_id", 0), str(d.get("filter", ""))))
-    run_id = common.run_id_for(HARNESS, model, config.get("model_args"), task, date)
+    docs.sort(key=lambda d: d.get("doc_id", 0))
+    run_id = common.run_id_for(HARNESS, model, config.get("model_args"), task, date, filter_name)
     ts = _ts(date)
     task_config = (results.get("configs") or {}).get(task) or {}
+    dials = _dials(config, task_config, (results.get("n-shot") or {}).get(task))
+    if filter_name is not None:
+        dials["filter"] = filter_name
     yield common.header(
         harness=HARNESS,
         version=results.get("lm_eval_version") or results.get("git_hash"),
@@ -94,7 +109,7 @@ def convert(
         model=model,
         provider=str(backend) if backend else None,
         steps=len(docs),
-        dials=_dials(config, task_config, (results.get("n-shot") or {}).get(task)),
+        dials=dials,
         source={
             "harness": HARNESS,
             "results_file": f"results_{date}.json" if results else None,
