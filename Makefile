@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 $(TEST_STAMP): $(STAMP)
-	$(BIN)/python -m pip install -q -e '.[dev,lake,lake-test]'
+	$(BIN)/python -m pip install -q -e '.[dev,lake,lake-test,web,web-test]'
 	touch $(TEST_STAMP)
 
 install: $(STAMP)

@@ -38,6 +38,7 @@ COMMAND_MODULES = (
     "lake_cmd",
     "shell_cmd",
     "simq_cmd",
+    "show_cmd",
 )
 
 

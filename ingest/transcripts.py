@@ -1,0 +1,81 @@
+"""Transcripts: the messages and completions of a load's step records, into their own table.
+
+Derived in SQL from the rows this load put in `records`, inside the ingest transaction, so the
+fast path and the exact path (which write identical `records` rows) give identical transcripts,
+and the embedded file and the lake fill them the same way. Two shapes are read:
+
+  calls[]     this runner: {role, phase, messages:[{role, chars, [content]}], completion_chars,
+              [completion]} per call (--log-messages counts|text)
+  messages[]  older logs: one event per call {role_group, model, system_len, user_len,
+              [system, user]} (the text only when its run logged text)
+
+A step without either adds nothing; a line that holds them in another shape adds nothing
+either (it is kept whole in `records`). Only step lines whose JSON text mentions the keys are
+parsed (the key "messages" is in both shapes), so logs without transcripts cost one substring
+test per step.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import duckdb
+
+# One row per element of a JSON array (none if the value is not an array), with its 1-based index.
+_CANDIDATES = """
+SELECT file_id, line_no, load_id, run_key, step, line -> '$.calls' AS calls, line -> '$.messages' AS events
+FROM records
+WHERE load_id = $load_id AND kind = 'step' AND contains(line, '"messages"')
+"""
+
+_INSERT = f"""
+INSERT INTO transcripts
+WITH cand AS ({_CANDIDATES}),
+calls AS (
+    SELECT file_id, line_no, load_id, run_key, step,
+           unnest(json_extract(calls, '$[*]')) AS c,
+           generate_subscripts(json_extract(calls, '$[*]'), 1) AS call_no
+    FROM cand WHERE json_type(calls) = 'ARRAY'
+),
+call_msgs AS (
+    SELECT file_id, line_no, load_id, run_key, step, call_no, c,
+           unnest(json_extract(c, '$.messages[*]')) AS m,
+           generate_subscripts(json_extract(c, '$.messages[*]'), 1) AS msg_no
+    FROM calls WHERE json_type(c, '$.messages') = 'ARRAY'
+),
+events AS (
+    SELECT file_id, line_no, load_id, run_key, step,
+           unnest(json_extract(events, '$[*]')) AS e,
+           generate_subscripts(json_extract(events, '$[*]'), 1) AS call_no
+    FROM cand WHERE json_type(events) = 'ARRAY'
+)
+SELECT file_id, line_no, load_id, run_key, step, 'calls', call_no, msg_no,
+       c ->> '$.role', c ->> '$.phase', NULL, m ->> '$.role', m ->> '$.content',
+       TRY_CAST(m ->> '$.chars' AS BIGINT)
+FROM call_msgs
+UNION ALL
+SELECT file_id, line_no, load_id, run_key, step, 'calls', call_no,
+       CAST(json_array_length(c, '$.messages') AS INTEGER) + 1,
+       c ->> '$.role', c ->> '$.phase', NULL, 'assistant', c ->> '$.completion',
+       TRY_CAST(c ->> '$.completion_chars' AS BIGINT)
+FROM calls WHERE json_type(c, '$.messages') = 'ARRAY'
+UNION ALL
+SELECT file_id, line_no, load_id, run_key, step, 'messages', call_no, part.msg_no,
+       e ->> '$.role_group', NULL, e ->> '$.model', part.role,
+       e ->> ('$.' || part.role), TRY_CAST(e ->> ('$.' || part.role || '_len') AS BIGINT)
+FROM events,
+     (VALUES (1, 'system'), (2, 'user')) AS part(msg_no, role)
+WHERE json_type(e) = 'OBJECT'
+  AND (json_exists(e, '$.' || part.role) OR json_exists(e, '$.' || part.role || '_len'))
+"""
+
+
+def derive_transcripts(con: duckdb.DuckDBPyConnection, load_id: int) -> None:
+    """Add the transcripts of the step records this load inserted."""
+    con.execute(_INSERT, {"load_id": load_id})
+
+
+def delete_transcripts(con: duckdb.DuckDBPyConnection, file_ids: list[int]) -> None:
+    """Drop the transcripts of files whose records are being replaced (a rewritten file)."""
+    con.execute("DELETE FROM transcripts WHERE list_contains($ids, file_id)", {"ids": file_ids})

@@ -1,0 +1,197 @@
+"""One run and one step, as `warehouse show` and the web view present them.
+
+A run is named by its run_id or run key, or by a prefix of either that names one run. A step
+reads the step record as logged (task, presented_stem, answer, evaluation, cards) and its
+transcript from the `transcripts` table: each call's messages and completion, in order.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from warehouse.core.errors import QueryError, UsageError
+
+if TYPE_CHECKING:
+    import duckdb
+
+RUN_COLUMNS = (
+    "run_key, run_id, model, provider, student, campaign, status, tau, setting, setting_id, "
+    "steps_logged, planned_steps, started_at, ended_at, path, end_reason, dials"
+)
+STEP_COLUMNS = (
+    "step, file_id, line_no, item_id, correct, credited, abstained, abstain_reason, chosen_index, "
+    "correct_index, coverage, witness_pass, reasons, votes_n, citations_n, cards_n, seconds, "
+    "student_tokens"
+)
+# What of the step record is shown (rec fields; JSON as logged).
+_STEP_FIELDS = (
+    "task",
+    "presented_stem",
+    "answer",
+    "evaluation",
+    "fact_cards_after",
+    "card_validation",
+    "tool_outputs",
+    "messages",
+)
+
+
+@dataclass
+class Message:
+    role: str
+    content: str | None  # None when only the length was logged
+    chars: int | None
+
+
+@dataclass
+class CallTranscript:
+    call_no: int
+    source: str  # calls | messages
+    role_group: str | None
+    phase: str | None
+    model: str | None
+    messages: list[Message] = field(default_factory=list)
+
+
+@dataclass
+class StepView:
+    run: dict[str, Any]
+    row: dict[str, Any]
+    record: dict[str, Any]
+    calls: list[CallTranscript]
+
+    @property
+    def task(self) -> dict[str, Any]:
+        task = self.record.get("task")
+        return task if isinstance(task, dict) else {}
+
+    @property
+    def options(self) -> list[str]:
+        options = self.task.get("options")
+        return [str(o) for o in options] if isinstance(options, list) else []
+
+    @property
+    def cards(self) -> list[dict[str, Any]]:
+        after = self.record.get("fact_cards_after")
+        cards = after.get("cards") if isinstance(after, dict) else None
+        return [c for c in cards if isinstance(c, dict)] if isinstance(cards, list) else []
+
+    @property
+    def citations(self) -> list[Any]:
+        answer = self.record.get("answer")
+        cites = answer.get("citations") if isinstance(answer, dict) else None
+        return cites if isinstance(cites, list) else []
+
+    @property
+    def evidence(self) -> dict[str, Any]:
+        evaluation = self.record.get("evaluation")
+        found = evaluation.get("citations_evidence") if isinstance(evaluation, dict) else None
+        return found if isinstance(found, dict) else {}
+
+
+def _dicts(cursor: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    names = [d[0] for d in cursor.description or []]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def find_run(con: duckdb.DuckDBPyConnection, ref: str) -> dict[str, Any]:
+    """The run named by `ref` (exact run_id or run key first, then a unique prefix)."""
+    ref = ref.strip()
+    if not ref:
+        raise UsageError(
+            "give a run id or a unique prefix of one "
+            "('warehouse query \"select run_id from runs\"' lists them)"
+        )
+    exact = _dicts(
+        con.execute(f"SELECT {RUN_COLUMNS} FROM runs WHERE run_key = $r OR run_id = $r", {"r": ref})
+    )
+    if len(exact) == 1:
+        return exact[0]
+    found = exact or _dicts(
+        con.execute(
+            f"SELECT {RUN_COLUMNS} FROM runs"
+            " WHERE starts_with(run_key, $r) OR starts_with(run_id, $r) LIMIT 6",
+            {"r": ref},
+        )
+    )
+    if not found:
+        raise QueryError(
+            f'no run {ref!r} in the warehouse: check the id (warehouse query "select run_id from runs")'
+        )
+    if len(found) > 1:
+        some = ", ".join(str(r["run_key"]) for r in found[:5])
+        raise QueryError(f"{ref!r} names {len(found)} runs ({some}, ...): give more of the id")
+    return found[0]
+
+
+def run_steps(con: duckdb.DuckDBPyConnection, run_key: str) -> list[dict[str, Any]]:
+    return _dicts(
+        con.execute(
+            f"SELECT {STEP_COLUMNS} FROM steps WHERE run_key = $k ORDER BY step, line_no", {"k": run_key}
+        )
+    )
+
+
+def learning_curve(steps: list[dict[str, Any]]) -> list[tuple[int, float, float]]:
+    """(step, cumulative credited rate, cumulative correct rate) after each step."""
+    out, credited, correct = [], 0, 0
+    for i, s in enumerate(steps, 1):
+        credited += bool(s.get("credited"))
+        correct += bool(s.get("correct"))
+        out.append((int(s["step"]) if s["step"] is not None else i - 1, credited / i, correct / i))
+    return out
+
+
+def find_step(con: duckdb.DuckDBPyConnection, run: dict[str, Any], step: int) -> StepView:
+    rows = _dicts(
+        con.execute(
+            f"SELECT {STEP_COLUMNS} FROM steps WHERE run_key = $k AND step = $s ORDER BY line_no LIMIT 1",
+            {"k": run["run_key"], "s": step},
+        )
+    )
+    if not rows:
+        n = run.get("steps_logged")
+        raise QueryError(f"run {run['run_key']} has no step {step} ({n} steps logged, numbered from 0)")
+    row = rows[0]
+    return StepView(
+        run,
+        row,
+        step_record(con, row["file_id"], row["line_no"]),
+        transcript(con, row["file_id"], row["line_no"]),
+    )
+
+
+def step_record(con: duckdb.DuckDBPyConnection, file_id: int, line_no: int) -> dict[str, Any]:
+    fields = ", ".join(f"line -> '$.{name}'" for name in _STEP_FIELDS)
+    found = con.execute(
+        f"SELECT {fields} FROM records WHERE file_id = $f AND line_no = $l", {"f": file_id, "l": line_no}
+    ).fetchone()
+    if found is None:
+        return {}
+    return {name: _json(value) for name, value in zip(_STEP_FIELDS, found, strict=True) if value is not None}
+
+
+def _json(text: Any) -> Any:
+    try:
+        return json.loads(text)
+    except (TypeError, ValueError):
+        return text
+
+
+def transcript(con: duckdb.DuckDBPyConnection, file_id: int, line_no: int) -> list[CallTranscript]:
+    rows = con.execute(
+        """SELECT call_no, source, role_group, phase, model, role, content, chars FROM transcripts
+           WHERE file_id = $f AND line_no = $l ORDER BY source, call_no, msg_no""",
+        {"f": file_id, "l": line_no},
+    ).fetchall()
+    calls: dict[tuple[str, int], CallTranscript] = {}
+    for call_no, source, group, phase, model, role, content, chars in rows:
+        call = calls.setdefault((source, call_no), CallTranscript(call_no, source, group, phase, model))
+        call.messages.append(Message(role or "?", content, chars))
+    return list(calls.values())
+
+
+def pretty_json(value: Any) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False, default=str)
