@@ -19,3 +19,4 @@ CREATE TABLE transcripts (
     content     VARCHAR,            -- null when only lengths were logged
     chars       BIGINT              -- length of the text as logged
 );
+

@@ -20,6 +20,8 @@ RUN_COLUMNS = (
     "run_key, run_id, model, provider, student, campaign, status, tau, setting, setting_id, "
     "steps_logged, planned_steps, started_at, ended_at, path, end_reason, dials"
 )
+# `runs` and `steps` are views (or, in the web view, cached copies of them): every query names
+# them through the `runs` / `steps` arguments.
 STEP_COLUMNS = (
     "step, file_id, line_no, item_id, correct, credited, abstained, abstain_reason, chosen_index, "
     "correct_index, coverage, witness_pass, reasons, votes_n, citations_n, cards_n, seconds, "
@@ -91,12 +93,12 @@ class StepView:
         return found if isinstance(found, dict) else {}
 
 
-def _dicts(cursor: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+def dicts(cursor: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     names = [d[0] for d in cursor.description or []]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-def find_run(con: duckdb.DuckDBPyConnection, ref: str) -> dict[str, Any]:
+def find_run(con: duckdb.DuckDBPyConnection, ref: str, runs: str = "runs") -> dict[str, Any]:
     """The run named by `ref` (exact run_id or run key first, then a unique prefix)."""
     ref = ref.strip()
     if not ref:
@@ -104,14 +106,14 @@ def find_run(con: duckdb.DuckDBPyConnection, ref: str) -> dict[str, Any]:
             "give a run id or a unique prefix of one "
             "('warehouse query \"select run_id from runs\"' lists them)"
         )
-    exact = _dicts(
-        con.execute(f"SELECT {RUN_COLUMNS} FROM runs WHERE run_key = $r OR run_id = $r", {"r": ref})
+    exact = dicts(
+        con.execute(f"SELECT {RUN_COLUMNS} FROM {runs} WHERE run_key = $r OR run_id = $r", {"r": ref})
     )
     if len(exact) == 1:
         return exact[0]
-    found = exact or _dicts(
+    found = exact or dicts(
         con.execute(
-            f"SELECT {RUN_COLUMNS} FROM runs"
+            f"SELECT {RUN_COLUMNS} FROM {runs}"
             " WHERE starts_with(run_key, $r) OR starts_with(run_id, $r) LIMIT 6",
             {"r": ref},
         )
@@ -126,10 +128,10 @@ def find_run(con: duckdb.DuckDBPyConnection, ref: str) -> dict[str, Any]:
     return found[0]
 
 
-def run_steps(con: duckdb.DuckDBPyConnection, run_key: str) -> list[dict[str, Any]]:
-    return _dicts(
+def run_steps(con: duckdb.DuckDBPyConnection, run_key: str, steps: str = "steps") -> list[dict[str, Any]]:
+    return dicts(
         con.execute(
-            f"SELECT {STEP_COLUMNS} FROM steps WHERE run_key = $k ORDER BY step, line_no", {"k": run_key}
+            f"SELECT {STEP_COLUMNS} FROM {steps} WHERE run_key = $k ORDER BY step, line_no", {"k": run_key}
         )
     )
 
@@ -144,10 +146,12 @@ def learning_curve(steps: list[dict[str, Any]]) -> list[tuple[int, float, float]
     return out
 
 
-def find_step(con: duckdb.DuckDBPyConnection, run: dict[str, Any], step: int) -> StepView:
-    rows = _dicts(
+def find_step(
+    con: duckdb.DuckDBPyConnection, run: dict[str, Any], step: int, steps: str = "steps"
+) -> StepView:
+    rows = dicts(
         con.execute(
-            f"SELECT {STEP_COLUMNS} FROM steps WHERE run_key = $k AND step = $s ORDER BY line_no LIMIT 1",
+            f"SELECT {STEP_COLUMNS} FROM {steps} WHERE run_key = $k AND step = $s ORDER BY line_no LIMIT 1",
             {"k": run["run_key"], "s": step},
         )
     )

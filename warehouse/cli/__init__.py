@@ -39,6 +39,7 @@ COMMAND_MODULES = (
     "shell_cmd",
     "simq_cmd",
     "show_cmd",
+    "view_cmd",
 )
 
 
