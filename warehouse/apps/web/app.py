@@ -8,6 +8,8 @@ The server binds 127.0.0.1 only. Every error is a page with one clear line, neve
 
 from __future__ import annotations
 
+import errno
+import socket
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -166,20 +168,30 @@ def _pct(value: Any) -> str:
     return "–" if value is None else f"{100 * float(value):.1f}%"
 
 
+def _listen(port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.bind((HOST, port))
+        sock.listen(128)
+    except OSError as e:
+        sock.close()
+        if e.errno == errno.EADDRINUSE:
+            raise UsageError(
+                f"port {port} is in use: pick another with --port, or leave it out for a free one"
+            ) from None
+        raise UsageError(f"cannot listen on {HOST}:{port}: {e.strerror}") from None
+    return sock
+
+
 def serve(db: str, port: int = 0, ready: Any = None) -> None:
     """Serve until interrupted. port 0 picks a free port; `ready(url)` is called once listening."""
     from werkzeug.serving import make_server
 
     app = create_app(db)
-    try:
-        server = make_server(HOST, port, app, threaded=True)
-    except OSError as e:
-        if port and e.errno in (98, 48):  # EADDRINUSE (Linux, macOS)
-            raise UsageError(
-                f"port {port} is in use: pick another with --port, or leave it out for a free one"
-            ) from None
-        raise UsageError(f"cannot listen on {HOST}:{port}: {e.strerror}") from None
-    url = f"http://{HOST}:{server.server_port}/"
+    sock = _listen(port)
+    with sock:  # werkzeug would print its own message and exit(1) on a busy port: bind here
+        server = make_server(HOST, port, app, threaded=True, fd=sock.fileno())
+    url = f"http://{HOST}:{server.socket.getsockname()[1]}/"
     if ready is not None:
         ready(url)
     try:

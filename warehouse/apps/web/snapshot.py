@@ -9,11 +9,14 @@ When a newer snapshot is published, the next request opens it and rebuilds the c
 
 from __future__ import annotations
 
+import itertools
 import os
 import threading
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from warehouse.apps.runview import RUN_COLUMNS, STEP_COLUMNS, dicts
+from warehouse.core.errors import DataError
 
 if TYPE_CHECKING:
     import duckdb
@@ -82,7 +85,7 @@ class Snapshots:
         try:
             st = os.stat(self.db)
         except OSError:
-            return None  # a lake: no file to watch; the connection sees each new lake snapshot
+            return None  # a lake: no file to watch (its reader is reopened only on a restart)
         return (st.st_ino, st.st_mtime_ns, st.st_size)
 
     def current(self) -> Snapshot:
@@ -90,7 +93,34 @@ class Snapshots:
 
         stamp = self._stamp()
         with self._lock:
-            if self._current is None or stamp != self._at:
-                # the old snapshot is left to the garbage collector: requests still reading it finish
+            if self._current is None:
                 self._current, self._at = Snapshot(open_reader(self.db)), stamp
+            elif stamp != self._at:
+                # the old snapshot is left to the garbage collector: requests still reading it finish
+                self._current, self._at = Snapshot(_open_again(self.db)), stamp
             return self._current
+
+
+_opened = itertools.count(1)
+
+
+def _open_again(db: str) -> duckdb.DuckDBPyConnection:
+    """A connection to the snapshot now published at `db`, while one to an older snapshot is open.
+
+    DuckDB hands a second connect() to the same path the database instance already open (the old
+    file, which an open reader keeps); so the new file is opened through a hard link of its own
+    name, removed once open (the connection keeps the inode, like any reader)."""
+    from warehouse.store.db import open_reader
+
+    path = Path(db)
+    link = path.with_name(f".{path.name}.view-{os.getpid()}-{next(_opened)}")
+    try:
+        os.link(path, link)
+    except OSError as e:
+        raise DataError(
+            f"cannot open the new snapshot of {db} beside the old one ({e.strerror}); restart 'warehouse view'"
+        ) from None
+    try:
+        return open_reader(link)
+    finally:
+        link.unlink(missing_ok=True)
