@@ -118,7 +118,8 @@ def _open_again(db: str) -> duckdb.DuckDBPyConnection:
         os.link(path, link)
     except OSError as e:
         raise DataError(
-            f"cannot open the new snapshot of {db} beside the old one ({e.strerror}); restart 'warehouse view'"
+            f"cannot open the new snapshot of {db} beside the old one ({e.strerror}): "
+            "restart 'warehouse view'"
         ) from None
     try:
         return open_reader(link)
