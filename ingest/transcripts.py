@@ -2,17 +2,14 @@
 
 Derived in SQL from the rows this load put in `records`, inside the ingest transaction, so the
 fast path and the exact path (which write identical `records` rows) give identical transcripts,
-and the embedded file and the lake fill them the same way. Two shapes are read:
+and the embedded file and the lake fill them the same way. Read from this runner's step records
+(schema_version >= 2): per call {role, phase, messages:[{role, chars, [content]}],
+completion_chars, [completion]} (--log-messages counts|text).
 
-  calls[]     this runner: {role, phase, messages:[{role, chars, [content]}], completion_chars,
-              [completion]} per call (--log-messages counts|text)
-  messages[]  older logs: one event per call {role_group, model, system_len, user_len,
-              [system, user]} (the text only when its run logged text)
-
-A step without either adds nothing; a line that holds them in another shape adds nothing
-either (it is kept whole in `records`). Only step lines whose JSON text mentions the keys are
-parsed (the key "messages" is in both shapes), so logs without transcripts cost one substring
-test per step.
+Older logs' `messages[]` events (system/user text up to 4000 characters, or only lengths) stay in
+the record as logged and are shown from there (warehouse/apps/runview.py). Only lines of this
+runner that mention "completion_chars" are parsed: other logs cost nothing here (the filter on
+the typed schema_version column runs before any text is read).
 """
 
 from __future__ import annotations
@@ -24,9 +21,9 @@ if TYPE_CHECKING:
 
 # One row per element of a JSON array (none if the value is not an array), with its 1-based index.
 _CANDIDATES = """
-SELECT file_id, line_no, load_id, run_key, step, line -> '$.calls' AS calls, line -> '$.messages' AS events
+SELECT file_id, line_no, load_id, run_key, step, line -> '$.calls' AS calls
 FROM records
-WHERE load_id = $load_id AND kind = 'step' AND contains(line, '"messages"')
+WHERE load_id = $load_id AND kind = 'step' AND schema_version >= 2 AND contains(line, '"completion_chars"')
 """
 
 _INSERT = f"""
@@ -43,12 +40,6 @@ call_msgs AS (
            unnest(json_extract(c, '$.messages[*]')) AS m,
            generate_subscripts(json_extract(c, '$.messages[*]'), 1) AS msg_no
     FROM calls WHERE json_type(c, '$.messages') = 'ARRAY'
-),
-events AS (
-    SELECT file_id, line_no, load_id, run_key, step,
-           unnest(json_extract(events, '$[*]')) AS e,
-           generate_subscripts(json_extract(events, '$[*]'), 1) AS call_no
-    FROM cand WHERE json_type(events) = 'ARRAY'
 )
 SELECT file_id, line_no, load_id, run_key, step, 'calls', call_no, msg_no,
        c ->> '$.role', c ->> '$.phase', NULL, m ->> '$.role', m ->> '$.content',
@@ -60,14 +51,6 @@ SELECT file_id, line_no, load_id, run_key, step, 'calls', call_no,
        c ->> '$.role', c ->> '$.phase', NULL, 'assistant', c ->> '$.completion',
        TRY_CAST(c ->> '$.completion_chars' AS BIGINT)
 FROM calls WHERE json_type(c, '$.messages') = 'ARRAY'
-UNION ALL
-SELECT file_id, line_no, load_id, run_key, step, 'messages', call_no, part.msg_no,
-       e ->> '$.role_group', NULL, e ->> '$.model', part.role,
-       e ->> ('$.' || part.role), TRY_CAST(e ->> ('$.' || part.role || '_len') AS BIGINT)
-FROM events,
-     (VALUES (1, 'system'), (2, 'user')) AS part(msg_no, role)
-WHERE json_type(e) = 'OBJECT'
-  AND (json_exists(e, '$.' || part.role) OR json_exists(e, '$.' || part.role || '_len'))
 """
 
 

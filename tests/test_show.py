@@ -65,3 +65,48 @@ def test_unknown_run_or_step_is_one_line(
 def test_missing_database_is_a_usage_error(tmp_path: Path) -> None:
     line = error_line(warehouse("show", "x", "--db", str(tmp_path / "none.duckdb")), ExitCode.USAGE)
     assert "no database" in line
+
+
+def test_an_older_logs_messages_events_and_presented_stem_are_shown_as_logged(tmp_path: Path) -> None:
+    import json
+
+    events = [
+        {
+            "ts": 1,
+            "role_group": "student",
+            "api": "openai.chat",
+            "model": "gpt-x",
+            "system_len": 9,
+            "user_len": 11,
+            "system": "SYS-TEXT-1",
+            "user": "USER-TEXT-1",
+        },
+        {
+            "ts": 2,
+            "role_group": "tutor",
+            "api": "openai.chat",
+            "model": "gpt-t",
+            "system_len": 5,
+            "user_len": 6,
+        },
+    ]
+    step = {
+        "run_id": "old-run-1",
+        "step": 0,
+        "ts": 1,
+        "presented_stem": "CONTEXT:\nold notes\n\nQUESTION: q?",
+        "task": {"type": "mcq", "stem": "q?", "options": ["a", "b"], "correct_index": 0},
+        "answer": {"chosen_index": 0, "votes": [0]},
+        "evaluation": {"correct": True, "chosen_index": 0, "correct_index": 0},
+        "messages": events,
+    }
+    header = {"run_header": True, "run_id": "old-run-1", "ts": 1, "config": {"task": "mcq", "num_steps": 1}}
+    runs = tmp_path / "runs" / "old"
+    runs.mkdir(parents=True)
+    (runs / "deepinfra_m_sc3_b8.jsonl").write_text(json.dumps(header) + "\n" + json.dumps(step) + "\n")
+    db = tmp_path / "r.duckdb"
+    assert warehouse("ingest", str(tmp_path / "runs"), "--db", str(db), "-q").returncode == 0
+    done = warehouse("show", "old-run-1", "0", "--db", str(db))
+    assert done.returncode == 0, done.stderr
+    for text in ("SYS-TEXT-1", "USER-TEXT-1", "gpt-t", "(length only)", "old notes", "QUESTION: q?"):
+        assert text in done.stdout

@@ -159,12 +159,9 @@ def find_step(
         n = run.get("steps_logged")
         raise QueryError(f"run {run['run_key']} has no step {step} ({n} steps logged, numbered from 0)")
     row = rows[0]
-    return StepView(
-        run,
-        row,
-        step_record(con, row["file_id"], row["line_no"]),
-        transcript(con, row["file_id"], row["line_no"]),
-    )
+    record = step_record(con, row["file_id"], row["line_no"])
+    calls = transcript(con, row["file_id"], row["line_no"]) or legacy_transcript(record)
+    return StepView(run, row, record, calls)
 
 
 def step_record(con: duckdb.DuckDBPyConnection, file_id: int, line_no: int) -> dict[str, Any]:
@@ -195,6 +192,34 @@ def transcript(con: duckdb.DuckDBPyConnection, file_id: int, line_no: int) -> li
         call = calls.setdefault((source, call_no), CallTranscript(call_no, source, group, phase, model))
         call.messages.append(Message(role or "?", content, chars))
     return list(calls.values())
+
+
+def legacy_transcript(record: dict[str, Any]) -> list[CallTranscript]:
+    """An older log's `messages[]` events as logged: one per call, its system and user text
+    (at most 4000 characters each, as that simulator cut them) or only their lengths."""
+    events = record.get("messages")
+    calls = []
+    for i, event in enumerate(events if isinstance(events, list) else [], 1):
+        if not isinstance(event, dict):
+            continue
+        call = CallTranscript(i, "messages", _text(event.get("role_group")), None, _text(event.get("model")))
+        for role in ("system", "user"):
+            if role in event or f"{role}_len" in event:
+                length = event.get(f"{role}_len")
+                content = event.get(role)
+                call.messages.append(
+                    Message(
+                        role,
+                        content if isinstance(content, str) else None,
+                        length if isinstance(length, int) else None,
+                    )
+                )
+        calls.append(call)
+    return calls
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def pretty_json(value: Any) -> str:
