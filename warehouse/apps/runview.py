@@ -182,16 +182,48 @@ def _json(text: Any) -> Any:
 
 
 def transcript(con: duckdb.DuckDBPyConnection, file_id: int, line_no: int) -> list[CallTranscript]:
+    return transcripts(con, [(file_id, line_no)]).get((file_id, line_no), [])
+
+
+StepKey = tuple[int, int]  # (file_id, line_no) of a step record
+# The keys as a relation (two bound lists); $files lets the scan skip other files' rows first.
+_KEYS = "(SELECT unnest($fs) AS f, unnest($ls) AS l)"
+
+
+def _key_params(keys: list[StepKey]) -> dict[str, list[int]]:
+    return {"files": sorted({f for f, _ in keys}), "fs": [f for f, _ in keys], "ls": [n for _, n in keys]}
+
+
+def transcripts(con: duckdb.DuckDBPyConnection, keys: list[StepKey]) -> dict[StepKey, list[CallTranscript]]:
+    """The transcripts of several steps in one query."""
+    if not keys:
+        return {}
     rows = con.execute(
-        """SELECT call_no, source, role_group, phase, model, role, content, chars FROM transcripts
-           WHERE file_id = $f AND line_no = $l ORDER BY source, call_no, msg_no""",
-        {"f": file_id, "l": line_no},
+        f"""SELECT t.file_id, t.line_no, call_no, source, role_group, phase, model, role, content, chars
+            FROM transcripts t JOIN {_KEYS} k ON t.file_id = k.f AND t.line_no = k.l
+            WHERE list_contains($files, t.file_id)
+            ORDER BY t.file_id, t.line_no, source, call_no, msg_no""",
+        _key_params(keys),
     ).fetchall()
-    calls: dict[tuple[str, int], CallTranscript] = {}
-    for call_no, source, group, phase, model, role, content, chars in rows:
+    out: dict[StepKey, dict[tuple[str, int], CallTranscript]] = {}
+    for file_id, line_no, call_no, source, group, phase, model, role, content, chars in rows:
+        calls = out.setdefault((file_id, line_no), {})
         call = calls.setdefault((source, call_no), CallTranscript(call_no, source, group, phase, model))
         call.messages.append(Message(role or "?", content, chars))
-    return list(calls.values())
+    return {key: list(calls.values()) for key, calls in out.items()}
+
+
+def stems(con: duckdb.DuckDBPyConnection, keys: list[StepKey]) -> dict[StepKey, str]:
+    """The question (task.stem) of several step records in one query."""
+    if not keys:
+        return {}
+    rows = con.execute(
+        f"""SELECT r.file_id, r.line_no, line ->> '$.task.stem'
+            FROM records r JOIN {_KEYS} k ON r.file_id = k.f AND r.line_no = k.l
+            WHERE list_contains($files, r.file_id)""",
+        _key_params(keys),
+    ).fetchall()
+    return {(f, n): stem or "" for f, n, stem in rows}
 
 
 def legacy_transcript(record: dict[str, Any]) -> list[CallTranscript]:

@@ -112,11 +112,14 @@ def create_app(db: str) -> Flask:
         result, pairs = None, []
         if a and b:
             result = queries.compare(con, a, b, metric)
-            for pair in queries.disagreements(con, a, b, metric):
-                pair["ta"] = runview.transcript(con, pair["file_id_a"], pair["line_no_a"])
-                pair["tb"] = runview.transcript(con, pair["file_id_b"], pair["line_no_b"])
-                pair["stem"] = _stem(con, pair["file_id_a"], pair["line_no_a"])
-                pairs.append(pair)
+            pairs = queries.disagreements(con, a, b, metric)
+            keys_a = [(p["file_id_a"], p["line_no_a"]) for p in pairs]
+            keys_b = [(p["file_id_b"], p["line_no_b"]) for p in pairs]
+            found = runview.transcripts(con, keys_a + keys_b)
+            stems = runview.stems(con, keys_a)
+            for pair, ka, kb in zip(pairs, keys_a, keys_b, strict=True):
+                pair["ta"], pair["tb"] = found.get(ka, []), found.get(kb, [])
+                pair["stem"] = stems.get(ka, "")
         return render_template(
             "compare.html.j2",
             sides=snap().sides,
@@ -129,12 +132,6 @@ def create_app(db: str) -> Flask:
         )
 
     return app
-
-
-def _stem(con: duckdb.DuckDBPyConnection, file_id: int, line_no: int) -> str:
-    record = runview.step_record(con, file_id, line_no)
-    task = record.get("task")
-    return str(task.get("stem", "")) if isinstance(task, dict) else ""
 
 
 def _dials(run: dict[str, Any]) -> dict[str, Any]:
