@@ -91,21 +91,27 @@ def test_ranking_and_best_settings_show_intervals(url: str) -> None:
     assert "recommended" in settings and "95% interval" in settings
 
 
+@pytest.mark.parametrize("kind", ["model", "model@setting", "run_id"])
 def test_compare_matches_paired_comparison_and_lists_disagreements(
-    wh: view_support.Warehouse, url: str
+    wh: view_support.Warehouse, url: str, kind: str
 ) -> None:
     from warehouse.store.db import open_reader
 
     con = open_reader(wh.db)
     try:
+        names = {
+            model: {"model": model, "model@setting": f"{model}@{setting}", "run_id": run_id}[kind]
+            for model, setting, run_id in con.execute("SELECT model, setting_id, run_id FROM runs").fetchall()
+        }
+        a, b = names["test/smart"], names["test/first"]
         n_pairs, only_a, only_b = con.execute(
-            "SELECT n_pairs, only_a, only_b FROM paired_comparison('test/smart', 'test/first')"
+            "SELECT n_pairs, only_a, only_b FROM paired_comparison($a, $b)", {"a": a, "b": b}
         ).fetchone() or (0, 0, 0)
     finally:
         con.close()
-    status, page = get(url + "/compare?a=test%2Fsmart&b=test%2Ffirst&metric=credited")
+    status, page = get(url + f"/compare?a={quote(a, safe='')}&b={quote(b, safe='')}&metric=credited")
     assert status == 200
-    assert f"<b>{n_pairs}</b> paired steps" in page
+    assert f"<b>{n_pairs}</b> paired steps" in page and n_pairs == view_support.STEPS
     assert page.count('class="pair"') == only_a + only_b > 0
     assert page.count('class="side-a"') == page.count('class="side-b"') == only_a + only_b
     assert "95% interval" in page and "McNemar" in page

@@ -111,8 +111,8 @@ def create_app(db: str) -> Flask:
         metric = request.args.get("metric", "credited")
         result, pairs = None, []
         if a and b:
-            result = queries.compare(con, a, b, metric)
-            pairs = queries.disagreements(con, a, b, metric)
+            paired = queries.compare(con, snap().ids, a, b, metric)
+            result, pairs = paired.summary, paired.disagreements
             keys_a = [(p["file_id_a"], p["line_no_a"]) for p in pairs]
             keys_b = [(p["file_id_b"], p["line_no_b"]) for p in pairs]
             found = runview.transcripts(con, keys_a + keys_b)
@@ -182,12 +182,16 @@ def _listen(port: int) -> socket.socket:
 
 def serve(db: str, port: int = 0, ready: Any = None) -> None:
     """Serve until interrupted. port 0 picks a free port; `ready(url)` is called once listening."""
-    from werkzeug.serving import make_server
+    from werkzeug.serving import WSGIRequestHandler, make_server
+
+    class Quiet(WSGIRequestHandler):
+        def log_request(self, *args: Any, **kwargs: Any) -> None:
+            pass  # no line per request on stderr
 
     app = create_app(db)
     sock = _listen(port)
     with sock:  # werkzeug would print its own message and exit(1) on a busy port: bind here
-        server = make_server(HOST, port, app, threaded=True, fd=sock.fileno())
+        server = make_server(HOST, port, app, threaded=True, fd=sock.fileno(), request_handler=Quiet)
     url = f"http://{HOST}:{server.socket.getsockname()[1]}/"
     if ready is not None:
         ready(url)

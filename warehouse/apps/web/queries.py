@@ -90,37 +90,59 @@ def runs_list(con: duckdb.DuckDBPyConnection, f: RunFilter) -> tuple[list[dict[s
     return rows, int(rows[0]["total"]) if rows else 0
 
 
-_SIDE = "(model = ${s} OR setting_id = ${s} OR run_id = ${s} OR model || '@' || setting_id = ${s})"
 _ORDER = "run_started_at, run_key, step, line_no"
-_PAIRS = f"""
+# Which steps a side names (as paired_comparison: model, setting_id, run_id or model@setting_id).
+_SIDE = "(model = ${s} OR setting_id = ${s} OR run_id = ${s} OR model || '@' || setting_id = ${s})"
+_ELIGIBLE = "task_type = 'mcq' AND item_id IS NOT NULL"
+
+
+@dataclass(frozen=True)
+class SideIds:
+    """What side names mean in one snapshot: a name that is only a model (or only a
+    model@setting) reads the occurrence numbers precomputed per model (per model and setting)."""
+
+    models: frozenset[str]
+    settings: frozenset[str]  # model@setting_id
+    others: frozenset[str]  # setting ids and run ids
+
+    def side(self, name: str, key: str) -> str:
+        """A CTE body: the side's eligible steps with their occurrence number `occ`."""
+        if name in self.models and name not in self.settings and name not in self.others:
+            return f"SELECT *, occ_model AS occ FROM st WHERE model = ${key}"
+        if name in self.settings and name not in self.models and name not in self.others:
+            return f"SELECT *, occ_setting AS occ FROM st WHERE model || '@' || setting_id = ${key}"
+        return (
+            f"SELECT *, row_number() OVER (PARTITION BY item_id ORDER BY {_ORDER}) AS occ"
+            f" FROM st WHERE {_SIDE.format(s=key)}"
+        )
+
+
+def _pairs_sql(ids: SideIds, a: str, b: str) -> str:
+    return f"""
 WITH st AS (
     SELECT *, CASE $m WHEN 'correct' THEN correct WHEN 'witness' THEN witness_pass ELSE credited END AS ok
-    FROM steps_t WHERE task_type = 'mcq' AND item_id IS NOT NULL
+    FROM steps_t WHERE {_ELIGIBLE}
 ),
-sa AS (SELECT *, row_number() OVER (PARTITION BY item_id ORDER BY {_ORDER}) AS occ
-       FROM st WHERE {_SIDE.format(s="a")}),
-sb AS (SELECT *, row_number() OVER (PARTITION BY item_id ORDER BY {_ORDER}) AS occ
-       FROM st WHERE {_SIDE.format(s="b")}),
-p AS (
-    SELECT sa.item_id, sa.occ, sa.ok AS ok_a, sb.ok AS ok_b, sa.chosen_index AS chosen_a,
-           sb.chosen_index AS chosen_b, sa.correct_index,
-           sa.run_key AS run_key_a, sa.step AS step_a, sa.file_id AS file_id_a, sa.line_no AS line_no_a,
-           sb.run_key AS run_key_b, sb.step AS step_b, sb.file_id AS file_id_b, sb.line_no AS line_no_b
-    FROM sa JOIN sb USING (item_id, occ)
-)
+sa AS ({ids.side(a, "a")}),
+sb AS ({ids.side(b, "b")})
+SELECT sa.item_id, sa.occ, sa.ok AS ok_a, sb.ok AS ok_b, sa.chosen_index AS chosen_a,
+       sb.chosen_index AS chosen_b, sa.correct_index,
+       sa.run_key AS run_key_a, sa.step AS step_a, sa.file_id AS file_id_a, sa.line_no AS line_no_a,
+       sb.run_key AS run_key_b, sb.step AS step_b, sb.file_id AS file_id_b, sb.line_no AS line_no_b
+FROM sa JOIN sb USING (item_id, occ)
 """
-_SUMMARY = (
-    _PAIRS
-    + """,
-t AS (
+
+
+_SUMMARY = """
+WITH t AS (
     SELECT count(*) AS n_pairs, count(DISTINCT item_id) AS n_items,
            count(*) FILTER (WHERE ok_a AND ok_b) AS both_right,
            count(*) FILTER (WHERE ok_a AND NOT ok_b) AS only_a,
            count(*) FILTER (WHERE NOT ok_a AND ok_b) AS only_b,
            count(*) FILTER (WHERE NOT ok_a AND NOT ok_b) AS both_wrong
-    FROM p
+    FROM pairs
 )
-SELECT (SELECT count(*) FROM sa) AS steps_a, (SELECT count(*) FROM sb) AS steps_b, t.*,
+SELECT t.*,
        (both_right + only_a)::DOUBLE / nullif(n_pairs, 0) AS rate_a,
        (both_right + only_b)::DOUBLE / nullif(n_pairs, 0) AS rate_b,
        (only_a - only_b)::DOUBLE / nullif(n_pairs, 0) AS diff,
@@ -129,24 +151,34 @@ SELECT (SELECT count(*) FROM sa) AS steps_a, (SELECT count(*) FROM sb) AS steps_
        CASE WHEN n_pairs > 0 THEN mcnemar_exact_p(only_a, only_b) END AS p_mcnemar
 FROM t
 """
-)
 
 
-def _check(metric: str) -> None:
+@dataclass
+class Paired:
+    summary: dict[str, Any]
+    disagreements: list[dict[str, Any]]  # the first `limit` pairs where one side succeeded
+
+
+def compare(
+    con: duckdb.DuckDBPyConnection, ids: SideIds, a: str, b: str, metric: str, limit: int = 50
+) -> Paired:
+    """Side a vs side b on the same items: counts, rates, the paired difference with its 95%
+    interval and McNemar's p; then the items where they disagree, in item order."""
     if metric not in METRICS:
         raise UsageError(f"metric {metric!r}: use one of {', '.join(METRICS)}")
-
-
-def compare(con: duckdb.DuckDBPyConnection, a: str, b: str, metric: str) -> dict[str, Any]:
-    """Paired result of side a vs side b: counts, rates, difference with its 95% interval, p."""
-    _check(metric)
-    return dicts(con.execute(_SUMMARY, {"a": a, "b": b, "m": metric}))[0]
-
-
-def disagreements(
-    con: duckdb.DuckDBPyConnection, a: str, b: str, metric: str, limit: int = 50
-) -> list[dict[str, Any]]:
-    """The item pairs where one side succeeded and the other did not (first `limit`)."""
-    _check(metric)
-    sql = _PAIRS + "SELECT * FROM p WHERE ok_a IS DISTINCT FROM ok_b ORDER BY item_id, occ LIMIT $n"
-    return dicts(con.execute(sql, {"a": a, "b": b, "m": metric, "n": limit}))
+    params = {"a": a, "b": b, "m": metric}
+    pairs = con.execute(_pairs_sql(ids, a, b), params).to_arrow_table()  # noqa: F841 - read by SQL
+    summary = dicts(con.execute(_SUMMARY))[0]
+    counts = con.execute(
+        f"SELECT count(*) FILTER (WHERE {_SIDE.format(s='a')}), count(*) FILTER (WHERE {_SIDE.format(s='b')})"
+        f" FROM steps_t WHERE {_ELIGIBLE}",
+        {"a": a, "b": b},
+    ).fetchone() or (0, 0)
+    summary["steps_a"], summary["steps_b"] = counts
+    disagree = dicts(
+        con.execute(
+            "SELECT * FROM pairs WHERE ok_a IS DISTINCT FROM ok_b ORDER BY item_id, occ LIMIT $n",
+            {"n": limit},
+        )
+    )
+    return Paired(summary, disagree)

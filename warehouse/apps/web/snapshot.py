@@ -16,13 +16,25 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from warehouse.apps.runview import RUN_COLUMNS, STEP_COLUMNS, dicts
+from warehouse.apps.web.queries import SideIds
 from warehouse.core.errors import DataError
 
 if TYPE_CHECKING:
     import duckdb
     import pyarrow as pa
 
-STEPS_SQL = f"SELECT run_key, run_id, model, setting_id, run_started_at, task_type, {STEP_COLUMNS} FROM steps"
+# occ_model / occ_setting: the i-th occurrence of an item among a model's (a model and setting's)
+# MCQ steps, in the order paired_comparison pairs them; computed once here, not per compare.
+_ELIGIBLE = "task_type = 'mcq' AND item_id IS NOT NULL"
+_OCC = "ORDER BY run_started_at, run_key, step, line_no) END"
+STEPS_SQL = f"""
+SELECT run_key, run_id, model, setting_id, run_started_at, task_type, {STEP_COLUMNS},
+       CASE WHEN {_ELIGIBLE} THEN row_number() OVER (
+           PARTITION BY {_ELIGIBLE}, model, item_id {_OCC} AS occ_model,
+       CASE WHEN {_ELIGIBLE} THEN row_number() OVER (
+           PARTITION BY {_ELIGIBLE}, model, setting_id, item_id {_OCC} AS occ_setting
+FROM steps
+"""
 RUNS_SQL = f"""
 WITH s AS (
     SELECT run_key, count(*) AS n, avg(credited::INT) AS credited, avg(correct::INT) AS correct,
@@ -54,11 +66,17 @@ class Snapshot:
                 "SELECT DISTINCT model, setting_id, setting FROM runs_t"
                 " WHERE setting_id IS NOT NULL ORDER BY 1, 3"
             ).fetchall()
+            others = cur.execute("SELECT run_id FROM runs_t UNION SELECT setting_id FROM runs_t").fetchall()
         finally:
             cur.close()
         self.sides = [(m, m) for m in self.choices["model"]] + [
             (f"{m}@{sid}", f"{m} @ {label}") for m, sid, label in settings
         ]
+        self.ids = SideIds(
+            frozenset(self.choices["model"]),
+            frozenset(f"{m}@{sid}" for m, sid, _ in settings),
+            frozenset(str(r) for (r,) in others if r is not None),
+        )
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         cur = self.con.cursor()
