@@ -17,7 +17,7 @@ from warehouse.core.errors import UsageError
     "--port", type=click.IntRange(0, 65535), default=0, help="Port on 127.0.0.1 (default: a free one)."
 )
 def view_command(db: str | None, config_path: str | None, port: int) -> None:
-    """Browse runs, steps and their transcripts, rankings and comparisons in a local web page.
+    """Browse runs, steps, transcripts and comparisons in a local web page.
 
     Serves http://127.0.0.1:PORT/ (this machine only) until Ctrl-C. Read-only: it reads the
     published snapshot, so an ingest can run meanwhile; new data shows on the next page load.
