@@ -19,38 +19,39 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import duckdb
 
-# One row per element of a JSON array (none if the value is not an array), with its 1-based index.
-_CANDIDATES = """
-SELECT file_id, line_no, load_id, run_key, step, line -> '$.calls' AS calls
-FROM records
-WHERE load_id = $load_id AND kind = 'step' AND schema_version >= 2 AND contains(line, '"completion_chars"')
-"""
+# The calls' transcript fields, typed in ONE parse of the line (json_transform; a value of another
+# shape becomes NULL, a non-text role or content its JSON text). Every list is then native.
+_CALLS = (
+    '{"calls": [{"role": "VARCHAR", "phase": "VARCHAR", "completion": "VARCHAR", "completion_chars": '
+    '"BIGINT", "messages": [{"role": "VARCHAR", "content": "VARCHAR", "chars": "BIGINT"}]}]}'
+)
 
 _INSERT = f"""
 INSERT INTO transcripts
-WITH cand AS ({_CANDIDATES}),
+WITH cand AS (
+    SELECT file_id, line_no, load_id, run_key, step,
+           json_transform(line, '{_CALLS}').calls AS calls
+    FROM records
+    WHERE load_id = $load_id AND kind = 'step' AND schema_version >= 2
+      AND contains(line, '"completion_chars"')
+),
 calls AS (
     SELECT file_id, line_no, load_id, run_key, step,
-           unnest(json_extract(calls, '$[*]')) AS c,
-           generate_subscripts(json_extract(calls, '$[*]'), 1) AS call_no
-    FROM cand WHERE json_type(calls) = 'ARRAY'
+           unnest(calls) AS c, generate_subscripts(calls, 1) AS call_no
+    FROM cand
 ),
-call_msgs AS (
+msgs AS (
     SELECT file_id, line_no, load_id, run_key, step, call_no, c,
-           unnest(json_extract(c, '$.messages[*]')) AS m,
-           generate_subscripts(json_extract(c, '$.messages[*]'), 1) AS msg_no
-    FROM calls WHERE json_type(c, '$.messages') = 'ARRAY'
+           unnest(c.messages) AS m, generate_subscripts(c.messages, 1) AS msg_no
+    FROM calls
 )
 SELECT file_id, line_no, load_id, run_key, step, 'calls', call_no, msg_no,
-       c ->> '$.role', c ->> '$.phase', NULL, m ->> '$.role', m ->> '$.content',
-       TRY_CAST(m ->> '$.chars' AS BIGINT)
-FROM call_msgs
+       c.role, c.phase, NULL, m.role, m.content, m.chars
+FROM msgs
 UNION ALL
-SELECT file_id, line_no, load_id, run_key, step, 'calls', call_no,
-       CAST(json_array_length(c, '$.messages') AS INTEGER) + 1,
-       c ->> '$.role', c ->> '$.phase', NULL, 'assistant', c ->> '$.completion',
-       TRY_CAST(c ->> '$.completion_chars' AS BIGINT)
-FROM calls WHERE json_type(c, '$.messages') = 'ARRAY'
+SELECT file_id, line_no, load_id, run_key, step, 'calls', call_no, len(c.messages) + 1,
+       c.role, c.phase, NULL, 'assistant', c.completion, c.completion_chars
+FROM calls WHERE c.messages IS NOT NULL
 """
 
 

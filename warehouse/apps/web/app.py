@@ -111,15 +111,8 @@ def create_app(db: str) -> Flask:
         metric = request.args.get("metric", "credited")
         result, pairs = None, []
         if a and b:
-            paired = queries.compare(con, snap().ids, a, b, metric)
+            paired = snap().cached(("compare", a, b, metric), lambda: _compare(con, snap().ids, a, b, metric))
             result, pairs = paired.summary, paired.disagreements
-            keys_a = [(p["file_id_a"], p["line_no_a"]) for p in pairs]
-            keys_b = [(p["file_id_b"], p["line_no_b"]) for p in pairs]
-            found = runview.transcripts(con, keys_a + keys_b)
-            stems = runview.stems(con, keys_a)
-            for pair, ka, kb in zip(pairs, keys_a, keys_b, strict=True):
-                pair["ta"], pair["tb"] = found.get(ka, []), found.get(kb, [])
-                pair["stem"] = stems.get(ka, "")
         return render_template(
             "compare.html.j2",
             sides=snap().sides,
@@ -132,6 +125,22 @@ def create_app(db: str) -> Flask:
         )
 
     return app
+
+
+def _compare(
+    con: duckdb.DuckDBPyConnection, ids: queries.SideIds, a: str, b: str, metric: str
+) -> queries.Paired:
+    """The paired result and the disagreeing items, each with its question and both transcripts."""
+    paired = queries.compare(con, ids, a, b, metric)
+    pairs = paired.disagreements
+    keys_a = [(p["file_id_a"], p["line_no_a"]) for p in pairs]
+    keys_b = [(p["file_id_b"], p["line_no_b"]) for p in pairs]
+    found = runview.transcripts(con, keys_a + keys_b)
+    stems = runview.stems(con, keys_a)
+    for pair, ka, kb in zip(pairs, keys_a, keys_b, strict=True):
+        pair["ta"], pair["tb"] = found.get(ka, []), found.get(kb, [])
+        pair["stem"] = stems.get(ka, "")
+    return paired
 
 
 def _dials(run: dict[str, Any]) -> dict[str, Any]:

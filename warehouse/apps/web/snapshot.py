@@ -4,7 +4,8 @@ A published snapshot never changes (an ingest publishes a new file), so what the
 read once per snapshot into Arrow tables (the `runs` and `steps` views cost ~0.2 s a query to plan
 and run, at any size); pages then filter, sort and pair those copies in milliseconds. Each
 request reads through its own cursor, where the copies are registered as `runs_t` and `steps_t`.
-When a newer snapshot is published, the next request opens it and rebuilds the copies.
+When a newer snapshot is published, the next request opens it and rebuilds the copies. Costly
+page results (a comparison) are kept per snapshot too, the few most recent ones.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from __future__ import annotations
 import itertools
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from warehouse.apps.runview import RUN_COLUMNS, STEP_COLUMNS, dicts
 from warehouse.apps.web.queries import SideIds
@@ -22,6 +24,9 @@ from warehouse.core.errors import DataError
 if TYPE_CHECKING:
     import duckdb
     import pyarrow as pa
+
+T = TypeVar("T")
+CACHE_ENTRIES = 32  # results of costly pages (a comparison) kept per snapshot
 
 # occ_model / occ_setting: the i-th occurrence of an item among a model's (a model and setting's)
 # MCQ steps, in the order paired_comparison pairs them; computed once here, not per compare.
@@ -52,6 +57,8 @@ class Snapshot:
 
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         self.con = con
+        self._cache: dict[tuple[str, ...], object] = {}
+        self._cache_lock = threading.Lock()
         self.steps: pa.Table = con.execute(STEPS_SQL).to_arrow_table()
         cur = con.cursor()
         try:
@@ -77,6 +84,19 @@ class Snapshot:
             frozenset(f"{m}@{sid}" for m, sid, _ in settings),
             frozenset(str(r) for (r,) in others if r is not None),
         )
+
+    def cached(self, key: tuple[str, ...], build: Callable[[], T]) -> T:
+        """`build()`, remembered for this snapshot (it never changes); the last few are kept."""
+        with self._cache_lock:
+            if key in self._cache:
+                self._cache[key] = self._cache.pop(key)  # most recently used last
+                return cast("T", self._cache[key])
+        value = build()
+        with self._cache_lock:
+            self._cache[key] = value
+            while len(self._cache) > CACHE_ENTRIES:
+                self._cache.pop(next(iter(self._cache)))
+        return value
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         cur = self.con.cursor()
