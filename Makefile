@@ -14,11 +14,11 @@ TEST_STAMP := $(VENV)/.installed-test
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q -e '.[dev,web]'
 	touch $(STAMP)
 
 $(TEST_STAMP): $(STAMP)
-	$(BIN)/python -m pip install -q -e '.[dev,lake,lake-test,inspect]'
+	$(BIN)/python -m pip install -q -e '.[dev,lake,lake-test,inspect,web,web-test]'
 	touch $(TEST_STAMP)
 
 install: $(STAMP)

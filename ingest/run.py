@@ -25,6 +25,7 @@ from ingest.manifest import (
 )
 from ingest.records import DIAL_NAMES
 from ingest.summary import IngestSummary, Phases, Reporter, log_ingest, summarise
+from ingest.transcripts import delete_transcripts, derive_transcripts
 from warehouse.core.config import Config, load_config
 from warehouse.core.errors import UsageError
 from warehouse.core.faults import fault_point
@@ -280,6 +281,8 @@ def _transaction(
         for o in outcomes:
             o.good, o.bad = o.good - moved.get(o.file_id, 0), o.bad + moved.get(o.file_id, 0)
         phase("exact_load")
+        derive_transcripts(con, load_id)
+        phase("transcripts")
         _record_drift(con, sink, load_id, headers=bool(fast_ids) or sink.headers > 0)
         write_outcomes(con, outcomes, load_id, str(root.resolve()), config.path_rules)
         mark_missing(con, [k.file_id for k in missing])
@@ -305,6 +308,7 @@ def _delete_rewritten(con: duckdb.DuckDBPyConnection, outcomes: list[FileOutcome
     if ids:
         con.execute("DELETE FROM records WHERE list_contains($ids, file_id)", {"ids": ids})
         con.execute("DELETE FROM quarantine WHERE list_contains($ids, file_id)", {"ids": ids})
+        delete_transcripts(con, ids)
 
 
 def _record_drift(con: duckdb.DuckDBPyConnection, sink: Sink, load_id: int, *, headers: bool) -> None:

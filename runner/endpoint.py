@@ -187,7 +187,12 @@ class Endpoint:
         usage = getattr(response, "usage", None)
         call.prompt_tokens = getattr(usage, "prompt_tokens", None)
         call.completion_tokens = getattr(usage, "completion_tokens", None)
-        parsed = parse_json_object(_content(response))
+        content = _content(response)
+        # the transcript, redacted here too (the log writer redacts every record as well): a
+        # server may echo the key in a reply, and a prompt may quote one
+        call.messages = [{k: self.redact(v) for k, v in m.items()} for m in messages]
+        call.completion = self.redact(content)
+        parsed = parse_json_object(content)
         if parsed is None:
             call.error = "malformed_json"
         return parsed, call

@@ -10,6 +10,7 @@
     [[stages]]                          # name, steps, seeds, task, dials, [stages.grid] lists of values
     [tutor]                             # optional: provider, model -> items written by a model
     guardrails = "band.json"            # optional: token band; every step logs guardrail_alerts
+    log_messages = "text"               # none | counts | text: each call's transcript in the logs
 
 Dials: plan < stage < model < grid point. A model's `dials = "auto"` takes its recommended
 setting from the model-defaults TOML written by `warehouse defaults`.
@@ -27,7 +28,7 @@ from runner.defaults import dials_for_model
 from runner.dials import Dials, tag, with_overrides
 from runner.endpoint import resolve_endpoint
 from runner.guardrails import load_guardrails
-from runner.run import STUDENTS, RunSpec
+from runner.run import LOG_MESSAGES, STUDENTS, RunSpec
 from warehouse.core.config import read_toml
 from warehouse.core.errors import ConfigError
 
@@ -47,6 +48,7 @@ PLAN_KEYS = {
     "tutor",
     "task",
     "guardrails",
+    "log_messages",
 }
 STAGE_KEYS = {"name", "steps", "seeds", "dials", "grid", "coverage_tau", "task"}
 MODEL_KEYS = {"student", "provider", "model", "dials"}
@@ -137,9 +139,17 @@ def _runs(
                     plan={"name": str(plan["name"]), "stage": stage_name, "seed": seed},
                     argv=argv,
                     guardrails=guardrails,
+                    log_messages=_log_messages(plan, source),
                 )
             )
     return out
+
+
+def _log_messages(plan: dict[str, Any], source: str) -> str:
+    value = str(plan.get("log_messages", "text"))
+    if value not in LOG_MESSAGES:
+        raise ConfigError(f"{source}: log_messages = {value!r}; use one of {', '.join(LOG_MESSAGES)}")
+    return value
 
 
 def _tutor(table: Any, tables: dict[str, Any], source: str) -> dict[str, Any]:

@@ -31,6 +31,7 @@ from warehouse.core.errors import EndpointError, UsageError
 
 Mode = Literal["new", "resume", "append"]
 STUDENTS = ("llm", *OFFLINE)
+LOG_MESSAGES = ("none", "counts", "text")  # what of each call's transcript a step logs
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ class RunSpec:
     plan: dict[str, Any] | None = None
     argv: tuple[str, ...] = ()
     guardrails: Guardrails | None = None
+    log_messages: str = "text"
 
     def provider_name(self) -> str:
         if self.student != "llm":
@@ -121,6 +123,8 @@ def _check_spec(spec: RunSpec) -> None:
     if not 0.0 <= spec.coverage_tau <= 1.0:
         raise UsageError("--tau must be between 0 and 1")
     check_task(spec.task, spec.student)
+    if spec.log_messages not in LOG_MESSAGES:
+        raise UsageError(f"--log-messages {spec.log_messages!r}: use one of {', '.join(LOG_MESSAGES)}")
 
 
 def _check_same_run(spec: RunSpec, state: RunState) -> None:
@@ -196,7 +200,7 @@ def _loop(
         run_id, first = state.run_id, state.next_step
         before = (state.last_step or {}).get("fact_cards_after") or {"cards": []}
     result = RunResult(spec.log, "complete", run_id, steps_logged=first)
-    settings = StepSettings(spec.dials, spec.coverage_tau, spec.seed)
+    settings = StepSettings(spec.dials, spec.coverage_tau, spec.seed, spec.log_messages)
     tokens_cum = _tokens_so_far(state)
     deadline.start()
     try:
@@ -276,6 +280,7 @@ def header(spec: RunSpec, run_id: str, source: ItemSource, redactor: Redactor) -
             "version": runner_version(),
             "git_commit": git_commit(),
             "argv": [redactor(a) for a in spec.argv],
+            "log_messages": spec.log_messages,
         },
         "plan": spec.plan,
     }

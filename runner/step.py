@@ -28,6 +28,7 @@ class StepSettings:
     dials: Dials
     tau: float
     seed: int
+    log_messages: str = "text"  # none | counts | text: the calls' transcripts in the log
 
 
 def run_step(
@@ -76,7 +77,7 @@ def run_step(
     record["duration_ms"] = round((time.perf_counter() - start) * 1000, 3)
     record["student_usage"] = usage(ctx.calls, "student")
     record["tutor_usage"] = usage(ctx.calls, "tutor")
-    record["calls"] = [c.as_log() for c in ctx.calls]
+    record["calls"] = [c.as_log(s.log_messages) for c in ctx.calls]
     return record
 
 

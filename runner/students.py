@@ -71,9 +71,13 @@ class Call:
     completion_tokens: int | None = None
     attempts: int = 1
     error: str | None = None
+    messages: list[dict[str, str]] | None = None  # what was sent (already redacted)
+    completion: str | None = None  # the raw reply text (already redacted)
 
-    def as_log(self) -> dict[str, Any]:
-        return {
+    def as_log(self, log_messages: str = "none") -> dict[str, Any]:
+        """The call's log entry; `log_messages` adds the transcript: "counts" the length of each
+        message and of the completion, "text" their text as well."""
+        out: dict[str, Any] = {
             "role": self.role,
             "phase": self.phase,
             "ms": round(self.ms, 3),
@@ -82,6 +86,21 @@ class Call:
             "attempts": self.attempts,
             "error": self.error,
         }
+        if log_messages in ("counts", "text") and self.messages is not None:
+            text = log_messages == "text"
+            out["messages"] = [_message_log(m, text) for m in self.messages]
+            out["completion_chars"] = len(self.completion or "")
+            if text:
+                out["completion"] = self.completion or ""
+        return out
+
+
+def _message_log(message: dict[str, str], text: bool) -> dict[str, Any]:
+    content = message.get("content", "")
+    entry: dict[str, Any] = {"role": message.get("role", ""), "chars": len(content)}
+    if text:
+        entry["content"] = content
+    return entry
 
 
 @dataclass

@@ -63,11 +63,11 @@ def _head(run_id: str, step: int) -> dict[str, Any]:
     return {"schema_version": SCHEMA_VERSION, "run_id": run_id, "step": step, "ts": int(time.time())}
 
 
-def _tail(record: dict[str, Any], start: float, ctx: StepContext) -> dict[str, Any]:
+def _tail(record: dict[str, Any], start: float, ctx: StepContext, s: StepSettings) -> dict[str, Any]:
     record["duration_ms"] = round((time.perf_counter() - start) * 1000, 3)
     record["student_usage"] = usage(ctx.calls, "student")
     record["tutor_usage"] = usage(ctx.calls, "tutor")
-    record["calls"] = [c.as_log() for c in ctx.calls]
+    record["calls"] = [c.as_log(s.log_messages) for c in ctx.calls]
     return record
 
 
@@ -91,7 +91,7 @@ def saq_step(student: Student, source: ItemSource, step: int, run_id: str, s: St
     record["answer"] = {"student_answer": drafts[best]["answer"]}
     record["grading"] = drafts[best]["grading"]
     record["saq_drafts"] = drafts
-    return _tail(record, start, ctx)
+    return _tail(record, start, ctx, s)
 
 
 # ------------------------------------------------------------------ alias swap
@@ -148,7 +148,7 @@ def alias_step(
     record["alias"] = {"family_id": family, "phase": phase}
     if phase == "B":
         record["alias_evidence"] = ev.alias_evidence(item, choice, memory, s.tau)
-    return _tail(record, start, ctx)
+    return _tail(record, start, ctx, s)
 
 
 # ------------------------------------------------------------------ code, proof, table_qa
@@ -164,4 +164,4 @@ def exercise_step(task: str, student: Student, step: int, run_id: str, s: StepSe
     record["presented_stem"] = item.presented_stem()
     record["answer"] = ex.answer_block(item, text)
     record["evaluation"] = ex.evaluate(item, text)
-    return _tail(record, start, ctx)
+    return _tail(record, start, ctx, s)

@@ -41,7 +41,12 @@ QUARANTINE_HASH_SQL = """
 SELECT count(*), sum(hash(f.relpath, q.line_no, q.byte_offset, q.error, q.raw))
 FROM quarantine q JOIN files f USING (file_id)
 """
+TRANSCRIPT_HASH_SQL = """
+SELECT count(*), sum(hash(f.relpath, t.line_no, t.run_key, t.step, t.source, t.call_no, t.msg_no,
+                          t.role_group, t.phase, t.model, t.role, t.content, t.chars))
+FROM transcripts t JOIN files f USING (file_id)
+"""
 
 
 def content_hash(db: Path) -> tuple[Any, ...]:
-    return rows(db, RECORD_HASH_SQL)[0] + rows(db, QUARANTINE_HASH_SQL)[0]
+    return rows(db, RECORD_HASH_SQL)[0] + rows(db, QUARANTINE_HASH_SQL)[0] + rows(db, TRANSCRIPT_HASH_SQL)[0]

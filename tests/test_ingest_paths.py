@@ -30,7 +30,17 @@ def _step(run: str, i: int) -> dict[str, object]:
         "presented_stem": "é ü \u00e9 " + "pad " * 50,
         "duration_ms": 12.5,
         "student_usage": {"calls": 1, "total_tokens": 99},
+        **_transcript(i),
     }
+
+
+def _transcript(i: int) -> dict[str, object]:
+    """This runner's calls[] transcripts on even steps, an older log's messages[] events on odd."""
+    if i % 2:
+        return {"messages": [{"role_group": "student", "model": "m", "system_len": 3, "user_len": 4}]}
+    sent = [{"role": "system", "content": "sys é"}, {"role": "user", "content": f"q {i}\nA. x"}]
+    call = {"role": "student", "phase": "use", "ms": 1.5, "messages": [{**m, "chars": 5} for m in sent]}
+    return {"schema_version": 2, "calls": [{**call, "completion_chars": 12, "completion": '{"choice": "A"}'}]}
 
 
 def _big_corpus(root: Path) -> None:
@@ -58,6 +68,8 @@ def test_fast_and_exact_paths_give_identical_rows(tmp_path: Path, monkeypatch: p
     assert fast.files_fast_path == 3 and exact.files_fast_path == 0
     assert content_hash(fast_db) == content_hash(exact_db)
     assert rows(fast_db, "SELECT count(*) FROM records") == [(123,)]
+    # 3 files x 20 steps x (2 messages + 1 completion); messages[] events stay in the records
+    assert rows(fast_db, "SELECT count(*), count(content) FROM transcripts") == [(180, 180)]
 
 
 def test_files_duckdb_would_read_differently_take_the_exact_path(

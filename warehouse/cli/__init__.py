@@ -38,6 +38,8 @@ COMMAND_MODULES = (
     "lake_cmd",
     "shell_cmd",
     "simq_cmd",
+    "show_cmd",
+    "view_cmd",
 )
 
 

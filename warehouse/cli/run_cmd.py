@@ -137,6 +137,13 @@ def _collect_dials(kwargs: dict[str, Any]) -> dict[str, Any]:
 @click.option("--deadline", type=float, help="Stop the run after this many seconds (aborted, resumable).")
 @click.option("--timeout", type=float, help="Per-request timeout in seconds (llm).")
 @click.option("--max-retries", type=int, help="Retries per request on 429/5xx/timeouts (llm).")
+@click.option(
+    "--log-messages",
+    type=click.Choice(["none", "counts", "text"]),
+    default="text",
+    show_default=True,
+    help="Each call's transcript in the log: none, counts (lengths) or text (prompt and completion).",
+)
 @config_option
 def run_command(**kw: Any) -> None:
     """Run one eval run and write its log (one JSON summary line on stdout).
@@ -237,6 +244,7 @@ def _spec_from_options(kw: dict[str, Any]) -> Any:
         tutor_endpoint=tutor_endpoint,
         argv=tuple(sys.argv),
         guardrails=load_guardrails(kw["guardrails"]) if kw["guardrails"] else None,
+        log_messages=kw["log_messages"],
     )
 
 
