@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 from importlib import resources
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from warehouse.apps.scope import ARGS, Scope
 from warehouse.core.errors import QueryError, UsageError
 
 if TYPE_CHECKING:
@@ -21,6 +22,30 @@ if TYPE_CHECKING:
 _FILE = re.compile(r"^(?P<name>[a-z0-9_]+)_v(?P<version>\d+)\.sql$")
 _HEADER = re.compile(r"^--\s*(?P<name>[a-z0-9_]+)\s+v(?P<version>\d+):\s*(?P<desc>.+)$")
 METRICS = ("credited", "correct", "witness")
+DEFAULT_MARGIN = 0.03
+DIALS = (
+    "closed_book",
+    "self_consistency_n",
+    "sc_extract_n",
+    "fact_cards_budget",
+    "best_of_n",
+    "q_min",
+    "max_learn_boosts",
+    "idk_enabled",
+    "target_confidence",
+    "use_tools",
+    "use_fact_cards",
+    "require_citations",
+    "citation_mode",
+    "reasoning",
+    "controller",
+    "rerank",
+    "evidence_weighted_selection",
+    "uncertainty_gate",
+    "verify",
+    "context_position",
+    "temp_answer",
+)
 
 
 class ViewInfo(NamedTuple):
@@ -77,6 +102,15 @@ def list_views() -> list[ViewInfo]:
     )
 
 
+def margin_from(raw: dict[str, Any]) -> float:
+    """[stats] margin of warehouse.toml (absolute rate difference the recommendation may lose)."""
+    stats = raw.get("stats", {})
+    value = stats.get("margin", DEFAULT_MARGIN) if isinstance(stats, dict) else DEFAULT_MARGIN
+    if not isinstance(value, int | float) or isinstance(value, bool) or not 0 <= value < 1:
+        raise UsageError("warehouse.toml [stats] margin must be a number in [0, 1), e.g. 0.03")
+    return float(value)
+
+
 def run(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | None = None) -> Result:
     import duckdb
 
@@ -88,29 +122,79 @@ def run(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | None =
     return Result(columns, cursor.fetchall())
 
 
+def _known(con: duckdb.DuckDBPyConnection, column: str, value: str, view: str, what: str) -> None:
+    """An unknown model is an error naming it (a filter matching nothing would look like no effect)."""
+    found = run(con, f"SELECT count(*) FROM {view} WHERE {column} = ?", [value]).rows[0][0]
+    if not found:
+        raise QueryError(
+            f'unknown {what} {value!r}: see warehouse query "select distinct {column} from {view}"'
+        )
+
+
+def _metric(metric: str) -> None:
+    if metric not in METRICS:
+        raise QueryError(f"unknown metric {metric!r}: use one of {', '.join(METRICS)}")
+
+
+def ranking(con: duckdb.DuckDBPyConnection, *, scope: Scope, metric: str, model: str | None) -> Result:
+    _metric(metric)
+    if model:
+        _known(con, "model", model, "runs", "model")
+    clause, params = (" WHERE model = ?", [model]) if model else ("", [])
+    return run(
+        con,
+        f"SELECT * FROM model_ranking_for({ARGS}, metric := ?){clause} ORDER BY task_type, tau, rank",
+        [*scope.params, metric, *params],
+    )
+
+
 def best_settings(
-    con: duckdb.DuckDBPyConnection, *, min_steps: int, apples: bool, all_rows: bool, model: str | None
+    con: duckdb.DuckDBPyConnection,
+    *,
+    min_steps: int,
+    apples: bool,
+    all_rows: bool,
+    model: str | None,
+    scope: Scope | None = None,
+    metric: str = "credited",
+    margin: float = DEFAULT_MARGIN,
 ) -> Result:
     if min_steps < 1:
         raise UsageError("--min-steps must be at least 1")
+    if not 0 <= margin < 1:
+        raise UsageError("--margin must be in [0, 1): an absolute difference in rate, e.g. 0.03")
+    _metric(metric)
+    if model:
+        _known(con, "model", model, "runs", "model")
     where = ["(is_best OR is_recommended)"] if not all_rows else []
-    params: list[Any] = [min_steps, apples]
+    params: list[Any] = [*(scope or Scope()).params, metric, min_steps, apples, margin]
     if model:
         where.append("model = ?")
         params.append(model)
     clause = f" WHERE {' AND '.join(where)}" if where else ""
     return run(
         con,
-        "SELECT * FROM best_settings_for(min_steps := ?, apples_only := ?)"
-        f"{clause} ORDER BY model, is_best DESC, credited DESC",
+        f"SELECT * FROM best_settings_for({ARGS}, metric := ?, min_steps := ?, apples_only := ?, margin := ?)"
+        f"{clause} ORDER BY model, task_type, tau, is_best DESC, rate DESC",
         params,
     )
 
 
 def dial_effects(
-    con: duckdb.DuckDBPyConnection, *, model: str | None, dial: str | None, significant: bool
+    con: duckdb.DuckDBPyConnection,
+    *,
+    model: str | None,
+    dial: str | None,
+    significant: bool,
+    scope: Scope | None = None,
+    metric: str = "credited",
 ) -> Result:
-    where, params = [], []
+    _metric(metric)
+    if model:
+        _known(con, "model", model, "runs", "model")
+    if dial and dial not in DIALS:
+        raise QueryError(f"unknown dial {dial!r}: use one of {', '.join(DIALS)}")
+    where, params = [], [*(scope or Scope()).params, metric]
     if model:
         where.append("model = ?")
         params.append(model)
@@ -120,7 +204,7 @@ def dial_effects(
     if significant:
         where.append("significant")
     clause = f" WHERE {' AND '.join(where)}" if where else ""
-    return run(con, f"SELECT * FROM dial_effects{clause}", params)
+    return run(con, f"SELECT * FROM dial_effects_for({ARGS}, metric := ?){clause}", params)
 
 
 def catalog(con: duckdb.DuckDBPyConnection, *, limit: int | None) -> Result:
@@ -131,18 +215,21 @@ def catalog(con: duckdb.DuckDBPyConnection, *, limit: int | None) -> Result:
     return run(con, "SELECT * FROM catalog LIMIT ?", [limit])
 
 
-def compare(con: duckdb.DuckDBPyConnection, a: str, b: str, metric: str) -> Result:
-    if metric not in METRICS:
-        raise UsageError(f"--metric must be one of {', '.join(METRICS)}")
+def compare(
+    con: duckdb.DuckDBPyConnection, a: str, b: str, metric: str, scope: Scope | None = None
+) -> Result:
+    _metric(metric)
     if a == b:
         raise UsageError("compare needs two different models or settings")
-    result = run(con, "SELECT * FROM paired_comparison(?, ?, metric := ?)", [a, b, metric])
-    row = dict(zip(result.columns, result.rows[0], strict=True)) if result.rows else {}
-    for side, key in ((a, "steps_a"), (b, "steps_b")):
-        if not row.get(key):
-            raise QueryError(
-                f"no MCQ steps match {side!r}: give a model, a setting_id, a run_id "
-                'or model@setting_id (see: warehouse query "select model, setting_id '
-                'from best_settings")'
-            )
+    result = run(
+        con,
+        "SELECT * FROM paired_comparison(?, ?, metric := ?, campaign := ?, since := ?, until := ?,"
+        " runs := ?::VARCHAR[])",
+        [a, b, metric, *(scope or Scope()).params],
+    )
+    if not result.rows:
+        raise QueryError(
+            f"{a!r} and {b!r} share no items in this scope: a paired comparison needs the same"
+            " items on both sides"
+        )
     return result

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from warehouse.cli.options import db_option, json_option, resolve_db
+from warehouse.cli.options import db_option, json_option, resolve_db, scope_options
 from warehouse.core.config import load_config
 
 
@@ -100,7 +100,16 @@ def export_command(
 )
 @json_option("Print files and findings as JSON.")
 @db_option
-def report_command(out_dir: str | None, as_json: bool, db: str | None) -> None:
+@scope_options
+def report_command(
+    out_dir: str | None,
+    as_json: bool,
+    db: str | None,
+    campaign: str | None,
+    since: str | None,
+    until: str | None,
+    where: str | None,
+) -> None:
     """Write INSIGHTS.md and a self-contained INSIGHTS.html with plots.
 
     Model ranking with intervals and tie groups, witness vs credited, credited by cards
@@ -111,12 +120,15 @@ def report_command(out_dir: str | None, as_json: bool, db: str | None) -> None:
     \b
     Example:
       warehouse report
+      warehouse report --campaign exp --since 2026-01-01
       xdg-open runs/_aggregated/plots/INSIGHTS.html
     """
     from warehouse.apps.report import build_report
+    from warehouse.apps.scope import resolve
 
     out = Path(out_dir) if out_dir else _runs(None) / "_aggregated" / "plots"
-    result = build_report(resolve_db(db), out)
+    scope = resolve(resolve_db(db), campaign, since, until, where)
+    result = build_report(resolve_db(db), out, scope)
     if as_json:
         click.echo(
             json.dumps(

@@ -72,3 +72,28 @@ def resolve_db(db: str | None, config_path: str | None = None) -> str:
     from warehouse.core.config import load_config
 
     return db or load_config(config_path).db
+
+
+def scope_options(f: F) -> F:
+    """--campaign, --since, --until, --where: limit a statistic to one scope (see warehouse.apps.scope)."""
+    f = click.option(
+        "--where",
+        "where",
+        default=None,
+        metavar="PREDICATE",
+        help="Only runs this SQL predicate over the runs view holds for, e.g. \"model_from = 'header'\".",
+    )(f)
+    f = click.option(
+        "--until", "until", default=None, metavar="TIME", help="Only runs started before this time."
+    )(f)
+    f = click.option(
+        "--since", "since", default=None, metavar="TIME", help="Only runs started at or after this time."
+    )(f)
+    f = click.option(
+        "--campaign",
+        "campaign",
+        default=None,
+        metavar="NAME",
+        help="Only runs of this campaign (the first folder under the runs directory).",
+    )(f)
+    return f

@@ -19,6 +19,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from warehouse.apps.report import findings as fx
 from warehouse.apps.report import plots, simq_section
 from warehouse.apps.report.data import REPORT_DIALS, ReportData, load
+from warehouse.apps.scope import Scope
 from warehouse.core.atomic import atomic_write_bytes, atomic_write_text, sweep_tmp
 
 __all__ = ["ReportResult", "build_report"]
@@ -115,10 +116,10 @@ def _context(data: ReportData, found: dict[str, list[fx.Finding]], images: dict[
     }
 
 
-def build_report(db: str | os.PathLike[str], out_dir: Path) -> ReportResult:
+def build_report(db: str | os.PathLike[str], out_dir: Path, scope: Scope | None = None) -> ReportResult:
     """Write INSIGHTS.md, INSIGHTS.html and the PNGs into out_dir; return what was found."""
     start = time.perf_counter()
-    data = load(db)
+    data = load(db, scope)
     found = _findings(data)
     images = _images(data)
     simq, simq_images = simq_section.build(db, [r["model"] for r in data.ranking])

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from warehouse.apps.report.tasks import load_tasks
+from warehouse.apps.scope import ARGS, Scope
 from warehouse.core.errors import UsageError
 from warehouse.store.db import open_reader
 
@@ -29,6 +30,8 @@ REQUIRED_VIEWS = (
     "alias_families",
     "alias_summary",
 )
+# the report's sentences speak of credited (the default metric of the v2 statistics)
+RATE_AS_CREDITED = "rate AS credited, rate_low AS credited_low, rate_high AS credited_high"
 REPORT_DIALS = ("fact_cards_budget", "self_consistency_n")
 MAX_POINTS = 20_000  # run points in the witness scatter (a sample beyond that)
 
@@ -122,8 +125,9 @@ def _health(con: duckdb.DuckDBPyConnection) -> Row:
     }
 
 
-def load(db: str | os.PathLike[str]) -> ReportData:
+def load(db: str | os.PathLike[str], scope: Scope | None = None) -> ReportData:
     """Read every table the report needs (aggregates only; no per-step rows reach Python)."""
+    scope = scope or Scope()
     con = open_reader(db)
     try:
         con.execute("SET enable_progress_bar = false")
@@ -131,7 +135,16 @@ def load(db: str | os.PathLike[str]) -> ReportData:
         _stage(con)
         data = ReportData(str(db), dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"))
         data.totals = _totals(con)
-        data.ranking = rows(con, "SELECT * FROM model_ranking ORDER BY rank")
+        data.ranking = rows(
+            con,
+            f"""
+            SELECT r.*, r.rate AS credited, r.rate_low AS credited_low, r.rate_high AS credited_high,
+                   w.rate AS witness
+            FROM model_ranking_for({ARGS}) r
+            LEFT JOIN model_ranking_for({ARGS}, metric := 'witness') w USING (task_type, tau, model)
+            ORDER BY r.task_type, r.tau, r.rank""",
+            scope.params * 2,
+        )
         data.witness = rows(con, "SELECT * FROM witness_credited ORDER BY n_steps DESC, model")
         data.run_points = rows(
             con,
@@ -142,16 +155,18 @@ def load(db: str | os.PathLike[str]) -> ReportData:
         )
         data.dials = rows(
             con,
-            """
-            SELECT * FROM dial_effects ORDER BY model, dial,
+            f"""
+            SELECT *, {RATE_AS_CREDITED} FROM dial_effects_for({ARGS}) ORDER BY model, dial,
                 TRY_CAST(value AS DOUBLE) NULLS LAST, value""",
+            scope.params,
         )
         data.pareto = rows(con, "SELECT * FROM pareto ORDER BY model, tokens_per_step")
         data.settings = rows(
             con,
-            """
-            SELECT * FROM best_settings WHERE is_best OR is_recommended
-            ORDER BY credited DESC NULLS LAST, model""",
+            f"""
+            SELECT *, {RATE_AS_CREDITED} FROM best_settings_for({ARGS}) WHERE is_best OR is_recommended
+            ORDER BY rate DESC NULLS LAST, model""",
+            scope.params,
         )
         data.latest = rows(
             con,
