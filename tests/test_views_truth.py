@@ -182,7 +182,8 @@ def test_dial_with_effect_is_found_and_its_interval_covers_it(dials: Path) -> No
     print(
         f"\ntrue +0.2 dial: significant in {found:.2f} of {len(got)} models, CI covers 0.2 in {covered:.2f}"
     )
-    assert found >= 0.8 and covered >= 0.85
+    # clustered (runs x items) intervals are wider than the old independent-steps ones: less power
+    assert found >= 0.6 and covered >= 0.85
     assert all(r["tokens_diff"] > 0 for r in got)  # sc=3 costs more tokens
 
 
@@ -225,12 +226,13 @@ def paired(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_paired_comparison_on_the_same_items(paired: Path) -> None:
     far = rows(paired, "SELECT * FROM paired_comparison('pa', 'pc')")[0]
     near = rows(paired, "SELECT * FROM paired_comparison('pa', 'pa2')")[0]
-    assert far["n_pairs"] == 100 and far["n_items"] == 25
-    assert far["both_right"] + far["only_a"] + far["only_b"] + far["both_wrong"] == 100
-    assert far["p_mcnemar"] < 1e-4 and far["diff_low"] <= 0.25 <= far["diff_high"]
-    assert near["p_mcnemar"] > 0.05 and near["diff_low"] <= 0.02 <= near["diff_high"]
+    # 4 runs x 25 shared items a side: repeats are averaged per item, 25 pairs, not 100
+    assert far["steps_a"] == 100 and far["n_items"] == 25
+    assert far["items_a_better"] + far["items_tied"] + far["items_b_better"] == 25
+    assert far["p_value"] < 1e-3 and far["diff_low"] <= 0.25 <= far["diff_high"]
+    assert near["p_value"] > 0.05 and near["diff_low"] <= 0.02 <= near["diff_high"]
     view = rows(paired, "SELECT * FROM paired_models WHERE model_a = 'pa' AND model_b = 'pc'")[0]
-    keys = ("only_a", "only_b", "p_mcnemar")
+    keys = ("items_a_better", "items_b_better", "p_value")
     assert [view[k] for k in keys] == [far[k] for k in keys]
 
 
@@ -264,7 +266,7 @@ def test_views_work_from_the_duckdb_shell(paired: Path) -> None:
             str(paired),
             "-csv",
             "-c",
-            "select n_pairs, p_mcnemar < 0.001 as sig from paired_comparison('pa', 'pc');"
+            "select n_items, p_value < 0.001 as sig from paired_comparison('pa', 'pc');"
             " select count(*) > 0 from dial_effects, best_settings, pareto, catalog limit 1",
         ],
         capture_output=True,
@@ -272,4 +274,4 @@ def test_views_work_from_the_duckdb_shell(paired: Path) -> None:
         timeout=120,
     )
     assert out.returncode == 0, out.stderr
-    assert "100,true" in out.stdout
+    assert "25,true" in out.stdout
