@@ -12,21 +12,21 @@ CREATE OR REPLACE VIEW model_ranking AS SELECT * FROM model_ranking_v2;
 CREATE OR REPLACE VIEW best_settings AS SELECT * FROM best_settings_v2;
 CREATE OR REPLACE VIEW dial_effects AS SELECT * FROM dial_effects_v2;
 CREATE OR REPLACE VIEW paired_models AS SELECT * FROM paired_models_v2;
-CREATE OR REPLACE MACRO model_ranking_for(campaign := NULL, since := NULL, until := NULL, runs := NULL,
+CREATE OR REPLACE MACRO model_ranking_for(campaign := '*', since := '-infinity', until := 'infinity', runs := '*',
                                           metric := 'credited', conf := 0.95, power := 0.8) AS TABLE
     SELECT * FROM model_ranking_for_v2(campaign := campaign, since := since, until := until, runs := runs,
                                        metric := metric, conf := conf, power := power);
-CREATE OR REPLACE MACRO best_settings_for(campaign := NULL, since := NULL, until := NULL, runs := NULL,
+CREATE OR REPLACE MACRO best_settings_for(campaign := '*', since := '-infinity', until := 'infinity', runs := '*',
                                           metric := 'credited', min_steps := 30, apples_only := false,
                                           margin := 0.03, conf := 0.95) AS TABLE
     SELECT * FROM best_settings_for_v2(campaign := campaign, since := since, until := until, runs := runs,
                                        metric := metric, min_steps := min_steps, apples_only := apples_only,
                                        margin := margin, conf := conf);
-CREATE OR REPLACE MACRO dial_effects_for(campaign := NULL, since := NULL, until := NULL, runs := NULL,
+CREATE OR REPLACE MACRO dial_effects_for(campaign := '*', since := '-infinity', until := 'infinity', runs := '*',
                                          metric := 'credited', conf := 0.95, power := 0.8) AS TABLE
     SELECT * FROM dial_effects_for_v2(campaign := campaign, since := since, until := until, runs := runs,
                                       metric := metric, conf := conf, power := power);
-CREATE OR REPLACE MACRO paired_comparison(a, b, metric := 'credited', campaign := NULL, since := NULL,
-                                          until := NULL, runs := NULL, conf := 0.95) AS TABLE
+CREATE OR REPLACE MACRO paired_comparison(a, b, metric := 'credited', campaign := '*', since := '-infinity',
+                                          until := 'infinity', runs := '*', conf := 0.95) AS TABLE
     SELECT * FROM paired_comparison_v2(a, b, metric := metric, campaign := campaign, since := since,
                                        until := until, runs := runs, conf := conf);

@@ -27,7 +27,7 @@
 -- n_needed / runs_needed: steps / runs this setting would need (same design, current estimates) to
 --   be proven non-inferior; NULL when proven or when its estimate is already below -margin.
 
-CREATE OR REPLACE MACRO best_settings_for_v2(campaign := NULL, since := NULL, until := NULL, runs := NULL,
+CREATE OR REPLACE MACRO best_settings_for_v2(campaign := '*', since := '-infinity', until := 'infinity', runs := '*',
                                              metric := 'credited', min_steps := 30, apples_only := false,
                                              margin := 0.03, conf := 0.95) AS TABLE
 WITH st AS MATERIALIZED (

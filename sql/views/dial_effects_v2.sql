@@ -18,7 +18,7 @@
 -- mde: the effect detectable at `power` with this n; runs_needed / n_needed: runs / steps of this
 --   value (same design) that would detect the observed effect at `power`, when not significant.
 
-CREATE OR REPLACE MACRO dial_effects_for_v2(campaign := NULL, since := NULL, until := NULL, runs := NULL,
+CREATE OR REPLACE MACRO dial_effects_for_v2(campaign := '*', since := '-infinity', until := 'infinity', runs := '*',
                                             metric := 'credited', conf := 0.95, power := 0.8) AS TABLE
 WITH st AS MATERIALIZED (
     SELECT run_key, coalesce(item_id, run_key || '#' || line_no::VARCHAR) AS item, model,

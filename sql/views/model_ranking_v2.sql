@@ -22,7 +22,7 @@
 --   n_needed_vs_above: steps per model that would separate the two if the observed difference
 --   is real (only when inconclusive). acc, abstain_rate, tokens/seconds/cost per step: descriptive.
 
-CREATE OR REPLACE MACRO model_ranking_for_v2(campaign := NULL, since := NULL, until := NULL, runs := NULL,
+CREATE OR REPLACE MACRO model_ranking_for_v2(campaign := '*', since := '-infinity', until := 'infinity', runs := '*',
                                              metric := 'credited', conf := 0.95, power := 0.8) AS TABLE
 WITH RECURSIVE st AS MATERIALIZED (
     SELECT run_key, coalesce(item_id, run_key || '#' || line_no::VARCHAR) AS item, model, provider,

@@ -128,10 +128,10 @@ FROM chk LEFT JOIN out o ON true
 WHERE chk.bad IS NOT NULL OR o.pa IS NOT NULL
 ORDER BY o.pa, o.pb, o.task_type, o.tau;
 
-CREATE OR REPLACE MACRO paired_comparison_v2(a, b, metric := 'credited', campaign := NULL, since := NULL,
-                                             until := NULL, runs := NULL, conf := 0.95) AS TABLE
+CREATE OR REPLACE MACRO paired_comparison_v2(a, b, metric := 'credited', campaign := '*', since := '-infinity',
+                                             until := 'infinity', runs := '*', conf := 0.95) AS TABLE
 SELECT * FROM _paired_v2(a, b, metric, campaign, since, until, runs, conf, false);
 
 CREATE OR REPLACE VIEW paired_models_v2 AS
 SELECT * RENAME (side_a AS model_a, side_b AS model_b)
-FROM _paired_v2(NULL, NULL, 'credited', NULL, NULL, NULL, NULL, 0.95, true);
+FROM _paired_v2(NULL, NULL, 'credited', '*', '-infinity', 'infinity', '*', 0.95, true);

@@ -224,7 +224,7 @@ def compare(
     result = run(
         con,
         "SELECT * FROM paired_comparison(?, ?, metric := ?, campaign := ?, since := ?, until := ?,"
-        " runs := ?::VARCHAR[])",
+        " runs := ?)",
         [a, b, metric, *(scope or Scope()).params],
     )
     if not result.rows:

@@ -1,20 +1,22 @@
 """Scope of a statistic: a campaign, a time window and a `--where` predicate over runs.
 
-The statistics are table macros taking `campaign`, `since`, `until` and `runs` (a list of
-run_key). A `--where` predicate is never pasted into a statistic: it is evaluated once, as
+The statistics are table macros taking `campaign`, `since`, `until` and `runs` (a JSON array
+of run_key as text; '*', '-infinity', 'infinity', '*' mean no limit). A `--where` predicate is
+never pasted into a statistic: it is evaluated once, as
 `SELECT run_key FROM runs WHERE (<predicate>)`, on a read-only connection with external access
 and configuration locked, must be a single statement, and only the keys it returns go on.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from typing import Any
 
 from warehouse.core.errors import QueryError, UsageError
 
-ARGS = "campaign := ?, since := ?, until := ?, runs := ?::VARCHAR[]"
+ARGS = "campaign := ?, since := ?, until := ?, runs := ?"
 
 
 @dataclass(frozen=True)
@@ -27,7 +29,8 @@ class Scope:
     @property
     def params(self) -> list[Any]:
         """Bound values for ARGS, in order."""
-        return [self.campaign, self.since, self.until, None if self.runs is None else list(self.runs)]
+        runs = "*" if self.runs is None else json.dumps(list(self.runs))
+        return [self.campaign or "*", self.since or "-infinity", self.until or "infinity", runs]
 
     @property
     def empty(self) -> bool:

@@ -120,7 +120,7 @@ def best_settings_command(
     where: str | None,
     out: str | None,
 ) -> None:
-    """Best and recommended dial setting per model, task type and tau, with intervals.
+    """Best and recommended dial setting per model, task type and tau.
 
     Settings pool all their runs (never one lucky run); intervals are clustered by run and
     item. could_be_best marks the settings that may truly be best (Hsu MCB, 95% jointly). The
@@ -178,7 +178,7 @@ def ranking_command(
     where: str | None,
     out: str | None,
 ) -> None:
-    """Models ranked per task type and tau, with clustered intervals and a could-be-best set.
+    """Models ranked per task type and tau, with a could-be-best set.
 
     \b
     Example:
@@ -294,7 +294,7 @@ def compare_command(
     until: str | None,
     where: str | None,
 ) -> None:
-    """Paired comparison of A and B on the same items, repeats averaged per item first.
+    """Paired comparison of A and B on the same items (item-level).
 
     Each side's repeats of an item (runs, settings, seeds) are averaged, then the
     difference over shared items gets a 95% interval clustered by run and item (a paired
