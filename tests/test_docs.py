@@ -120,7 +120,7 @@ def test_check_fails_on_stale_docs_and_passes_once_regenerated(tmp_path: Path) -
     cli_md = files[tmp_path / "docs" / "cli.md"]
     assert "## warehouse lake ingest" in cli_md and "| 5 | `LOCKED` |" in cli_md
     views_md = files[tmp_path / "docs" / "views.md"]
-    assert "View `model_ranking_v1` (latest as `model_ranking`)" in views_md
+    assert "View `model_ranking_v2` (latest as `model_ranking`)" in views_md
     assert "| `credited_low` | DOUBLE |" in views_md
 
 
