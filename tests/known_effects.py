@@ -26,11 +26,14 @@ from ingest import ingest_runs
 class KnownDesign:
     # (budget, sc) -> base rate; sc is a null dial, budget a real one, budget 10 costs more tokens
     base: dict[tuple[int, int], float] = field(
-        default_factory=lambda: {(5, 1): 0.55, (5, 3): 0.55, (10, 1): 0.66, (10, 3): 0.66}
+        default_factory=lambda: {(5, 1): 0.55, (5, 3): 0.55, (10, 1): 0.67, (10, 3): 0.67}
     )
-    model: str = "known/model"
-    runs: int = 4
-    steps: int = 20
+    # models shift every base rate (logit scale); all share the item pool
+    models: dict[str, float] = field(
+        default_factory=lambda: {"known/alpha": 0.0, "known/beta": -0.4, "known/gamma": 0.4}
+    )
+    runs: int = 5
+    steps: int = 24
     pool: int = 60
     sd_item: float = 0.8
     sd_run: float = 0.3
@@ -48,12 +51,39 @@ def true_rate(base: float, sd_item: float, sd_run: float) -> float:
     return float(np.sum(w / (1 + np.exp(-(_logit(base) + sd * x)))))
 
 
-def write(root: Path, design: KnownDesign, seed: int) -> dict[tuple[int, int], float]:
-    """Write one corpus under root/runs; return the true rate per (budget, sc)."""
+Key = tuple[str, int, int]
+
+
+def _shifted(base: float, shift: float) -> float:
+    return 1 / (1 + math.exp(-(_logit(base) + shift)))
+
+
+def write(root: Path, design: KnownDesign, seed: int) -> dict[Key, float]:
+    """Write one corpus under root/runs; return the true rate per (model, budget, sc)."""
     rng = random.Random(seed)
     item_effect = [rng.gauss(0, design.sd_item) for _ in range(design.pool)]
     ts = 1_760_000_000 + seed * 100_000
-    for (budget, sc), base in design.base.items():
+    for model, shift in design.models.items():
+        _write_model(root, design, rng, item_effect, model, shift, ts)
+        ts += 10_000
+    return {
+        (m, *k): true_rate(_shifted(b, shift), design.sd_item, design.sd_run)
+        for m, shift in design.models.items()
+        for k, b in design.base.items()
+    }
+
+
+def _write_model(
+    root: Path,
+    design: KnownDesign,
+    rng: random.Random,
+    item_effect: list[float],
+    model: str,
+    shift: float,
+    ts: int,
+) -> None:
+    for (budget, sc), base0 in design.base.items():
+        base = _shifted(base0, shift)
         for rep in range(design.runs):
             run_id = str(uuid.UUID(int=rng.getrandbits(128)))
             dials = {**BASE_DIALS, "fact_cards_budget": budget, "self_consistency_n": sc}
@@ -61,7 +91,7 @@ def write(root: Path, design: KnownDesign, seed: int) -> dict[tuple[int, int], f
             items = rng.sample(range(design.pool), design.steps)
             ts += 1000
             lines: list[dict[str, Any]] = [
-                header(run_id, ts, design.model, dials, design.steps, design.tau, seed=rep)
+                header(run_id, ts, model, dials, design.steps, design.tau, seed=rep)
             ]
             for i, idx in enumerate(items):
                 p = 1 / (1 + math.exp(-(_logit(base) + item_effect[idx] + u_run)))
@@ -81,47 +111,68 @@ def write(root: Path, design: KnownDesign, seed: int) -> dict[tuple[int, int], f
                     "steps_logged": design.steps,
                 }
             )
-            write_jsonl(root / "runs" / "known" / f"b{budget}_sc{sc}_r{rep}.jsonl", lines)
-    return {k: true_rate(b, design.sd_item, design.sd_run) for k, b in design.base.items()}
+            write_jsonl(
+                root / "runs" / "known" / model.split("/")[1] / f"b{budget}_sc{sc}_r{rep}.jsonl", lines
+            )
 
 
-def build(root: Path, design: KnownDesign, seed: int) -> tuple[Path, dict[tuple[int, int], float]]:
+def build(root: Path, design: KnownDesign, seed: int) -> tuple[Path, dict[Key, float]]:
     truth = write(root, design, seed)
     db = root / "runs.duckdb"
     ingest_runs(str(root / "runs"), str(db))
     return db, truth
 
 
-def score(db: Path, truth: dict[tuple[int, int], float], margin: float = 0.03) -> dict[str, list[bool]]:
-    """Per-seed checks: interval coverage, could-be-best, recommendation, null dial flagged."""
+def score(db: Path, truth: dict[Key, float], margin: float = 0.03) -> dict[str, list[bool]]:
+    """Per-seed checks: interval coverage (setting rates, dial effects), could-be-best,
+    recommendation, null dial flagged."""
     import duckdb
 
     con = duckdb.connect(str(db), read_only=True)
     try:
-        cols = ["budget", "sc", "rate_low", "rate_high", "could_be_best", "is_recommended"]
+        cols = [
+            "model",
+            "budget",
+            "sc",
+            "rate_low",
+            "rate_high",
+            "could_be_best",
+            "is_recommended",
+            "more_data_needed",
+        ]
         got = con.execute(
             f"SELECT {', '.join(cols)} FROM best_settings_for(margin := ?)", [margin]
         ).fetchall()
-        dial = con.execute(
-            "SELECT significant FROM dial_effects WHERE dial = 'self_consistency_n' AND NOT is_ref"
+        dials = con.execute(
+            "SELECT model, dial, significant, diff_low, diff_high FROM dial_effects WHERE NOT is_ref"
         ).fetchall()
     finally:
         con.close()
-    best = max(truth.values())
     rows = [dict(zip(cols, r, strict=True)) for r in got]
-    covered = [r["rate_low"] <= truth[(int(r["budget"]), int(r["sc"]))] <= r["rate_high"] for r in rows]
-    best_in = any(
-        r["could_be_best"] and truth[(int(r["budget"]), int(r["sc"]))] >= best - 1e-12 for r in rows
-    )
-    rec_ok = all(
-        truth[(int(r["budget"]), int(r["sc"]))] >= best - margin for r in rows if r["is_recommended"]
-    )
-    return {
-        "covered": covered,
-        "best_in_set": [best_in],
-        "recommended_ok": [rec_ok],
-        "null_flagged": [bool(d[0]) for d in dial],
-    }
+    out: dict[str, list[bool]] = {"covered": [], "best_in_set": [], "recommended_ok": [], "null_flagged": []}
+    out |= {"proven_ok": [], "effect_covered": []}
+    for r in rows:
+        out["covered"].append(
+            r["rate_low"] <= truth[(r["model"], int(r["budget"]), int(r["sc"]))] <= r["rate_high"]
+        )
+    for model in {r["model"] for r in rows}:
+        mine = [r for r in rows if r["model"] == model]
+        true = {id(r): truth[(model, int(r["budget"]), int(r["sc"]))] for r in mine}
+        best = max(true.values())
+        out["best_in_set"].append(any(r["could_be_best"] and true[id(r)] >= best - 1e-12 for r in mine))
+        for r in mine:
+            if r["is_recommended"]:
+                ok = true[id(r)] >= best - margin
+                out["recommended_ok"].append(ok)
+                if not r["more_data_needed"]:
+                    out["proven_ok"].append(ok)
+    for model, dial, significant, low, high in dials:
+        if dial == "self_consistency_n":
+            out["null_flagged"].append(bool(significant))
+        elif dial == "fact_cards_budget":
+            effect = truth[(model, 10, 1)] - truth[(model, 5, 1)]
+            out["effect_covered"].append(low <= effect <= high)
+    return out
 
 
 def run_seeds(base: Path, seeds: list[int], design: KnownDesign | None = None) -> dict[str, float]:
@@ -131,7 +182,8 @@ def run_seeds(base: Path, seeds: list[int], design: KnownDesign | None = None) -
         db, truth = build(base / f"seed{seed}", design, seed)
         for key, values in score(db, truth).items():
             total.setdefault(key, []).extend(values)
-    return {k: sum(v) / len(v) for k, v in total.items()} | {"n_intervals": float(len(total["covered"]))}
+    got = {k: sum(v) / len(v) if v else float("nan") for k, v in total.items()}
+    return got | {f"n_{k}": float(len(v)) for k, v in total.items()}
 
 
 __all__ = ["KnownDesign", "build", "run_seeds", "score", "true_rate", "write"]

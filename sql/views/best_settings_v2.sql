@@ -115,8 +115,8 @@ pair AS (
     FROM (SELECT *, cgm_df(vr, gr_eff, vi, gi, vc) AS df,
                  sqrt(CASE WHEN edge THEN greatest(cgm_var(vr, gr_eff, vi, gi, vc), ac_var)
                            ELSE cgm_var(vr, gr_eff, vi, gi, vc) END) AS se
-          FROM (SELECT *, CASE WHEN min_runs >= 2 THEN gr ELSE 1 END AS gr_eff,
-                       ssr * gr / (gr - 1.0) AS vr, ssi * gi / greatest(gi - 1.0, 1.0) AS vi,
+          FROM (SELECT *, CASE WHEN min_runs >= 2 THEN gr - 1 ELSE 1 END AS gr_eff,
+                       ssr * gr / greatest(gr - 2.0, 1.0) AS vr, ssi * gi / greatest(gi - 1.0, 1.0) AS vi,
                        ssc * gc / greatest(gc - 1.0, 1.0) AS vc
                 FROM pair0))
 ),

@@ -129,10 +129,10 @@ comp AS (
 est AS (
     SELECT part, model, dial, value, cgm_df(vr, gr_eff, vi, gi, vc) AS df,
            cgm_var(vr, gr_eff, vi, gi, vc) AS var
-    FROM (SELECT *, CASE WHEN min_runs >= 2 THEN gr ELSE 1 END AS gr_eff,
-                 ssr * gr / greatest(gr - 1.0, 1.0) AS vr, ssi * gi / greatest(gi - 1.0, 1.0) AS vi,
+    FROM (SELECT *, CASE WHEN min_runs >= 2 THEN greatest(gr - 2 * groups + 1, 1) ELSE 1 END AS gr_eff,
+                 ssr * gr / greatest(gr - 2.0 * groups, 1.0) AS vr, ssi * gi / greatest(gi - 1.0, 1.0) AS vi,
                  ssc * gc / greatest(gc - 1.0, 1.0) AS vc
-          FROM comp)
+          FROM comp JOIN (SELECT part, model, dial, value, groups FROM eff) USING (part, model, dial, value))
 ),
 -- per-value rate intervals: the same residual machinery over the value's own steps
 own AS (

@@ -61,13 +61,14 @@ ss AS (
 ),
 v AS (
     SELECT m.*, ss.ssr, ss.ssi, ss.ssc, ss.gc,
-           ss.ssr * n_runs / greatest(n_runs - 1.0, 1.0) AS vr,
+           ss.ssr * n_runs / greatest(n_runs - n_settings, 1.0) AS vr,
+           greatest(n_runs - n_settings + 1, 1) AS gr1,
            ss.ssi * n_items / greatest(n_items - 1.0, 1.0) AS vi,
            ss.ssc * ss.gc / greatest(ss.gc - 1.0, 1.0) AS vc
     FROM m JOIN ss USING (part, model)
 ),
 w AS (
-    SELECT v.*, cgm_var(vr, n_runs, vi, n_items, vc) AS var, cgm_df(vr, n_runs, vi, n_items, vc) AS df,
+    SELECT v.*, cgm_var(vr, gr1, vi, n_items, vc) AS var, cgm_df(vr, gr1, vi, n_items, vc) AS df,
            row_number() OVER (PARTITION BY part ORDER BY p DESC, n DESC, model) AS rank,
            count(*) OVER (PARTITION BY part) AS k_models
     FROM v
@@ -79,7 +80,7 @@ cross_items AS (
 ),
 pair0 AS (
     SELECT a.part, a.model AS model_a, b.model AS model_b, a.p - b.p AS d,
-           a.n_runs + b.n_runs AS gr, least(a.n_runs, b.n_runs) AS min_runs,
+           a.n_runs + b.n_runs AS gr, least(a.n_runs, b.n_runs) AS min_runs, a.n_settings + b.n_settings AS cells,
            a.n_items + b.n_items - coalesce(x.shared, 0) AS gi, a.gc + b.gc AS gc,
            a.ssr + b.ssr AS ssr, a.ssi + b.ssi - 2.0 * coalesce(x.xi, 0.0) AS ssi, a.ssc + b.ssc AS ssc,
            (a.p IN (0, 1) OR b.p IN (0, 1)) AS edge, ac_diff_var(a.k, a.n, b.k, b.n) AS ac_var
@@ -87,8 +88,8 @@ pair0 AS (
     LEFT JOIN cross_items x ON x.part = a.part AND x.model_a = a.model AND x.model_b = b.model
 ),
 pair1 AS (
-    SELECT *, CASE WHEN min_runs >= 2 THEN gr ELSE 1 END AS gr_eff,
-           ssr * gr / (gr - 1.0) AS vr, ssi * gi / greatest(gi - 1.0, 1.0) AS vi,
+    SELECT *, CASE WHEN min_runs >= 2 THEN greatest(gr - cells + 1, 1) ELSE 1 END AS gr_eff,
+           ssr * gr / greatest(gr - cells, 1.0) AS vr, ssi * gi / greatest(gi - 1.0, 1.0) AS vi,
            ssc * gc / greatest(gc - 1.0, 1.0) AS vc
     FROM pair0
 ),

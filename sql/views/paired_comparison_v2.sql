@@ -84,7 +84,7 @@ runs_n AS (
 ),
 comp AS (
     SELECT g.*, r.runs_a, r.runs_b, r.gr, c.ssc, c.gc, rr.ssr, ii.ssi,
-           CASE WHEN least(r.runs_a, r.runs_b) >= 2 THEN r.gr ELSE 1 END AS gr_eff
+           CASE WHEN least(r.runs_a, r.runs_b) >= 2 THEN r.gr - 1 ELSE 1 END AS gr_eff
     FROM agg g JOIN runs_n r USING (pa, pb, part)
     JOIN (SELECT pa, pb, part, sum(e * e) AS ssc, count(*) AS gc FROM cell GROUP BY ALL) c USING (pa, pb, part)
     JOIN (SELECT pa, pb, part, sum(s * s) AS ssr
@@ -100,7 +100,7 @@ est AS (
            sqrt(CASE WHEN mu_a IN (0, 1) OR mu_b IN (0, 1)
                      THEN greatest(cgm_var(vr, gr_eff, vi, n_items, vc), ac_diff_var(ka, na, kb, nb))
                      ELSE cgm_var(vr, gr_eff, vi, n_items, vc) END) AS se
-    FROM (SELECT *, ssr * gr / greatest(gr - 1.0, 1.0) AS vr,
+    FROM (SELECT *, ssr * gr / greatest(gr - 2.0, 1.0) AS vr,
                  ssi * n_items / greatest(n_items - 1.0, 1.0) AS vi, ssc * gc / greatest(gc - 1.0, 1.0) AS vc
           FROM comp)
 ),

@@ -2,7 +2,9 @@
 -- Why: steps of one run share the run, and the same items recur across runs, settings and models, so
 --   steps are not independent. The v2 views estimate every rate and difference as a weighted sum
 --   of per-step residuals and take its variance two-way cluster-robust (Cameron-Gelbach-Miller):
---   V = V_run + V_item - V_run&item, each a sum of squared cluster sums times G/(G-1). When V is
+--   V = V_run + V_item - V_run&item, each a sum of squared cluster sums times G/(G-1); the run part
+--   uses G/(G-k) and G-k degrees of freedom when k means were estimated from the runs (one per
+--   setting, side or matched group: the residuals of each sum to zero). When V is
 --   not positive, max(V_run, V_item); with fewer than 2 runs only the item part (runs cannot vary).
 --   Degrees of freedom: Satterthwaite over the run part (G_run - 1) and the extra item part
 --   (V_item - V_run&item, G_item - 1), floored to an integer >= 1: intervals use Student t, not z.

@@ -40,6 +40,7 @@ COMMAND_MODULES = (
     "simq_cmd",
     "show_cmd",
     "view_cmd",
+    "plan_cmd",
 )
 
 
