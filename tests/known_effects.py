@@ -52,6 +52,7 @@ def true_rate(base: float, sd_item: float, sd_run: float) -> float:
 
 
 Key = tuple[str, int, int]
+SETTINGS = ((5, 1), (5, 3), (10, 1), (10, 3))
 
 
 def _shifted(base: float, shift: float) -> float:
@@ -146,11 +147,15 @@ def score(db: Path, truth: dict[Key, float], margin: float = 0.03) -> dict[str, 
         dials = con.execute(
             "SELECT model, dial, significant, diff_low, diff_high FROM dial_effects WHERE NOT is_ref"
         ).fetchall()
+        pairs = con.execute("SELECT model_a, model_b, diff_low, diff_high FROM paired_models").fetchall()
     finally:
         con.close()
     rows = [dict(zip(cols, r, strict=True)) for r in got]
     out: dict[str, list[bool]] = {"covered": [], "best_in_set": [], "recommended_ok": [], "null_flagged": []}
-    out |= {"proven_ok": [], "effect_covered": []}
+    out |= {"proven_ok": [], "effect_covered": [], "compare_covered": []}
+    for a, b, low, high in pairs:  # item-level paired difference of two models over all settings
+        diff = sum(truth[(a, *k)] - truth[(b, *k)] for k in SETTINGS) / len(SETTINGS)
+        out["compare_covered"].append(low <= diff <= high)
     for r in rows:
         out["covered"].append(
             r["rate_low"] <= truth[(r["model"], int(r["budget"]), int(r["sc"]))] <= r["rate_high"]

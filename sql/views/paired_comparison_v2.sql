@@ -10,7 +10,8 @@
 --   side's repeats are first averaged per item: a_i, b_i. n_items = items both sides answered;
 --   rate_a / rate_b = mean over those items of a_i / b_i; diff = rate_a - rate_b.
 --   items_a_better / items_tied / items_b_better compare a_i with b_i item by item.
--- Method: diff is a weighted sum of per-step residuals; its variance is two-way cluster-robust over
+-- Method: diff is a weighted sum of per-step residuals (against each side's setting: settings are
+--   fixed strata); its variance is two-way cluster-robust over
 --   runs and items (stats_macros v2): the item part is the paired-t variance of a_i - b_i, the run
 --   part adds run-to-run variation when both sides have >= 2 runs. With one run a side (one step
 --   per item) it is the plain paired t test over items. diff_low/high: diff +- t(df) * se;
@@ -42,14 +43,15 @@ chk AS (
 ),
 models AS (SELECT DISTINCT model FROM st WHERE all_models),
 sides AS (
-    SELECT a AS pa, b AS pb, 'A' AS side, part, task_type, tau, item, run_key, y FROM matched WHERE is_a
+    SELECT a AS pa, b AS pb, 'A' AS side, part, task_type, tau, item, run_key, setting_id, y
+    FROM matched WHERE is_a
     UNION ALL
-    SELECT a, b, 'B', part, task_type, tau, item, run_key, y FROM matched WHERE is_b
+    SELECT a, b, 'B', part, task_type, tau, item, run_key, setting_id, y FROM matched WHERE is_b
     UNION ALL
-    SELECT s.model, m.model, 'A', part, task_type, tau, item, run_key, y
+    SELECT s.model, m.model, 'A', part, task_type, tau, item, run_key, setting_id, y
     FROM st s JOIN models m ON s.model < m.model WHERE all_models
     UNION ALL
-    SELECT m.model, s.model, 'B', part, task_type, tau, item, run_key, y
+    SELECT m.model, s.model, 'B', part, task_type, tau, item, run_key, setting_id, y
     FROM st s JOIN models m ON m.model < s.model WHERE all_models
 ),
 counts AS (
@@ -70,11 +72,19 @@ agg AS (
            sum(na) AS na, sum(nb) AS nb, sum(ka) AS ka, sum(kb) AS kb
     FROM pit GROUP BY pa, pb, part
 ),
-cell AS (
-    SELECT o.pa, o.pb, o.part, o.run_key, o.item,
-           sum(CASE WHEN o.side = 'A' THEN (o.y - g.mu_a) / (g.n_items * p.na)
-                    ELSE -(o.y - g.mu_b) / (g.n_items * p.nb) END) AS e
+-- each paired step's weight in diff; residuals are taken against the side's own setting (settings
+-- are fixed strata, not sampled), weighted so they sum to zero within each stratum
+wstep AS (
+    SELECT o.*, CASE WHEN o.side = 'A' THEN 1.0 / (g.n_items * p.na) ELSE -1.0 / (g.n_items * p.nb) END AS w
     FROM ok o JOIN pit p USING (pa, pb, part, item) JOIN agg g USING (pa, pb, part)
+),
+strata AS (
+    SELECT pa, pb, part, side, setting_id, sum(w * y) / sum(w) AS mu FROM wstep GROUP BY ALL
+),
+cells_n AS (SELECT pa, pb, part, count(*) AS cells FROM strata GROUP BY ALL),
+cell AS (
+    SELECT o.pa, o.pb, o.part, o.run_key, o.item, sum(o.w * (o.y - s.mu)) AS e
+    FROM wstep o JOIN strata s USING (pa, pb, part, side, setting_id)
     GROUP BY o.pa, o.pb, o.part, o.run_key, o.item
 ),
 runs_n AS (
@@ -84,8 +94,9 @@ runs_n AS (
 ),
 comp AS (
     SELECT g.*, r.runs_a, r.runs_b, r.gr, c.ssc, c.gc, rr.ssr, ii.ssi,
-           CASE WHEN least(r.runs_a, r.runs_b) >= 2 THEN r.gr - 1 ELSE 1 END AS gr_eff
-    FROM agg g JOIN runs_n r USING (pa, pb, part)
+           CASE WHEN least(r.runs_a, r.runs_b) >= 2 THEN greatest(r.gr - k.cells + 1, 1) ELSE 1 END AS gr_eff,
+           k.cells
+    FROM agg g JOIN runs_n r USING (pa, pb, part) JOIN cells_n k USING (pa, pb, part)
     JOIN (SELECT pa, pb, part, sum(e * e) AS ssc, count(*) AS gc FROM cell GROUP BY ALL) c USING (pa, pb, part)
     JOIN (SELECT pa, pb, part, sum(s * s) AS ssr
           FROM (SELECT pa, pb, part, sum(e) AS s FROM cell GROUP BY pa, pb, part, run_key) GROUP BY ALL) rr
@@ -100,7 +111,7 @@ est AS (
            sqrt(CASE WHEN mu_a IN (0, 1) OR mu_b IN (0, 1)
                      THEN greatest(cgm_var(vr, gr_eff, vi, n_items, vc), ac_diff_var(ka, na, kb, nb))
                      ELSE cgm_var(vr, gr_eff, vi, n_items, vc) END) AS se
-    FROM (SELECT *, ssr * gr / greatest(gr - 2.0, 1.0) AS vr,
+    FROM (SELECT *, ssr * gr / greatest(gr - cells, 1.0) AS vr,
                  ssi * n_items / greatest(n_items - 1.0, 1.0) AS vi, ssc * gc / greatest(gc - 1.0, 1.0) AS vc
           FROM comp)
 ),

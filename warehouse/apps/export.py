@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from warehouse.apps.scope import Scope
 from warehouse.core.atomic import atomic_path, sweep_tmp
 from warehouse.core.errors import UsageError
 from warehouse.core.faults import fault_point
@@ -69,6 +70,16 @@ def choose_views(con: duckdb.DuckDBPyConnection, wanted: Sequence[str] | None) -
     return list(dict.fromkeys(wanted))
 
 
+# views with a scoped form: exported for the --campaign / --since / --until / --where scope
+SCOPED = {
+    "steps": "steps_in",
+    "runs_summary": "runs_in",
+    "model_ranking": "model_ranking_for",
+    "best_settings": "best_settings_for",
+    "dial_effects": "dial_effects_for",
+}
+
+
 def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -77,9 +88,23 @@ def quote_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def select_sql(con: duckdb.DuckDBPyConnection, view: str, extra: str | None = None) -> str:
-    """SELECT of every column of an allowlisted view, HUGEINTs cast to BIGINT."""
-    cols = con.execute(f"DESCRIBE {quote_ident(view)}").fetchall()
+def relation(view: str, scope: Scope | None) -> str:
+    """The view itself, or its scoped macro when a scope is given (values inlined as literals)."""
+    if scope is None or scope.empty or view not in SCOPED:
+        return quote_ident(view)
+    args = ", ".join(
+        f"{name} := {quote_literal(str(value))}"
+        for name, value in zip(("campaign", "since", "until", "runs"), scope.params, strict=True)
+    )
+    return f"{SCOPED[view]}({args})"
+
+
+def select_sql(
+    con: duckdb.DuckDBPyConnection, view: str, extra: str | None = None, scope: Scope | None = None
+) -> str:
+    """SELECT of every column of an allowlisted view (or its scoped macro), HUGEINTs cast to BIGINT."""
+    source = relation(view, scope)
+    cols = con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
     parts = [
         f"CAST({quote_ident(c[0])} AS BIGINT) AS {quote_ident(c[0])}"
         if str(c[1]).upper() in ("HUGEINT", "UHUGEINT")
@@ -88,7 +113,7 @@ def select_sql(con: duckdb.DuckDBPyConnection, view: str, extra: str | None = No
     ]
     if extra:
         parts.append(extra)
-    return f"SELECT {', '.join(parts)} FROM {quote_ident(view)}"
+    return f"SELECT {', '.join(parts)} FROM {source}"
 
 
 def _copy(con: duckdb.DuckDBPyConnection, query: str, target: Path, options: str) -> int:
@@ -125,11 +150,16 @@ def export_one(
 
 
 def _export_view(
-    con: duckdb.DuckDBPyConnection, view: str, formats: Sequence[str], out_dir: Path, partition_by: str | None
+    con: duckdb.DuckDBPyConnection,
+    view: str,
+    formats: Sequence[str],
+    out_dir: Path,
+    partition_by: str | None,
+    scope: Scope | None = None,
 ) -> list[Exported]:
     part = partition_by if view == "steps" else None
     extra = PARTITIONS[part] if part else None
-    source = select_sql(con, view, extra)
+    source = select_sql(con, view, extra, scope)
     staged = len(formats) > 1 and view not in STREAM_ONLY
     if staged:  # an aggregate view: compute it once for both formats (small, in a temp table)
         con.execute(f"CREATE OR REPLACE TEMP TABLE __export AS {source}")
@@ -138,7 +168,7 @@ def _export_view(
         return [
             export_one(
                 con,
-                source if not (part and fmt == "csv") else select_sql(con, view),
+                source if not (part and fmt == "csv") else select_sql(con, view, None, scope),
                 view,
                 fmt,
                 out_dir,
@@ -157,8 +187,11 @@ def export(
     views: Sequence[str] | None = None,
     formats: Sequence[str] = FORMATS,
     partition_by: str | None = None,
+    scope: Scope | None = None,
 ) -> list[Exported]:
-    """Export the chosen views (default: the guide's set) in each format; returns what was written."""
+    """Export the chosen views (default: the guide's set) in each format; returns what was written.
+
+    With a scope, the scoped statistics (SCOPED) are exported for that scope only."""
     if partition_by is not None and partition_by not in PARTITIONS:
         raise UsageError(f"--partition-by must be one of {', '.join(PARTITIONS)}")
     unknown = [f for f in formats if f not in FORMATS]
@@ -171,7 +204,7 @@ def export(
         con.execute("SET enable_progress_bar = false")
         done: list[Exported] = []
         for view in choose_views(con, views):
-            done.extend(_export_view(con, view, formats, out_dir, partition_by))
+            done.extend(_export_view(con, view, formats, out_dir, partition_by, scope))
         return done
     finally:
         con.close()
@@ -183,7 +216,8 @@ def timed_export(
     views: Sequence[str] | None,
     formats: Sequence[str],
     partition_by: str | None,
+    scope: Scope | None = None,
 ) -> tuple[list[Exported], float]:
     start = time.perf_counter()
-    done = export(db, out_dir, views, formats, partition_by)
+    done = export(db, out_dir, views, formats, partition_by, scope)
     return done, time.perf_counter() - start

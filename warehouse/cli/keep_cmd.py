@@ -49,8 +49,18 @@ def _runs(runs_dir: str | None) -> Path:
 )
 @json_option("Print what was written as JSON.")
 @db_option
+@scope_options
 def export_command(
-    fmt: str, views: str | None, out_dir: str | None, partition_by: str | None, as_json: bool, db: str | None
+    fmt: str,
+    views: str | None,
+    out_dir: str | None,
+    partition_by: str | None,
+    as_json: bool,
+    db: str | None,
+    campaign: str | None,
+    since: str | None,
+    until: str | None,
+    where: str | None,
 ) -> None:
     """Export views as CSV.gz and/or Parquet, straight from DuckDB.
 
@@ -62,14 +72,17 @@ def export_command(
     Example:
       warehouse export
       warehouse export --format parquet --views steps,model_ranking --partition-by model
+      warehouse export --campaign exp --since 2026-01-01   # steps, runs and statistics of one scope
       duckdb -c "select * from 'runs/_aggregated/model_ranking.parquet'"
     """
     from warehouse.apps.export import timed_export
+    from warehouse.apps.scope import resolve
 
+    scope = resolve(resolve_db(db), campaign, since, until, where)
     formats = ("csv", "parquet") if fmt == "both" else (fmt,)
     wanted = [v.strip() for v in views.split(",") if v.strip()] if views else None
     out = Path(out_dir) if out_dir else _runs(None) / "_aggregated"
-    done, seconds = timed_export(resolve_db(db), out, wanted, formats, partition_by)
+    done, seconds = timed_export(resolve_db(db), out, wanted, formats, partition_by, scope)
     if as_json:
         click.echo(
             json.dumps(
