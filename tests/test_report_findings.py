@@ -34,8 +34,8 @@ def _dial(**kw: Any) -> dict[str, Any]:
 def test_dial_stated_only_with_interval_and_test() -> None:
     (f,) = fx.dial_findings([_dial()])
     assert f.stated and "q = 0.01" in f.text and "n = 100 matched steps" in f.text
-    (f,) = fx.dial_findings([_dial(significant=False, q_value=0.2)])  # many comparisons: q wins
-    assert not f.stated
+    (f,) = fx.dial_findings([_dial(significant=False, q_value=0.2, runs_needed=9, mde=0.25)])
+    assert not f.stated and "about 9 runs of this value would settle it" in f.text  # many comparisons: q wins
     (f,) = fx.dial_findings([_dial(diff_low=-0.01)])
     assert not f.stated
     (f,) = fx.dial_findings([_dial(diff_vs_ref=None, diff_low=None, diff_high=None)])
@@ -48,8 +48,11 @@ def test_negative_effects_are_findings_too() -> None:
     assert f.stated and "-20.0 pp" in f.text
 
 
-def _model(name: str, k: int, n: int, p_above: float | None) -> dict[str, Any]:
+def _model(
+    name: str, k: int, n: int, p_above: float | None, above: float | None = None, se: float = 0.06
+) -> dict[str, Any]:
     p = k / n
+    d = None if above is None else p - above  # this model - the model above, clustered interval
     z = 1.959963984540054
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
@@ -60,15 +63,25 @@ def _model(name: str, k: int, n: int, p_above: float | None) -> dict[str, Any]:
         "credited_high": centre + half,
         "n_steps": n,
         "p_vs_above": p_above,
+        "task_type": "mcq",
+        "tau": 0.4,
+        "diff_vs_above": d,
+        "diff_above_low": None if d is None else d - 2 * se,
+        "diff_above_high": None if d is None else d + 2 * se,
+        "mde_vs_above": 2.8 * se,
+        "n_needed_vs_above": None if d is None else 1234,
     }
 
 
 def test_ranking_pairs() -> None:
-    rows = [_model("a", 80, 100, None), _model("b", 40, 100, 1e-8), _model("c", 38, 100, 0.77)]
+    rows = [_model("a", 80, 100, None), _model("b", 40, 100, 1e-8, 0.8), _model("c", 38, 100, 0.77, 0.4)]
     first, second = fx.ranking_findings(rows)
     assert first.stated and first.text.startswith("a is credited more often than b")
     assert "p < 0.0001" in first.text
     assert not second.stated and "not separable" in second.text and "n = 200 steps" in second.text
+    assert "about 1234 steps per model would settle it" in second.text  # power, not a trend
+    other_tau = {**rows[2], "tau": 0.35}
+    assert fx.ranking_findings([rows[1], other_tau]) == []  # never compared across tau
 
 
 def test_newcombe_matches_a_published_example() -> None:

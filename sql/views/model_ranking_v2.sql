@@ -18,6 +18,7 @@
 --   diff_low/high: the constrained MCB interval of (model - best of the others).
 -- tie_group: walking down, a model joins the current group unless significantly worse (clustered
 --   t test, p < 1 - conf) than the group's first model. p_vs_above / p_vs_best: the same test.
+-- diff_vs_above, diff_above_low/high: (this model - the model above) with its clustered interval.
 -- mde_vs_above: the difference to the model above detectable at `power` with this n;
 --   n_needed_vs_above: steps per model that would separate the two if the observed difference
 --   is real (only when inconclusive). acc, abstain_rate, tokens/seconds/cost per step: descriptive.
@@ -145,7 +146,11 @@ SELECT
     CASE WHEN n_runs >= 2 AND n_items >= 2 THEN 'two-way clustered (runs x items), t(df)'
          WHEN n_items = n THEN 'Wilson (one run, one step per item: independent steps)'
          ELSE 'item-clustered, t(df) (one run: run-to-run variation not estimable)' END AS ci_method,
-    diff_vs_best, diff_low, diff_high, p_vs_above, p_vs_best,
+    diff_vs_best, diff_low, diff_high,
+    -d_vs_above AS diff_vs_above,
+    -d_vs_above - t_crit(conf, df_vs_above) * se_vs_above AS diff_above_low,
+    -d_vs_above + t_crit(conf, df_vs_above) * se_vs_above AS diff_above_high,
+    p_vs_above, p_vs_best,
     (t_crit(conf, df_vs_above) + z_power(power)) * se_vs_above AS mde_vs_above,
     CASE WHEN p_vs_above >= 1.0 - conf AND abs(d_vs_above) > 0 THEN
          least(ceil(n * ((t_crit(conf, df_vs_above) + z_power(power)) * se_vs_above / abs(d_vs_above)) ^ 2), 1e12)::BIGINT

@@ -74,21 +74,26 @@ def newcombe(p1: float, l1: float, u1: float, p2: float, l2: float, u2: float) -
     return (d - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2), d + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2))
 
 
+def _more_data(n_needed: Any, mde: Any, unit: str) -> str:
+    """The power clause of an inconclusive comparison."""
+    parts = []
+    if not missing(mde):
+        parts.append(f"detectable with this n: {pp(mde)}")
+    if n_needed is not None and not missing(n_needed):
+        parts.append(f"about {int(n_needed)} {unit} would settle it if the estimate holds")
+    return f"; {', '.join(parts)}" if parts else ""
+
+
 def ranking_findings(ranking: list[Row]) -> list[Finding]:
-    """Each model against the one ranked just above it."""
+    """Each model against the one ranked just above it (same task type and tau), clustered test."""
     out = []
     for above, row in itertools.pairwise(ranking):
-        if None in (above["credited"], row["credited"], above["credited_low"], row["credited_low"]):
+        if (above.get("task_type"), above.get("tau")) != (row.get("task_type"), row.get("tau")):
             continue
-        low, high = newcombe(
-            above["credited"],
-            above["credited_low"],
-            above["credited_high"],
-            row["credited"],
-            row["credited_low"],
-            row["credited_high"],
-        )
-        diff = above["credited"] - row["credited"]
+        if row.get("diff_vs_above") is None:
+            continue
+        diff = -row["diff_vs_above"]
+        low, high = -row["diff_above_high"], -row["diff_above_low"]
         p = row.get("p_vs_above")
         n = int(above["n_steps"]) + int(row["n_steps"])
         stated = excludes_zero(low, high) and p is not None and p < ALPHA
@@ -96,12 +101,14 @@ def ranking_findings(ranking: list[Row]) -> list[Finding]:
             text = (
                 f"{above['model']} is credited more often than {row['model']}: "
                 f"{pct(above['credited'])} vs {pct(row['credited'])}, difference {pp(diff)} "
-                f"{interval(low, high)}, p {pval(p)} (n = {n} steps)."
+                f"{interval(low, high)}, p {pval(p)} (n = {n} steps; clustered by run and item)."
             )
         else:
             text = (
                 f"{above['model']} vs {row['model']}: not separable — difference {pp(diff)} "
-                f"{interval(low, high)} (n = {n} steps); same tie group."
+                f"{interval(low, high)} (n = {n} steps)"
+                + _more_data(row.get("n_needed_vs_above"), row.get("mde_vs_above"), "steps per model")
+                + "."
             )
         out.append(Finding("ranking", text, stated, n, diff, low, high))
     return out
@@ -173,23 +180,25 @@ def dial_findings(dials: list[Row], only: tuple[str, ...] | None = None) -> list
         q_text = f", q {pval(q)}" if q is not None else ""
         text = (
             f"{head}: credited {pp(d['diff_vs_ref'])} {interval(low, high)}{q_text}{cost} "
-            f"(n = {n} matched steps in {d.get('groups')} group(s))."
+            f"(n = {n} matched steps in {d.get('groups')} group(s)"
+            + ("" if stated else _more_data(d.get("runs_needed"), d.get("mde"), "runs of this value"))
+            + ")."
         )
         out.append(Finding("dial", text, stated, n, d["diff_vs_ref"], low, high))
     return out
 
 
 def setting_findings(settings: list[Row]) -> list[Finding]:
-    """The recommended setting is stated as 'not significantly worse' than the best, never 'as good'."""
+    """The recommended setting is stated as proven within the margin of the best, or 'more data needed'."""
     out = []
-    by_model: dict[str, dict[str, Row]] = {}
+    by_model: dict[tuple[str, Any, Any], dict[str, Row]] = {}
     for s in settings:
-        slot = by_model.setdefault(s["model"], {})
+        slot = by_model.setdefault((s["model"], s.get("task_type"), s.get("tau")), {})
         if s.get("is_best"):
             slot["best"] = s
         if s.get("is_recommended"):
             slot["rec"] = s
-    for model, slot in sorted(by_model.items()):
+    for (model, _task, _tau), slot in sorted(by_model.items(), key=lambda kv: str(kv[0])):
         best, rec = slot.get("best"), slot.get("rec")
         if best is None:
             continue
@@ -199,12 +208,19 @@ def setting_findings(settings: list[Row]) -> list[Finding]:
             f"{interval(best['credited_low'], best['credited_high'], 'rate')} (n = {n} steps"
             f"{', below the minimum n' if best.get('below_min_n') else ''})."
         )
-        if rec is not None and rec["setting"] != best["setting"]:
+        if rec is not None and rec.get("more_data_needed"):
+            need = best.get("n_needed")
+            text += (
+                f" No setting is yet proven within {pp(best.get('margin'))} of the best"
+                f" ({best.get('best_set_size')} could be best): more data needed"
+                + (f", about {int(need)} steps of this setting would decide." if need else ".")
+            )
+        elif rec is not None and rec["setting"] != best["setting"]:
             text += (
                 f" Recommended: `{rec['setting']}` — cheaper ({num(rec['tokens_per_step'])} vs "
-                f"{num(best['tokens_per_step'])} tokens/step) and not significantly worse "
-                f"({pp(rec.get('diff_vs_best'))} "
-                f"{interval(rec.get('diff_low'), rec.get('diff_high'))})."
+                f"{num(best['tokens_per_step'])} tokens/step) and proven within "
+                f"{pp(rec.get('margin'))} of the best (setting − best of the others "
+                f"{interval(rec.get('diff_low'), rec.get('diff_high'))}, simultaneous 95%)."
             )
         out.append(Finding("settings", text, not best.get("below_min_n"), n))
     return out
