@@ -28,7 +28,7 @@ def query_command(sql: str, db: str | None, config_path: str | None, fmt: str, a
 
     \b
     Example:
-      warehouse query "select model, credited, credited_low, credited_high from model_ranking"
+      warehouse query "select model, tau, rate, rate_low, rate_high from model_ranking"
       warehouse query "select count(*) from steps" --csv > n.csv
     """
     import duckdb
