@@ -5,7 +5,8 @@
 -- Partitioned by (task_type, tau): never pools tau values or task types. Runs without a model
 --   (NULL or 'unknown') are left out. metric: credited | correct | witness; anything else is an error.
 -- rate = the model's metric over its steps (all its settings pooled, weighted by steps run); its
---   variance is stratified by setting (settings are chosen, not sampled).
+--   variance is stratified by setting (settings are chosen, not sampled); settings whose steps are
+--   all 0 or all 1 add an Agresti-Caffo variance floor (they have no residuals).
 -- Method (and why): a run's steps share the run and items recur across runs and settings, so steps
 --   are not independent. se/df are two-way cluster-robust (runs x items, Cameron-Gelbach-Miller,
 --   see stats_macros v2); rate_low/high is the Wilson interval at the effective n = rate(1-rate)/se^2
@@ -45,7 +46,14 @@ m AS (
     FROM ok GROUP BY part, model
 ),
 -- residuals against the setting's own rate: settings are fixed strata, not sampled
-ms AS (SELECT part, model, setting_id, avg(y) AS ps FROM ok GROUP BY part, model, setting_id),
+ms AS (
+    SELECT part, model, setting_id, avg(y) AS ps, count(*) AS ns,
+           -- a setting whose steps are all 0 or all 1 has no residual variance: floor it (Agresti)
+           CASE WHEN avg(y) IN (0, 1) THEN count(*) * ((sum(y) + 1.0) / (count(*) + 2.0))
+                * (1.0 - (sum(y) + 1.0) / (count(*) + 2.0)) END AS edge_v
+    FROM ok GROUP BY part, model, setting_id
+),
+edge AS (SELECT part, model, sum(edge_v) AS edge_v FROM ms GROUP BY part, model),
 cell AS (
     SELECT o.part, o.model, o.run_key, o.item, sum(o.y - ms.ps) / any_value(m.n) AS e
     FROM ok o JOIN m USING (part, model) JOIN ms USING (part, model, setting_id)
@@ -61,15 +69,16 @@ ss AS (
     JOIN (SELECT part, model, sum(s * s) AS ssi FROM by_item GROUP BY part, model) i USING (part, model)
 ),
 v AS (
-    SELECT m.*, ss.ssr, ss.ssi, ss.ssc, ss.gc,
+    SELECT m.*, ss.ssr, ss.ssi, ss.ssc, ss.gc, coalesce(edge.edge_v, 0.0) / (m.n * m.n) AS edge_var,
            ss.ssr * n_runs / greatest(n_runs - n_settings, 1.0) AS vr,
            greatest(n_runs - n_settings + 1, 1) AS gr1,
            ss.ssi * n_items / greatest(n_items - 1.0, 1.0) AS vi,
            ss.ssc * ss.gc / greatest(ss.gc - 1.0, 1.0) AS vc
-    FROM m JOIN ss USING (part, model)
+    FROM m JOIN ss USING (part, model) LEFT JOIN edge USING (part, model)
 ),
 w AS (
-    SELECT v.*, cgm_var(vr, gr1, vi, n_items, vc) AS var, cgm_df(vr, gr1, vi, n_items, vc) AS df,
+    SELECT v.*, greatest(cgm_var(vr, gr1, vi, n_items, vc), edge_var) AS var,
+           cgm_df(vr, gr1, vi, n_items, vc) AS df,
            row_number() OVER (PARTITION BY part ORDER BY p DESC, n DESC, model) AS rank,
            count(*) OVER (PARTITION BY part) AS k_models
     FROM v

@@ -13,9 +13,7 @@
 --   t_p_two_sided(t, df)              two-sided Student t p-value (exact for df 1, 2; Peizer-Pratt above)
 --   t_crit(conf, df)                  two-sided t critical value: t_crit(0.95, 1e9) = 1.96
 --   rate_low/high(p, n, v, df, conf)  Wilson interval at the effective n = p(1-p)/v (Kish design
---                                     effect, at most n: never narrower than independent steps, which
---                                     also covers settings whose steps are all 0 or all 1) with the
---                                     t critical value; independent steps give Wilson
+--                                     effect) with the t critical value; independent steps give Wilson
 --   metric_value(metric, credited, correct, witness)  the chosen 0/1 outcome; an unknown metric is an error
 --   z_power(power)                    z of the power (0.8 -> 0.8416), for minimum detectable effects
 
@@ -48,7 +46,7 @@ CREATE OR REPLACE MACRO t_crit(conf, df) AS (
 
 CREATE OR REPLACE MACRO _neff(p, n, v) AS (
     CASE WHEN v IS NULL OR v <= 0 OR p <= 0 OR p >= 1 THEN n::DOUBLE
-         ELSE least(n::DOUBLE, p * (1.0 - p) / v) END
+         ELSE p * (1.0 - p) / v END
 );
 
 CREATE OR REPLACE MACRO rate_low(p, n, v, df, conf := 0.95) AS
