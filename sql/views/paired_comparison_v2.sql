@@ -148,5 +148,7 @@ CREATE OR REPLACE MACRO paired_comparison_v2(a, b, metric := 'credited', campaig
 SELECT * FROM _paired_v2(a, b, metric, campaign, since, until, runs, conf, false);
 
 CREATE OR REPLACE VIEW paired_models_v2 AS
-SELECT * RENAME (side_a AS model_a, side_b AS model_b)
+SELECT task_type, tau, side_a AS model_a, side_b AS model_b, metric, steps_a, steps_b, runs_a, runs_b,
+       n_items, items_a_better, items_tied, items_b_better, rate_a, rate_b, diff, diff_low, diff_high,
+       se, df, p_value, ci_method, mde, n_items_needed
 FROM _paired_v2(NULL, NULL, 'credited', '*', '-infinity', 'infinity', '*', 0.95, true);
