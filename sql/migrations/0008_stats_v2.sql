@@ -1,4 +1,4 @@
--- 0007_stats_v2: design-aware statistics. Clustered (runs x items) intervals, could-be-best sets,
+-- 0008_stats_v2: design-aware statistics. Clustered (runs x items) intervals, could-be-best sets,
 -- non-inferior recommendations, BH with ties, validated metrics; every statistic is a table macro
 -- over steps_in (scope arguments campaign / since / until / runs) and partitioned by task type and tau.
 
