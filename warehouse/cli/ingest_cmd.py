@@ -67,13 +67,24 @@ def ingest_command(
 @db_option
 @config_option
 @click.option("--list", "list_only", is_flag=True, help="List applied and pending migrations only.")
-def migrate_command(db: str | None, config_path: str | None, list_only: bool) -> None:
+@click.option(
+    "--repair",
+    is_flag=True,
+    help="Record this code's checksums for applied migrations whose statements changed, after "
+    "checking the tables match and re-applying the view and macro definitions.",
+)
+def migrate_command(db: str | None, config_path: str | None, list_only: bool, repair: bool) -> None:
     """Upgrade the database schema and views to this runs-warehouse.
+
+    A database that applied a migration whose statements have changed since is refused when
+    opened; --repair checks it (tables must match what the migrations build; views and macros
+    get the code's definitions again) and then records the code's checksums.
 
     \b
     Example:
       warehouse migrate --list
       warehouse migrate --db runs/runs.duckdb
+      warehouse migrate --repair
     """
     from warehouse.store.db import open_reader, open_writer
     from warehouse.store.migrate import applied, available
@@ -83,7 +94,7 @@ def migrate_command(db: str | None, config_path: str | None, list_only: bool) ->
         from warehouse.core.config import load_config
         from warehouse.store.lake.connection import migrate_lake
 
-        done = migrate_lake(path, config=load_config(config_path))
+        done = migrate_lake(path, config=load_config(config_path), repair=repair)
         click.echo(f"lake: applied {', '.join(done) if done else 'nothing (up to date)'}", err=True)
         return
     if list_only:
@@ -95,9 +106,28 @@ def migrate_command(db: str | None, config_path: str | None, list_only: bool) ->
         for m in available():
             click.echo(f"{m.number:04d}_{m.name}\t{'applied' if m.number in applied_ids else 'pending'}")
         return
-    with open_writer(path, "warehouse migrate"):
+    changed = _changed(path) if repair else []
+    with open_writer(path, "warehouse migrate", repair=repair):
         pass
+    if changed:
+        click.echo(f"{path}: recorded this code's checksums of {', '.join(changed)}", err=True)
     click.echo(f"{path}: schema up to date", err=True)
+
+
+def _changed(path: str) -> list[str]:
+    """Labels of the applied migrations whose checksum --repair will rewrite."""
+    from pathlib import Path
+
+    from warehouse.store.db import open_reader
+    from warehouse.store.migrate import mismatched
+
+    if not Path(path).exists():
+        return []
+    con = open_reader(path, check_schema=False)
+    try:
+        return [m.label for m, _ in mismatched(con)]
+    finally:
+        con.close()
 
 
 def register(group: click.Group) -> None:

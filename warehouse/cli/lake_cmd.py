@@ -56,7 +56,13 @@ def lake_group() -> None:
     metavar="DIR|s3://BUCKET/PREFIX/",
     help="Where a NEW lake keeps its Parquet files (stored in the catalog; default: [lake] data_path).",
 )
-def migrate_command(db: str | None, config_path: str | None, data_path: str | None) -> None:
+@click.option(
+    "--repair",
+    is_flag=True,
+    help="Record this code's checksums for applied migrations whose statements changed, after "
+    "checking the tables match and re-applying the view and macro definitions.",
+)
+def migrate_command(db: str | None, config_path: str | None, data_path: str | None, repair: bool) -> None:
     """Create the lake if needed and apply pending migrations.
 
     Run it once per upgrade, from one place: connecting never migrates a lake, and concurrent
@@ -69,7 +75,7 @@ def migrate_command(db: str | None, config_path: str | None, data_path: str | No
     from warehouse.store.lake.connection import migrate_lake
 
     url, config = _resolve(db, config_path)
-    done = migrate_lake(url, config=config, data_path=data_path)
+    done = migrate_lake(url, config=config, data_path=data_path, repair=repair)
     for name in done:
         click.echo(name)
     _say(f"lake schema up to date ({len(done)} migration(s) applied)")

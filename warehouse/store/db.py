@@ -74,9 +74,12 @@ def sweep_stale(paths: DbPaths) -> list[Path]:
 
 @contextlib.contextmanager
 def open_writer(
-    db: str | os.PathLike[str], command: str = "warehouse"
+    db: str | os.PathLike[str], command: str = "warehouse", *, repair: bool = False
 ) -> Iterator[duckdb.DuckDBPyConnection]:
-    """The only way to write: lock, open the private file, and publish on success."""
+    """The only way to write: lock, open the private file, and publish on success.
+
+    `repair`: first record the code's checksums of changed migrations, if the database's objects
+    prove to match (warehouse/store/repair.py); the lake repairs in `warehouse lake migrate`."""
     if backend_for(db).is_lake:  # DuckLake backend (warehouse/store/lake/connection.py): no publishing
         from warehouse.store.lake import connection as lake
 
@@ -94,7 +97,7 @@ def open_writer(
         try:
             from warehouse.store.migrate import migrate
 
-            migrate(con)
+            migrate(con, repair=repair)
             yield con
             fault_point("writer:before_checkpoint")
             con.execute("CHECKPOINT")

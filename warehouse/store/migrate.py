@@ -3,23 +3,30 @@
 A migration file may pull in view files with lines of the form `-- include: views/<file>.sql`, so
 each view keeps its own file with its header comment while migrations record what was applied.
 Each migration and its `_migrations` row commit in one transaction.
+
+Released migrations are immutable: every open (the writer's `migrate`, the readers'
+`check_version`) compares the checksum each applied migration recorded with the code's
+(warehouse/store/checksums.py) and refuses a database whose migrations changed under it, naming
+`warehouse migrate --repair` (warehouse/store/repair.py).
 """
 
 from __future__ import annotations
 
-import hashlib
+import functools
 import re
 from dataclasses import dataclass
 from importlib import resources
 from typing import TYPE_CHECKING
 
 from warehouse.core.errors import SchemaVersionError
+from warehouse.store.checksums import accepted, checksum
 
 if TYPE_CHECKING:
     import duckdb
 
 _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 _INCLUDE = re.compile(r"^--\s*include:\s*(\S+)\s*$", re.MULTILINE)
+REPAIR = "warehouse migrate --repair"  # the command that fixes a checksum mismatch
 
 
 @dataclass(frozen=True)
@@ -30,7 +37,11 @@ class Migration:
 
     @property
     def checksum(self) -> str:
-        return hashlib.sha256(self.sql.encode()).hexdigest()[:16]
+        return checksum(self.sql)
+
+    @property
+    def label(self) -> str:
+        return f"{self.number:04d}_{self.name}"
 
 
 def read_sql(relative: str) -> str:
@@ -46,6 +57,12 @@ def _expand(text: str) -> str:
 
 
 def available() -> list[Migration]:
+    """The code's migrations in order (read once per process: the files do not change under it)."""
+    return list(_available())
+
+
+@functools.cache
+def _available() -> tuple[Migration, ...]:
     found = []
     for entry in resources.files("sql.migrations").iterdir():
         match = _NAME.match(entry.name)
@@ -56,7 +73,7 @@ def available() -> list[Migration]:
     numbers = [m.number for m in found]
     if numbers != list(range(1, len(numbers) + 1)):
         raise RuntimeError(f"migration numbers must be 1..N without gaps, found {numbers}")
-    return found
+    return tuple(found)
 
 
 def code_version() -> int:
@@ -85,9 +102,17 @@ def pending(con: duckdb.DuckDBPyConnection) -> list[Migration]:
     return [m for m in available() if m.number not in done]
 
 
-def migrate(con: duckdb.DuckDBPyConnection) -> list[Migration]:
-    """Apply every pending migration; refuse a database from newer code."""
+def migrate(
+    con: duckdb.DuckDBPyConnection, *, repair: bool = False, repair_hint: str = REPAIR
+) -> list[Migration]:
+    """Apply every pending migration; refuse a database from newer code or whose applied
+    migrations changed (after `repair`ing them, if asked)."""
     _refuse_newer(con, "this database")
+    if repair:
+        from warehouse.store.repair import repair_checksums
+
+        repair_checksums(con)
+    verify_checksums(con, "this database", repair_hint)
     _ensure_table(con)
     todo = pending(con)
     for migration in todo:
@@ -115,9 +140,41 @@ def _refuse_newer(con: duckdb.DuckDBPyConnection, where: str) -> None:
         )
 
 
-def check_version(con: duckdb.DuckDBPyConnection, where: str) -> None:
-    """For read-only opens: the schema must be exactly the code's."""
+def mismatched(con: duckdb.DuckDBPyConnection) -> list[tuple[Migration, str]]:
+    """Applied migrations whose recorded checksum is neither the code's nor a historical one,
+    with the checksum recorded (a recorded name other than the code's counts as a mismatch)."""
+    if not applied(con):
+        return []
+    code = {m.number: m for m in available()}
+    out = []
+    for number, name, recorded in con.execute(
+        "SELECT id, name, checksum FROM _migrations ORDER BY id"
+    ).fetchall():
+        migration = code.get(int(number))
+        if migration is None:
+            continue  # newer than the code: _refuse_newer says so
+        if name != migration.name or not accepted(migration.number, recorded, migration.checksum):
+            out.append((migration, f"{int(number):04d}_{name} {recorded}"))
+    return out
+
+
+def verify_checksums(con: duckdb.DuckDBPyConnection, where: str, repair_hint: str = REPAIR) -> None:
+    """Refuse a database that applied a migration whose statements have changed since."""
+    bad = mismatched(con)
+    if bad:
+        migration, recorded = bad[0]
+        more = f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""
+        raise SchemaVersionError(
+            f"{where} applied migration {recorded}, but this code's {migration.label} has other "
+            f"statements (checksum {migration.checksum[:16]}){more}; check the database with "
+            f"'{repair_hint}', which records the code's checksums only if its tables match"
+        )
+
+
+def check_version(con: duckdb.DuckDBPyConnection, where: str, repair_hint: str = REPAIR) -> None:
+    """For read-only opens: the schema must be exactly the code's, as released."""
     _refuse_newer(con, where)
+    verify_checksums(con, where, repair_hint)
     newest = max(applied(con), default=0)
     if newest < code_version():
         raise SchemaVersionError(

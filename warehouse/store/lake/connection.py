@@ -238,11 +238,14 @@ def open_reader(
     return con
 
 
+REPAIR = "warehouse lake migrate --repair --db <lake url>"
+
+
 def _check_current(con: duckdb.DuckDBPyConnection, settings: LakeSettings) -> None:
     from warehouse.store.migrate import check_version
 
     try:
-        check_version(con, f"the lake {settings.describe()}")
+        check_version(con, f"the lake {settings.describe()}", REPAIR)
     except SchemaVersionError as e:
         message = str(e).replace(
             "run 'warehouse migrate'", "run 'warehouse lake migrate --db <lake url>' once, from one place"
@@ -300,8 +303,11 @@ def retrying(body: Callable[[], object], on_retry: Callable[[], None] | None = N
 # ---------------------------------------------------------------- migrations
 
 
-def migrate_lake(url: str, *, config: Config | None = None, data_path: str | None = None) -> list[str]:
-    """Create the lake if needed and apply pending migrations, serialized across machines.
+def migrate_lake(
+    url: str, *, config: Config | None = None, data_path: str | None = None, repair: bool = False
+) -> list[str]:
+    """Create the lake if needed and apply pending migrations, serialized across machines
+    (after `repair`ing the checksums of changed migrations: warehouse/store/repair.py).
 
     Returns the names of the migrations applied (empty when already current).
     """
@@ -327,7 +333,7 @@ def migrate_lake(url: str, *, config: Config | None = None, data_path: str | Non
         try:
             if created:  # persisted in the catalog, for every client (before any view exists)
                 con.execute(f"CALL ducklake_set_option('{ALIAS}', 'data_inlining_row_limit', 0)")
-            done = migrate(con)
+            done = migrate(con, repair=repair, repair_hint=REPAIR)
         finally:
             con.close()
     return [f"{m.number:04d}_{m.name}" for m in done]

@@ -1,0 +1,79 @@
+"""Checksums of migrations: what "this migration has not changed" means.
+
+A migration's checksum is the sha256 of its text, with its `-- include:`d view files expanded and
+then normalised: SQL comments (`-- ...` to the end of a line, `/* ... */`) dropped and every run
+of whitespace made one space. A comment (the documentation of a view) may be corrected in a
+released file; a change to any statement, even one character of a string literal, changes the
+checksum and is refused when a database that applied the old text is opened.
+
+The normaliser is written out here, not taken from a SQL library: a checksum must never move
+because a dependency changed its idea of a token. It knows exactly three things: single-quoted
+strings ('' escapes a quote), double-quoted identifiers, and the two comment forms; text inside a
+string or identifier is kept byte for byte.
+
+Databases written before these checksums recorded `sha256(expanded text)[:16]` of the raw text.
+`HISTORICAL` lists, per migration, every such value a commit of main ever wrote, so those
+databases open without a repair. The list is frozen: new migrations only ever record normalised
+checksums.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+_TOKEN = re.compile(
+    r"""(?P<str>'(?:[^']|'')*')"""  # string literal, kept
+    r"""|(?P<ident>"(?:[^"]|"")*")"""  # quoted identifier, kept
+    r"""|(?P<gap>(?:\s+|--[^\n]*|/\*.*?\*/)+)""",  # comments and whitespace: one space
+    re.DOTALL,
+)
+
+
+def _keep(match: re.Match[str]) -> str:
+    return " " if match.lastgroup == "gap" else match.group(0)
+
+
+def normalise(sql: str) -> str:
+    """The statements of `sql` without comments, each gap between tokens made one space."""
+    return _TOKEN.sub(_keep, sql).strip()
+
+
+def checksum(expanded_sql: str) -> str:
+    """sha256 (hex) of the normalised text: the value `_migrations.checksum` records."""
+    return hashlib.sha256(normalise(expanded_sql).encode("utf-8")).hexdigest()
+
+
+def legacy_checksum(expanded_sql: str) -> str:
+    """What databases of earlier releases recorded: sha256 of the raw expanded text, 16 hex."""
+    return hashlib.sha256(expanded_sql.encode("utf-8")).hexdigest()[:16]
+
+
+# migration number -> {raw checksum recorded by an earlier release: the commit that first wrote it}.
+# Computed once from the git history of sql/ (each commit's migration with that commit's view
+# files included). 0001 of the skeleton commit 3f00d44 is left out on purpose: its tables had
+# PRIMARY KEY/UNIQUE constraints and sequences that no later migration removes, so such a
+# database is not the schema this code expects; `warehouse migrate --repair` says so.
+HISTORICAL: dict[int, dict[str, str]] = {
+    1: {"36568bd5e044585a": "8394d8d"},
+    2: {
+        # before 475a046: no header_json view; the view files as they were at each commit
+        "3ffd8fe868956892": "4a9981f",
+        "f418003bcb28b6b5": "5d64475",
+        "b715492916ca380c": "fa09b74",
+        "28eaa6f03a7f009e": "24e9da1",
+        "1a3dcda883bf8335": "39ea8de",
+        "2fa851dc5562e7e0": "ef4bfd3",
+        "6dd73ec2ceb480d0": "4a228d6",
+        "b1145eb09fcf52eb": "7b16b8d",
+        # 475a046 and after: header_json_v1 and its alias added to the released file
+        "7dced16fa2f07a41": "475a046",
+    },
+    3: {"11759edf46bbc575": "475a046", "104ac6008cc9500b": "313efa2"},
+    4: {"277530a2ffa78102": "842f816"},
+}
+
+
+def accepted(number: int, recorded: str, current: str) -> bool:
+    """Whether a recorded checksum is the code's, or one an earlier release wrote for it."""
+    return recorded == current or recorded in HISTORICAL.get(number, {})
