@@ -11,8 +11,8 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
-# The 58 dial names of a run header, in the simulator's serialization order (one list, kept by ingest).
-from ingest.records import DIAL_NAMES
+# The 58 dial names of a run header, in the simulator's serialization order (the log-format contract).
+from warehouse.core.logformat import DIAL_NAMES
 
 assert len(DIAL_NAMES) == 58
 OLD_DIALS = (

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from ingest.load import MAX_OBJECT, FastPathMismatch, FileOutcome, Header, insert_staged, run_intervals
-from ingest.records import KNOWN_KEYS
+from warehouse.core.logformat import KNOWN_KEYS
 
 if TYPE_CHECKING:
     import duckdb

@@ -16,7 +16,8 @@ from typing import BinaryIO, cast
 
 import orjson
 
-from ingest.records import KNOWN, classify, header_key
+from ingest.records import classify, header_key
+from warehouse.core.logformat import KNOWN
 
 CHUNK = 16 * 2**20
 GZIP_ERRORS = (EOFError, gzip.BadGzipFile, zlib.error, OSError)

@@ -23,12 +23,12 @@ from ingest.manifest import (
     refresh_prices,
     write_outcomes,
 )
-from ingest.records import DIAL_NAMES
 from ingest.summary import IngestSummary, Phases, Reporter, log_ingest, summarise
 from ingest.transcripts import delete_transcripts, derive_transcripts
 from warehouse.core.config import Config, load_config
 from warehouse.core.errors import UsageError
 from warehouse.core.faults import fault_point
+from warehouse.core.logformat import DIAL_NAMES
 from warehouse.store.db import open_reader, open_writer
 from warehouse.store.migrate import applied, code_version
 from warehouse.store.snapshot import check_free_space, paths_for, seeded_from

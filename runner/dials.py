@@ -1,4 +1,5 @@
-"""The 58 dials of a run, in the order the old simulator serialised them.
+"""The 58 dials of a run, in the order the old simulator serialised them (the log-format contract,
+warehouse/core/logformat.py DialValues, names them and their order).
 
 Every header carries all of them so old and new runs share the `runs` view. This runner honours
 the dials listed in HONOURED; the others are recorded with their values but change nothing.
@@ -10,9 +11,10 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from warehouse.core.errors import ConfigError
+from warehouse.core.logformat import DIAL_NAMES, DialValues
 
 
 @dataclass(frozen=True)
@@ -76,9 +78,9 @@ class Dials:
     per_option_top_k: int = 3
     evidence_weighted_selection: bool = False
 
-    def as_dict(self) -> dict[str, Any]:
-        """All 58 fields in serialisation order (a fresh dict, lists copied)."""
-        return {f.name: _copy(getattr(self, f.name)) for f in dataclasses.fields(self)}
+    def as_dict(self) -> DialValues:
+        """The header's `config.dials`: every dial of the contract, in its order (lists copied)."""
+        return cast(DialValues, {name: _copy(getattr(self, name)) for name in DIAL_NAMES})
 
     def replace(self, **changes: Any) -> Dials:
         return with_overrides(self, changes)
@@ -128,6 +130,8 @@ ABBREVIATIONS = {
 }
 
 _FIELDS = {f.name: f for f in dataclasses.fields(Dials)}
+if tuple(_FIELDS) != DIAL_NAMES:  # a dial added here and not to the contract would never be logged
+    raise ImportError("runner.dials.Dials and warehouse.core.logformat.DialValues name different dials")
 _RERANKS = ("none", "confidence", "evidence")
 _POSITIONS = ("pre", "post", "none")
 
@@ -138,7 +142,7 @@ def _copy(value: Any) -> Any:
 
 def with_overrides(base: Dials, changes: dict[str, Any], source: str = "dials") -> Dials:
     """A copy of `base` with checked, type-coerced `changes`; unknown names are an error."""
-    values = base.as_dict()
+    values: dict[str, Any] = dict(base.as_dict())
     for name, raw in changes.items():
         if name not in _FIELDS:
             raise ConfigError(f"{source}: unknown dial {name!r}; see docs/runner.md for the list")

@@ -16,8 +16,7 @@ from pathlib import Path
 from typing import IO, Any, Self
 
 from warehouse.core.errors import DataError, UsageError
-
-SCHEMA_VERSION = 2
+from warehouse.core.logformat import LogRecord
 
 
 @dataclass
@@ -116,7 +115,7 @@ class LogWriter:
         os.truncate(self.path, keep)
         return len(data) - keep
 
-    def write(self, record: dict[str, Any]) -> None:
+    def write(self, record: LogRecord) -> None:
         line = json.dumps(record, ensure_ascii=False, allow_nan=False) + "\n"
         try:
             self._fh.write(line.encode("utf-8"))

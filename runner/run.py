@@ -1,7 +1,7 @@
 """One run: header, N steps, closing record, into one log file; resumable after a crash.
 
-Log contract (docs/CONTRIBUTING.md, schema_version 2): the header and step shapes of the old
-simulator plus student/provider/model, coverage τ, runner version, git
+Log contract (the record types of warehouse/core/logformat.py, schema_version 2): the header and
+step shapes of the old simulator plus student/provider/model, coverage τ, runner version, git
 commit, argv, plan, per-call latency/tokens, and a closing `run_end` record. If a run is resumed,
 new steps continue the same run_id and a later `run_end` supersedes an earlier "aborted" one.
 """
@@ -22,12 +22,13 @@ from runner.dials import Dials
 from runner.endpoint import Deadline, DeadlineReached, Endpoint, EndpointConfig
 from runner.guardrails import Guardrails
 from runner.items import ItemSource, TaskFile, TemplateTutor
-from runner.logfile import SCHEMA_VERSION, LogWriter, RunState, inspect_log
+from runner.logfile import LogWriter, RunState, inspect_log
 from runner.redact import Redactor
 from runner.step import StepSettings
 from runner.students import OFFLINE, Student
 from runner.tasks import check_source, check_task, task_step
 from warehouse.core.errors import EndpointError, UsageError
+from warehouse.core.logformat import SCHEMA_VERSION, RunEnd, RunHeader, StepRecord
 
 Mode = Literal["new", "resume", "append"]
 STUDENTS = ("llm", *OFFLINE)
@@ -231,7 +232,7 @@ def _loop(
     return result
 
 
-def _count(result: RunResult, record: dict[str, Any]) -> None:
+def _count(result: RunResult, record: StepRecord) -> None:
     result.steps_logged += 1
     result.new_steps += 1
     evaluation = record.get("evaluation") or record.get("grading") or {}
@@ -255,7 +256,7 @@ def _tokens_so_far(state: RunState | None) -> int:
     return int(run.get("tokens_cum") or 0) if isinstance(run, dict) else 0
 
 
-def header(spec: RunSpec, run_id: str, source: ItemSource, redactor: Redactor) -> dict[str, Any]:
+def header(spec: RunSpec, run_id: str, source: ItemSource, redactor: Redactor) -> RunHeader:
     anonymized = spec.task_file is None
     return {
         "run_header": True,
@@ -286,7 +287,9 @@ def header(spec: RunSpec, run_id: str, source: ItemSource, redactor: Redactor) -
     }
 
 
-def run_end(run_id: str, status: str, reason: str | None, steps_logged: int) -> dict[str, Any]:
+def run_end(
+    run_id: str, status: Literal["complete", "aborted"], reason: str | None, steps_logged: int
+) -> RunEnd:
     return {
         "run_end": True,
         "schema_version": SCHEMA_VERSION,

@@ -1,6 +1,6 @@
 """One step: ask an item, LEARN cards, USE the cards to answer (votes, best-of, IDK), evaluate.
 
-Returns the step record in the shape of the old simulator's MCQ step plus the schema-version-2 `calls`.
+Returns the step record (warehouse/core/logformat.py StepRecord), with the schema-version-2 `calls`.
 """
 
 from __future__ import annotations
@@ -19,8 +19,7 @@ from runner.dials import Dials
 from runner.items import Item, ItemSource
 from runner.students import STOPWORDS, Call, StepContext, Student, Vote
 from runner.text import token_set
-
-SCHEMA_VERSION = 2
+from warehouse.core.logformat import SCHEMA_VERSION, Answer, Evaluation, StepRecord, Usage
 
 
 @dataclass(frozen=True)
@@ -38,7 +37,7 @@ def run_step(
     run_id: str,
     before: dict[str, Any],
     s: StepSettings,
-) -> dict[str, Any]:
+) -> StepRecord:
     start = time.perf_counter()
     ctx = StepContext(step=step, seed=s.seed)
     item = source.item(step)
@@ -53,7 +52,7 @@ def run_step(
     votes = [_clean(v) for v in use(student, item, cards, s.dials, ctx)]
     choice, citations = decide(votes, item, cards, s)
     answer, evaluation = judge(item, cards, votes, choice, citations, s, ctx.snippets)
-    record: dict[str, Any] = {
+    record: StepRecord = {
         "schema_version": SCHEMA_VERSION,
         "run_id": run_id,
         "step": step,
@@ -261,7 +260,7 @@ def judge(
     citations: list[str],
     s: StepSettings,
     snippets: list[str],
-) -> tuple[dict[str, Any], dict[str, Any]]:
+) -> tuple[Answer, Evaluation]:
     d, gold = s.dials, item.correct_index
     report = ev.evidence_report(item.options, gold, choice, cards, citations, s.tau)
     reason = None
@@ -269,14 +268,14 @@ def judge(
         reason = ev.gate_reason(item.options, choice, cards, citations, s.tau)
         choice = None if reason else choice
     ordered = ev.order_citations(citations, choice, cards)
-    answer: dict[str, Any] = {"chosen_index": choice, "votes": [v.choice for v in votes]}
+    answer: Answer = {"chosen_index": choice, "votes": [v.choice for v in votes]}
     if ordered:
         answer["citations"] = ordered
     witness = ev.witness_block(ordered, choice, cards)
     if witness:
         answer["witness"] = witness
     correct = choice is not None and choice == gold
-    evaluation: dict[str, Any] = {
+    evaluation: Evaluation = {
         "correct": correct,
         "chosen_index": choice,
         "correct_index": gold,
@@ -296,7 +295,7 @@ def judge(
     return answer, evaluation
 
 
-def usage(calls: list[Call], role: str) -> dict[str, Any]:
+def usage(calls: list[Call], role: str) -> Usage:
     mine = [c for c in calls if c.role == role]
     prompt = sum(c.prompt_tokens or 0 for c in mine)
     completion = sum(c.completion_tokens or 0 for c in mine)

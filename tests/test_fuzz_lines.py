@@ -25,7 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ingest.lines import FileRead, Sink, open_log, read_stream
-from ingest.records import KNOWN_KEYS
+from warehouse.core.logformat import KNOWN_KEYS
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 HEAVY = settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -197,15 +197,6 @@ def test_unknown_dials_are_recorded_as_drift(fixture_runs: Path, db_path: Path) 
     assert got == [("config.dials.warp_drive", "header", 1), ("shiny_new_field", "step", 1)]
 
 
-def test_ingest_knows_the_same_58_dials_as_the_runner() -> None:
-    import dataclasses
-
-    from ingest.records import DIAL_NAMES
-    from runner.dials import Dials
-
-    assert tuple(f.name for f in dataclasses.fields(Dials)) == DIAL_NAMES
-
-
 def test_prices_from_toml_reach_the_prices_table(fixture_runs: Path, db_path: Path, tmp_path: Path) -> None:
     from warehouse.core.config import load_config
 

@@ -15,8 +15,8 @@ from synth import Design, write_corpus
 from synth_cases import write_cases
 
 from ingest import ingest_runs
-from ingest.records import KNOWN_KEYS
 from warehouse.apps.analysis import list_views
+from warehouse.core.logformat import KNOWN_KEYS
 from warehouse.store.connect import connect_file
 from warehouse.store.db import open_reader, open_writer
 from warehouse.store.migrate import available

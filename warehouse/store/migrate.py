@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from warehouse.core.errors import SchemaVersionError
 from warehouse.store.checksums import accepted, checksum
+from warehouse.store.repair import repair_checksums
 
 if TYPE_CHECKING:
     import duckdb
@@ -109,9 +110,9 @@ def migrate(
     migrations changed (after `repair`ing them, if asked)."""
     _refuse_newer(con, "this database")
     if repair:
-        from warehouse.store.repair import repair_checksums
-
-        repair_checksums(con)
+        repair_checksums(
+            con, [m for m in available() if m.number in set(applied(con))], [m for m, _ in mismatched(con)]
+        )
     verify_checksums(con, "this database", repair_hint)
     _ensure_table(con)
     todo = pending(con)

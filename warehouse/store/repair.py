@@ -24,7 +24,8 @@ Objects the database has and the reference lacks (a view someone made by hand) a
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
 from warehouse.core.errors import SchemaVersionError
 from warehouse.store.checksums import normalise
@@ -32,7 +33,21 @@ from warehouse.store.checksums import normalise
 if TYPE_CHECKING:
     import duckdb
 
-    from warehouse.store.migrate import Migration
+
+class Migration(Protocol):
+    """What the repair reads of a migration (warehouse/store/migrate.py Migration)."""
+
+    @property
+    def number(self) -> int: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def sql(self) -> str: ...
+    @property
+    def checksum(self) -> str: ...
+    @property
+    def label(self) -> str: ...
+
 
 _DEFINE = re.compile(r"^CREATE OR REPLACE (?:TEMP |TEMPORARY )?(VIEW|MACRO|FUNCTION) ([^\s(]+)", re.I)
 _DROP = re.compile(r"^DROP (VIEW|MACRO TABLE|MACRO|FUNCTION) IF EXISTS ([^\s;]+)", re.I)
@@ -51,15 +66,13 @@ WHERE NOT internal AND function_type IN ('macro', 'table_macro') AND schema_name
   AND database_name = current_database()"""
 
 
-def repair_checksums(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Repair what `mismatched` reports; the labels of the migrations whose checksum was rewritten."""
-    from warehouse.store.migrate import applied, available, mismatched
-
-    bad = mismatched(con)
+def repair_checksums(
+    con: duckdb.DuckDBPyConnection, todo: Sequence[Migration], bad: Sequence[Migration]
+) -> list[str]:
+    """Record the checksums of the `bad` migrations once the database matches what the applied
+    migrations (`todo`, in order) build; the labels of the migrations repaired."""
     if not bad:
         return []
-    done = set(applied(con))
-    todo = [m for m in available() if m.number in done]
     reference = _reference(todo)
     try:
         _same(_rows(con, _TABLES), _rows(reference, _TABLES), "table columns", by=2)
@@ -69,13 +82,13 @@ def repair_checksums(con: duckdb.DuckDBPyConnection) -> list[str]:
     finally:
         reference.close()
     con.execute("BEGIN")
-    for migration, _ in bad:
+    for migration in bad:
         con.execute(
             "UPDATE _migrations SET checksum = ?, name = ? WHERE id = ?",
             [migration.checksum, migration.name, migration.number],
         )
     con.execute("COMMIT")
-    return [m.label for m, _ in bad]
+    return [m.label for m in bad]
 
 
 def _redefine(con: duckdb.DuckDBPyConnection, statements: list[str]) -> None:
@@ -103,7 +116,7 @@ def _redefine(con: duckdb.DuckDBPyConnection, statements: list[str]) -> None:
         con.execute(statement)
 
 
-def final_definitions(con: duckdb.DuckDBPyConnection, migrations: list[Migration]) -> list[str]:
+def final_definitions(con: duckdb.DuckDBPyConnection, migrations: Sequence[Migration]) -> list[str]:
     """The statements that define each view and macro as the migrations leave it, in order:
     per object, only its last CREATE OR REPLACE (or its DROP ... IF EXISTS, if that came last)."""
     last: dict[tuple[str, str], tuple[int, str]] = {}
@@ -120,7 +133,7 @@ def final_definitions(con: duckdb.DuckDBPyConnection, migrations: list[Migration
     return [text for _, text in sorted(last.values())]
 
 
-def _reference(migrations: list[Migration]) -> duckdb.DuckDBPyConnection:
+def _reference(migrations: Sequence[Migration]) -> duckdb.DuckDBPyConnection:
     """An empty in-memory database built by the code's migrations (those the database applied)."""
     import duckdb
 

@@ -1,0 +1,118 @@
+"""The log-format contract (warehouse/core/logformat.py) end to end: a log the runner really
+writes holds only keys the contract types, each value of its type, and ingest reads it back
+with no drift, every line byte for byte and the typed columns equal to the logged values."""
+
+from __future__ import annotations
+
+import json
+import typing
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from pydantic import TypeAdapter
+
+from ingest import ingest_runs
+from warehouse.cli import cli
+from warehouse.core import logformat as lf
+from warehouse.store.db import open_reader
+
+TYPES: dict[str, Any] = {"header": lf.RunHeader, "step": lf.StepRecord, "run_end": lf.RunEnd}
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, list[str]]:
+    """Two real runs in one log (every optional step block switched on in one of them), ingested."""
+    root = tmp_path_factory.mktemp("logformat")
+    log = root / "runs" / "exp" / "contract.jsonl"
+    base = ("run", "--student", "lexical", "--steps", "3", "--log", str(log))
+    extra = ("--idk", "--dial", "use_tools=1", "--dial", "best_of_n=2", "--dial", "rerank=evidence")
+    for args in ((*base, *extra), (*base, "--append")):
+        result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+    db = root / "runs.duckdb"
+    ingest_runs(str(root / "runs"), str(db))
+    return log, db, log.read_text(encoding="utf-8").splitlines()
+
+
+def _kind(record: dict[str, Any]) -> str:
+    return "header" if record.get("run_header") else "run_end" if record.get("run_end") else "step"
+
+
+def _untyped(value: object, hint: object, where: str) -> list[str]:
+    """Keys of `value` (recursively, through nested record types) that `hint` does not name."""
+    if typing.is_typeddict(hint) and isinstance(value, dict):
+        hints = typing.get_type_hints(hint)
+        out = [f"{where}.{k}" for k in value if k not in hints]
+        for key, inner in value.items():
+            out += _untyped(inner, hints.get(key), f"{where}.{key}")
+        return out
+    return [x for arg in typing.get_args(hint) for x in _untyped(value, arg, where)]
+
+
+def test_every_key_the_runner_writes_is_typed(written: tuple[Path, Path, list[str]]) -> None:
+    _, _, lines = written
+    records = [json.loads(line) for line in lines]
+    kinds = [_kind(r) for r in records]
+    assert kinds.count("header") == 2 and kinds.count("run_end") == 2 and kinds.count("step") == 6
+    seen: set[str] = set()
+    for record, kind in zip(records, kinds, strict=True):
+        assert _untyped(record, TYPES[kind], kind) == []
+        TypeAdapter(TYPES[kind]).validate_python(record, strict=True)
+        assert record["schema_version"] == lf.SCHEMA_VERSION
+        seen |= set(record)
+    assert tuple(records[0]["config"]["dials"]) == lf.DIAL_NAMES
+    step_only = set(lf.STEP_KEYS) - {"alias", "alias_evidence", "evidence_telemetry", "messages"}
+    step_only -= {"guardrail_alerts", "card_metrics", "grading", "saq_drafts"}  # other writers' keys
+    assert step_only | set(lf.HEADER_KEYS) | set(lf.RUN_END_KEYS) <= seen
+
+
+def test_a_runner_log_round_trips_through_ingest(written: tuple[Path, Path, list[str]]) -> None:
+    _, db, lines = written
+    con = open_reader(db)
+    try:
+        assert con.execute("SELECT count(*) FROM schema_drift").fetchone() == (0,)
+        rows = con.execute(
+            """SELECT line_no, kind, line, run_id, step, ts, schema_version, cfg_num_steps, dials,
+                      hdr_model, hdr_tau, end_status, steps_logged_col, correct, chosen_index,
+                      correct_index, calibrated_score, witness_pass, credited, student_total_tokens,
+                      duration_ms
+               FROM (SELECT *, TRY_CAST(line ->> '$.steps_logged' AS BIGINT) AS steps_logged_col
+                     FROM records) ORDER BY line_no"""
+        ).fetchall()
+    finally:
+        con.close()
+    assert [r[2] for r in rows] == lines  # lossless: each line as logged
+    for row, line in zip(rows, lines, strict=True):
+        record = json.loads(line)
+        kind = _kind(record)
+        _, got_kind, _, run_id, step, ts, version, num_steps, dials, model, tau, status, *rest = row
+        steps_logged, correct, chosen, gold, calibrated, witness, credited, tokens, duration = rest
+        assert (got_kind, run_id, ts, version) == (
+            kind,
+            record["run_id"],
+            record["ts"],
+            record["schema_version"],
+        )
+        if kind == "header":
+            assert (
+                num_steps == record["config"]["num_steps"] and json.loads(dials) == record["config"]["dials"]
+            )
+            assert (model, tau) == (record["student"]["model"], record["coverage_tau"])
+        elif kind == "run_end":
+            assert (status, steps_logged) == (record["status"], record["steps_logged"])
+        else:
+            ev = record["evaluation"]
+            assert (step, correct, chosen, gold) == (
+                record["step"],
+                ev["correct"],
+                ev["chosen_index"],
+                ev["correct_index"],
+            )
+            assert calibrated == ev.get("calibrated_score")
+            assert (witness, credited) == (
+                ev["citations_evidence"]["witness_pass"],
+                ev["citations_evidence"]["credited"],
+            )
+            assert (tokens, duration) == (record["student_usage"]["total_tokens"], record["duration_ms"])
