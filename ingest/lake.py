@@ -212,6 +212,7 @@ def _batches(files: list[Found], batch_files: int, batch_bytes: int) -> Iterator
 
 
 _SUMMED = (
+    "lines_newer_schema",
     "files_new",
     "files_grown",
     "files_rewritten",

@@ -28,7 +28,7 @@ from ingest.transcripts import delete_transcripts, derive_transcripts
 from warehouse.core.config import Config, load_config
 from warehouse.core.errors import UsageError
 from warehouse.core.faults import fault_point
-from warehouse.core.logformat import DIAL_NAMES
+from warehouse.core.logformat import DIAL_NAMES, SCHEMA_VERSION
 from warehouse.store.db import open_reader, open_writer
 from warehouse.store.migrate import applied, code_version
 from warehouse.store.snapshot import check_free_space, paths_for, seeded_from
@@ -283,12 +283,13 @@ def _transaction(
         phase("exact_load")
         derive_transcripts(con, load_id)
         phase("transcripts")
-        _record_drift(con, sink, load_id, headers=bool(fast_ids) or sink.headers > 0)
+        newer = _record_drift(con, sink, load_id, headers=bool(fast_ids) or sink.headers > 0)
         write_outcomes(con, outcomes, load_id, str(root.resolve()), config.path_rules)
         mark_missing(con, [k.file_id for k in missing])
         refresh_attributes(con, config.path_rules)
         refresh_prices(con, config.prices)
         summarise(summary, outcomes, load_id, len(fast_ids))
+        summary.lines_newer_schema = newer
         phase("manifest")
         log_ingest(con, summary, started_at, load_id)
         fault_point("ingest:before_commit")
@@ -311,12 +312,17 @@ def _delete_rewritten(con: duckdb.DuckDBPyConnection, outcomes: list[FileOutcome
         delete_transcripts(con, ids)
 
 
-def _record_drift(con: duckdb.DuckDBPyConnection, sink: Sink, load_id: int, *, headers: bool) -> None:
-    """Top-level keys the exact path saw outside the typed columns, and header dials outside
-    DIAL_NAMES (looked for only if this load may hold headers)."""
+def _record_drift(con: duckdb.DuckDBPyConnection, sink: Sink, load_id: int, *, headers: bool) -> int:
+    """Record in schema_drift the top-level keys the exact path saw outside the log-format
+    contract (warehouse/core/logformat.py), header dials outside it (looked for only if this load
+    may hold headers), and lines of a newer schema_version (key `schema_version=N`).
+    Returns how many lines of this load have a newer schema_version."""
     drift = dict(sink.drift)
     for key, count, file_id, line_no in _unknown_dials(con, load_id) if headers else []:
         drift[(key, "header")] = [count, file_id, line_no]
+    newer = _newer_schema(con, load_id)
+    for key, kind, count, file_id, line_no in newer:
+        drift[(key, kind)] = [count, file_id, line_no]
     for (key, kind), (count, file_id, line_no) in drift.items():
         seen = con.execute(
             "SELECT count(*) FROM schema_drift WHERE key = ? AND kind = ?", [key, kind]
@@ -330,10 +336,22 @@ def _record_drift(con: duckdb.DuckDBPyConnection, sink: Sink, load_id: int, *, h
                 "INSERT INTO schema_drift VALUES (?, ?, ?, ?, ?, ?)",
                 [key, kind, file_id, line_no, load_id, count],
             )
+    return sum(row[2] for row in newer)
+
+
+def _newer_schema(con: duckdb.DuckDBPyConnection, load_id: int) -> list[tuple[str, str, int, int, int]]:
+    """(schema_version=N, kind, lines, first file, first line) of this load's lines whose
+    schema_version is newer than the code's: loaded as logged, flagged rather than trusted."""
+    return con.execute(
+        """SELECT 'schema_version=' || schema_version, kind, count(*), arg_min(file_id, line_no), min(line_no)
+           FROM records WHERE load_id = $load_id AND schema_version > $code
+           GROUP BY schema_version, kind""",
+        {"load_id": load_id, "code": SCHEMA_VERSION},
+    ).fetchall()
 
 
 def _unknown_dials(con: duckdb.DuckDBPyConnection, load_id: int) -> list[tuple[str, int, int, int]]:
-    """(config.dials.<name>, lines, first file, first line) of header dials not in DIAL_NAMES."""
+    """(config.dials.<name>, lines, first file, first line) of header dials the contract lacks."""
     return con.execute(
         """SELECT 'config.dials.' || k, count(*), arg_min(file_id, line_no), min(line_no)
            FROM (SELECT file_id, line_no, unnest(json_keys(dials)) AS k FROM records

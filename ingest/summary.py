@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from ingest.load import FileOutcome
 from warehouse import __version__
+from warehouse.core.logformat import SCHEMA_VERSION
 
 if TYPE_CHECKING:
     import duckdb
@@ -31,6 +32,7 @@ class IngestSummary:
     lines_good: int = 0
     lines_quarantined: int = 0
     lines_blank: int = 0
+    lines_newer_schema: int = 0  # loaded lines whose schema_version is newer than this code's
     bytes_read: int = 0
     seconds: float = 0.0
     phases: dict[str, float] = field(default_factory=dict)  # seconds per phase, for benchmarks
@@ -45,6 +47,17 @@ class IngestSummary:
             f"rewritten, {self.files_unchanged} unchanged, {self.files_missing} missing; "
             f"lines: {self.lines_good} loaded, {self.lines_quarantined} quarantined, "
             f"{self.lines_blank} blank; {self.bytes_read / 2**20:.1f} MB in {self.seconds:.2f} s"
+            + (f"; {self.newer_schema_note()}" if self.lines_newer_schema else "")
+        )
+
+    def newer_schema_note(self) -> str:
+        """'WARNING ...' when lines of a newer log schema were loaded, else ''."""
+        if not self.lines_newer_schema:
+            return ""
+        return (
+            f"WARNING {self.lines_newer_schema} line(s) logged with a schema_version newer than "
+            f"{SCHEMA_VERSION}: kept as logged, but their typed columns may be wrong: upgrade "
+            "runs-warehouse (see the schema_drift table)"
         )
 
 

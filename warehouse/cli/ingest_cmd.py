@@ -61,6 +61,8 @@ def ingest_command(
                 err=True,
             )
         click.echo(f"ingest: {summary.line()}", err=True)
+    elif summary.lines_newer_schema:  # a warning, not talk: --quiet still says it
+        click.echo(f"ingest: {summary.newer_schema_note()}", err=True)
 
 
 @click.command("migrate")

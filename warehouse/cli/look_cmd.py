@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from warehouse.cli.options import config_option, db_option, json_option, output_options, resolve_db
+from warehouse.core.logformat import SCHEMA_VERSION
 from warehouse.store.backend import backend_for
 
 
@@ -63,6 +64,9 @@ def _batches(result: Any) -> Iterator[list[tuple[Any, ...]]]:
 def status_command(db: str | None, config_path: str | None, as_json: bool) -> None:
     """Summarize the database: files, runs, steps, quarantine, last ingest.
 
+    newer_schema_lines counts lines logged with a schema_version newer than this code reads:
+    they are kept as logged, but their typed columns may be wrong (a warning on stderr says so).
+
     \b
     Example:
       warehouse status
@@ -79,6 +83,13 @@ def status_command(db: str | None, config_path: str | None, as_json: bool) -> No
     finally:
         con.close()
     facts = {"db": path, **facts, **_disk(path)}
+    if facts["newer_schema_lines"]:
+        click.echo(
+            f"warning: {facts['newer_schema_lines']} line(s) were logged with a schema_version newer than "
+            f"{SCHEMA_VERSION}: kept as logged, but their typed columns may be wrong; upgrade runs-warehouse "
+            "(the schema_drift table says where they start)",
+            err=True,
+        )
     if as_json:
         click.echo(json.dumps(facts, default=str))
         return
@@ -100,6 +111,7 @@ def _status(con: Any) -> dict[str, Any]:
         "step_records": one("SELECT count(*) FROM records WHERE kind = 'step'"),
         "quarantined_lines": one("SELECT count(*) FROM quarantine"),
         "new_keys_seen": one("SELECT count(*) FROM schema_drift"),
+        "newer_schema_lines": one(f"SELECT count(*) FROM records WHERE schema_version > {SCHEMA_VERSION}"),
         "ingests": one("SELECT count(*) FROM ingest_log"),
         "last_ingest": f"{last[0]} ({last[1]:.2f} s, {last[2]} lines, {last[3]} quarantined)"
         if last

@@ -11,7 +11,7 @@ Logs of older eras (other writers) carry keys this runner no longer writes (`ali
 
 `SCHEMA_VERSION` is what this code writes. Ingest stores every line as logged whatever its
 version; a line whose `schema_version` is newer than this is flagged (`schema_drift` key
-`schema_version>N`, `warehouse status`, the ingest summary): its values may mean something this
+`schema_version=N`, `warehouse status`, the ingest summary): its values may mean something this
 code does not know, so look before trusting the typed columns.
 """
 
