@@ -115,3 +115,36 @@ def test_repair_refuses_when_a_table_differs(built: Path) -> None:
     assert done.returncode == ExitCode.SCHEMA
     assert "cannot repair: column settings.note is not built by this code" in done.stderr
     assert _one(built, f"SELECT checksum FROM _migrations WHERE id = {first.number}") == "edited"
+
+
+@pytest.mark.lake
+def test_a_lake_names_its_own_repair_and_repairs(tmp_path: Path) -> None:
+    import duckdb
+    from lake_support import new_lake, require_services
+
+    from warehouse.core.config import load_config
+    from warehouse.store.lake.connection import migrate_lake
+    from warehouse.store.lake.connection import open_reader as lake_reader
+    from warehouse.store.lake.connection import open_writer as lake_writer
+
+    try:
+        lake = new_lake(require_services(), tmp_path, s3=False)
+    except duckdb.TransactionException as e:  # known: remove once every migration applies on a lake
+        if 'unsupported type "NULL"' not in str(e):
+            raise
+        pytest.skip("a migration does not apply on DuckLake: a macro default of type NULL (0004_scope)")
+    config = load_config(str(lake.config_path))
+    views_v1 = next(m for m in available() if m.name == "views_v1")
+    with lake_writer(lake.url, config=config) as con:
+        con.execute("CREATE OR REPLACE VIEW steps_v1 AS SELECT 1 AS stale")
+        con.execute("UPDATE _migrations SET checksum = 'edited' WHERE id = ?", [views_v1.number])
+    with pytest.raises(SchemaVersionError, match=r"'warehouse lake migrate --repair --db <lake url>'"):
+        lake_reader(lake.url, config=config)
+    assert migrate_lake(lake.url, config=config, repair=True) == []  # repaired; nothing pending
+    con = lake_reader(lake.url, config=config)
+    try:
+        assert con.execute("SELECT count(*) FROM steps_v1").fetchone() is not None
+        got = con.execute("SELECT checksum FROM _migrations WHERE id = ?", [views_v1.number]).fetchone()
+        assert got == (views_v1.checksum,)
+    finally:
+        con.close()

@@ -12,6 +12,7 @@ Released migrations are immutable: every open (the writer's `migrate`, the reade
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
 from dataclasses import dataclass
@@ -36,8 +37,9 @@ class Migration:
     name: str
     sql: str
 
-    @property
+    @functools.cached_property
     def checksum(self) -> str:
+        """sha256 of the normalised text (warehouse/store/checksums.py), computed once."""
         return checksum(self.sql)
 
     @property
@@ -126,7 +128,8 @@ def migrate(
             )
             con.execute("COMMIT")
         except BaseException:
-            con.execute("ROLLBACK")
+            with contextlib.suppress(Exception):  # a failed COMMIT has already ended the transaction:
+                con.execute("ROLLBACK")  # never let the ROLLBACK error hide the real one
             raise
     return todo
 
