@@ -70,7 +70,10 @@ HISTORICAL: dict[int, dict[str, str]] = {
         "7dced16fa2f07a41": "475a046",
     },
     3: {"11759edf46bbc575": "475a046", "104ac6008cc9500b": "313efa2"},
-    4: {"277530a2ffa78102": "842f816"},
+    # 842f816's first text (277530a2ffa78102, NULL macro defaults, replaced within the hour) is
+    # left out: its macros differ from today's and no later migration redefines them, so such a
+    # database is refused until `warehouse migrate --repair` gives them today's definitions.
+    4: {"8c8663cc7f8527b2": "ab75274"},
 }
 
 
