@@ -97,6 +97,9 @@ def test_a_changed_migration_is_refused_then_repaired(built: Path) -> None:
     refused = _warehouse("status", "--db", str(built))
     assert refused.returncode == ExitCode.SCHEMA and "--repair" in refused.stderr
 
+    listed = _warehouse("migrate", "--list", "--db", str(built)).stdout
+    assert f"{views_v1.label}\tapplied (changed since: run --repair)" in listed.splitlines()
+
     done = _warehouse("migrate", "--repair", "--db", str(built))
     assert done.returncode == 0, done.stderr
     assert f"recorded this code's checksums of {views_v1.label}" in done.stderr

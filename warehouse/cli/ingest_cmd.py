@@ -89,7 +89,7 @@ def migrate_command(db: str | None, config_path: str | None, list_only: bool, re
       warehouse migrate --repair
     """
     from warehouse.store.db import open_reader, open_writer
-    from warehouse.store.migrate import applied, available
+    from warehouse.store.migrate import applied, available, mismatched
 
     path = resolve_db(db, config_path)
     if backend_for(path).is_lake and not list_only:
@@ -102,11 +102,13 @@ def migrate_command(db: str | None, config_path: str | None, list_only: bool, re
     if list_only:
         con = open_reader(path, check_schema=False)
         try:
-            applied_ids = set(applied(con))
+            applied_ids, differs = set(applied(con)), {m.number for m, _ in mismatched(con)}
         finally:
             con.close()
         for m in available():
-            click.echo(f"{m.number:04d}_{m.name}\t{'applied' if m.number in applied_ids else 'pending'}")
+            state = "pending" if m.number not in applied_ids else "applied"
+            state += " (changed since: run --repair)" if m.number in differs else ""
+            click.echo(f"{m.label}\t{state}")
         return
     changed = _changed(path) if repair else []
     with open_writer(path, "warehouse migrate", repair=repair):

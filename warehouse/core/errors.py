@@ -12,7 +12,7 @@ class ExitCode(IntEnum):
     FAILURE = 1  # unexpected internal error (a bug: run with --debug and report it)
     USAGE = 2  # bad option, bad path, bad TOML or config, API key variable unset (click uses 2 too)
     QUERY = 3  # SQL error in a user query, unknown view or column
-    SCHEMA = 4  # database schema too old / too new
+    SCHEMA = 4  # database schema too old / too new, or a migration changed since it was applied
     LOCKED = 5  # another process holds the database
     ENDPOINT = 6  # model endpoint unreachable or refusing
     DATA = 7  # input data unusable (corrupt archive, missing file, no space)
