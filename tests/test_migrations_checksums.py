@@ -13,7 +13,7 @@ import pytest
 
 from ingest import ingest_runs
 from warehouse.core.errors import ExitCode, SchemaVersionError
-from warehouse.store.checksums import HISTORICAL, checksum, normalise
+from warehouse.store.checksums import HISTORICAL, checksum, normalise, normalised_checksum
 from warehouse.store.db import open_reader, open_writer
 from warehouse.store.migrate import available
 
@@ -52,6 +52,17 @@ def test_comments_and_whitespace_are_not_in_the_checksum() -> None:
     assert checksum(sql) == checksum(edited)
     for changed in (sql.replace("'--x  y'", "'--x y'"), sql.replace("1 AS a", "2 AS a")):
         assert checksum(changed) != checksum(sql)
+
+
+def test_the_checksum_memo_never_changes_the_answer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    sql = available()[-1].sql
+    want = normalised_checksum(sql)
+    assert checksum(sql) == want  # computed, then kept
+    (memo,) = (tmp_path / "runs-warehouse" / "checksums").iterdir()
+    assert memo.read_text() == want and checksum(sql) == want
+    memo.write_text("not a checksum")
+    assert checksum(sql) == want and memo.read_text() == want  # a bad entry is computed again
 
 
 def test_historical_checksums_are_raw_sixteen_hex() -> None:

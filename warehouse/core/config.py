@@ -19,6 +19,13 @@ DEFAULT_DB = "runs/runs.duckdb"
 ATTRIBUTES = ("provider", "model", "student", "tau", "stage")
 
 
+def cache_dir() -> Path:
+    """Where runs-warehouse keeps rebuildable caches: $XDG_CACHE_HOME/runs-warehouse, else
+    ~/.cache/runs-warehouse (the empty template database, migration checksums, extensions)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "runs-warehouse"
+
+
 @dataclass(frozen=True)
 class PathRule:
     """One named rule: a regex searched in the path relative to the runs dir.

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from warehouse.core.atomic import fsync_dir
+from warehouse.core.config import cache_dir
 from warehouse.core.errors import DataError
 from warehouse.core.faults import fault_point
 from warehouse.store import spare
@@ -114,8 +115,7 @@ def seeded_from(paths: DbPaths) -> str | None:
 
 
 def _cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "runs-warehouse"
+    return cache_dir()
 
 
 def template_database() -> Path | None:

@@ -27,13 +27,13 @@ import contextlib
 import dataclasses
 import fcntl
 import importlib.util
-import os
 import random
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from warehouse.core.config import cache_dir
 from warehouse.core.errors import DataError, SchemaVersionError, UsageError
 from warehouse.store.lake.settings import LakeSettings, S3Settings, settings_for
 
@@ -56,8 +56,7 @@ def extension_dir(settings: LakeSettings) -> Path:
     """Where the wheel-shipped extensions get installed (never ~/.duckdb, never the network)."""
     if settings.extension_dir is not None:
         return settings.extension_dir
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "runs-warehouse" / "duckdb-extensions"
+    return cache_dir() / "duckdb-extensions"
 
 
 def wheel_extension(name: str, duckdb_version: str) -> Path:
