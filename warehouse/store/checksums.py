@@ -75,10 +75,11 @@ def legacy_checksum(expanded_sql: str) -> str:
 
 
 # migration number -> {raw checksum recorded by an earlier release: the commit that first wrote it}.
-# Computed once from the git history of sql/ (each commit's migration with that commit's view
-# files included). 0001 of the skeleton commit 3f00d44 is left out on purpose: its tables had
-# PRIMARY KEY/UNIQUE constraints and sequences that no later migration removes, so such a
-# database is not the schema this code expects; `warehouse migrate --repair` says so.
+# Computed once from the git history of sql/ by scripts/migration_history.py (each commit's
+# migration with that commit's view files included). 0001 of the skeleton commit 3f00d44 is left
+# out on purpose: its tables had PRIMARY KEY/UNIQUE constraints and sequences that no later
+# migration removes, so such a database is not the schema this code expects (`warehouse migrate
+# --repair` refuses it: its tables differ).
 HISTORICAL: dict[int, dict[str, str]] = {
     1: {"36568bd5e044585a": "8394d8d"},
     2: {
