@@ -20,6 +20,7 @@ from typing import Any
 
 from runner.students import Student
 from runner.text import token_set
+from warehouse.core.logformat import Answer, Evaluation, Task
 
 _CODE: list[dict[str, Any]] = [
     {
@@ -99,7 +100,7 @@ class Exercise:
     def prompt(self) -> str:
         return str(self.spec.get("description") or self.spec.get("statement") or self.spec["question"])
 
-    def task_block(self) -> dict[str, Any]:
+    def task_block(self) -> Task:
         if self.task == "code":
             return {"type": "code", "function_name": self.spec["function_name"], "description": self.prompt}
         if self.task == "proof":
@@ -127,12 +128,15 @@ def choose(student: Student, ex: Exercise, seed: int, step: int) -> str:
     return rng.choice(candidates)
 
 
-def answer_block(ex: Exercise, text: str) -> dict[str, Any]:
-    key = {"code": "code", "proof": "step", "table_qa": "answer"}[ex.task]
-    return {key: text}
+def answer_block(ex: Exercise, text: str) -> Answer:
+    if ex.task == "code":
+        return {"code": text}
+    if ex.task == "proof":
+        return {"step": text}
+    return {"answer": text}
 
 
-def evaluate(ex: Exercise, text: str) -> dict[str, Any]:
+def evaluate(ex: Exercise, text: str) -> Evaluation:
     if ex.task == "code":
         return run_code(ex.spec["function_name"], text, ex.spec["tests"])
     if ex.task == "proof":
@@ -142,7 +146,7 @@ def evaluate(ex: Exercise, text: str) -> dict[str, Any]:
     return {"ok": got == ex.spec["expected"], "expected": ex.spec["expected"], "got": got}
 
 
-def run_code(name: str, source: str, tests: list[tuple[list[Any], Any]]) -> dict[str, Any]:
+def run_code(name: str, source: str, tests: list[tuple[list[Any], Any]]) -> Evaluation:
     namespace: dict[str, Any] = {}
     try:
         exec(compile(source, f"<{name}>", "exec"), namespace)

@@ -23,6 +23,7 @@ from runner.items import Item, ItemSource
 from runner.step import StepSettings, learn, majority, run_step, usage, use
 from runner.students import StepContext, Student, explain
 from warehouse.core.errors import UsageError
+from warehouse.core.logformat import SCHEMA_VERSION, StepRecord
 
 TASKS = ("mcq", "saq", "alias_swap", "code", "proof", "table_qa")
 
@@ -47,7 +48,7 @@ def task_step(
     run_id: str,
     before: dict[str, Any],
     s: StepSettings,
-) -> dict[str, Any]:
+) -> StepRecord:
     if task == "saq":
         return saq_step(student, source, step, run_id, s)
     if task == "alias_swap":
@@ -57,13 +58,11 @@ def task_step(
     return run_step(student, source, step, run_id, before, s)
 
 
-def _head(run_id: str, step: int) -> dict[str, Any]:
-    from runner.step import SCHEMA_VERSION
-
+def _head(run_id: str, step: int) -> StepRecord:
     return {"schema_version": SCHEMA_VERSION, "run_id": run_id, "step": step, "ts": int(time.time())}
 
 
-def _tail(record: dict[str, Any], start: float, ctx: StepContext, s: StepSettings) -> dict[str, Any]:
+def _tail(record: StepRecord, start: float, ctx: StepContext, s: StepSettings) -> StepRecord:
     record["duration_ms"] = round((time.perf_counter() - start) * 1000, 3)
     record["student_usage"] = usage(ctx.calls, "student")
     record["tutor_usage"] = usage(ctx.calls, "tutor")
@@ -74,7 +73,7 @@ def _tail(record: dict[str, Any], start: float, ctx: StepContext, s: StepSetting
 # ------------------------------------------------------------------ SAQ
 
 
-def saq_step(student: Student, source: ItemSource, step: int, run_id: str, s: StepSettings) -> dict[str, Any]:
+def saq_step(student: Student, source: ItemSource, step: int, run_id: str, s: StepSettings) -> StepRecord:
     start = time.perf_counter()
     ctx = StepContext(step=step, seed=s.seed)
     item = source.item(step)
@@ -114,9 +113,7 @@ def notes_before(source: ItemSource, step: int, on: bool) -> list[str]:
     return out
 
 
-def alias_step(
-    student: Student, source: ItemSource, step: int, run_id: str, s: StepSettings
-) -> dict[str, Any]:
+def alias_step(student: Student, source: ItemSource, step: int, run_id: str, s: StepSettings) -> StepRecord:
     start = time.perf_counter()
     ctx = StepContext(step=step, seed=s.seed)
     family, phase, item = alias_item(source, step)
@@ -154,7 +151,7 @@ def alias_step(
 # ------------------------------------------------------------------ code, proof, table_qa
 
 
-def exercise_step(task: str, student: Student, step: int, run_id: str, s: StepSettings) -> dict[str, Any]:
+def exercise_step(task: str, student: Student, step: int, run_id: str, s: StepSettings) -> StepRecord:
     start = time.perf_counter()
     ctx = StepContext(step=step, seed=s.seed)
     item = ex.exercise(task, step)

@@ -21,19 +21,37 @@ from warehouse.store.db import open_reader
 TYPES: dict[str, Any] = {"header": lf.RunHeader, "step": lf.StepRecord, "run_end": lf.RunEnd}
 
 
+TASKS = ("saq", "alias_swap", "code", "proof", "table_qa")
+
+
 @pytest.fixture(scope="module")
 def written(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, list[str]]:
-    """Two real runs in one log (every optional step block switched on in one of them), ingested."""
+    """Real runner logs, ingested: two MCQ runs in one log (every optional step block switched on
+    in one of them), then one run of each other task type in a log of its own."""
     root = tmp_path_factory.mktemp("logformat")
     log = root / "runs" / "exp" / "contract.jsonl"
     base = ("run", "--student", "lexical", "--steps", "3", "--log", str(log))
     extra = ("--idk", "--dial", "use_tools=1", "--dial", "best_of_n=2", "--dial", "rerank=evidence")
-    for args in ((*base, *extra), (*base, "--append")):
+    runs = [(*base, *extra), (*base, "--append")]
+    for task in TASKS:
+        other = root / "runs" / "tasks" / f"{task}.jsonl"
+        runs.append(("run", "--student", "lexical", "--task", task, "--steps", "4", "--log", str(other)))
+    for args in runs:
         result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
         assert result.exit_code == 0, result.output
     db = root / "runs.duckdb"
     ingest_runs(str(root / "runs"), str(db))
     return log, db, log.read_text(encoding="utf-8").splitlines()
+
+
+def _all_lines(log: Path) -> list[str]:
+    """Every line the runner wrote under the runs folder of `log` (each task's log in turn)."""
+    runs = log.parent.parent
+    return [
+        line
+        for path in sorted(runs.rglob("*.jsonl"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+    ]
 
 
 def _kind(record: dict[str, Any]) -> str:
@@ -52,10 +70,10 @@ def _untyped(value: object, hint: object, where: str) -> list[str]:
 
 
 def test_every_key_the_runner_writes_is_typed(written: tuple[Path, Path, list[str]]) -> None:
-    _, _, lines = written
-    records = [json.loads(line) for line in lines]
+    log, _, _ = written
+    records = [json.loads(line) for line in _all_lines(log)]
     kinds = [_kind(r) for r in records]
-    assert kinds.count("header") == 2 and kinds.count("run_end") == 2 and kinds.count("step") == 6
+    assert kinds.count("header") == 2 + len(TASKS) and kinds.count("step") == 6 + 4 * len(TASKS)
     seen: set[str] = set()
     for record, kind in zip(records, kinds, strict=True):
         assert _untyped(record, TYPES[kind], kind) == []
@@ -63,23 +81,26 @@ def test_every_key_the_runner_writes_is_typed(written: tuple[Path, Path, list[st
         assert record["schema_version"] == lf.SCHEMA_VERSION
         seen |= set(record)
     assert tuple(records[0]["config"]["dials"]) == lf.DIAL_NAMES
-    step_only = set(lf.STEP_KEYS) - {"alias", "alias_evidence", "evidence_telemetry", "messages"}
-    step_only -= {"guardrail_alerts", "card_metrics", "grading", "saq_drafts"}  # other writers' keys
-    assert step_only | set(lf.HEADER_KEYS) | set(lf.RUN_END_KEYS) <= seen
+    others = {"guardrail_alerts", "evidence_telemetry", "messages", "card_metrics"}  # other writers' keys
+    assert (set(lf.STEP_KEYS) - others) | set(lf.HEADER_KEYS) | set(lf.RUN_END_KEYS) <= seen
 
 
 def test_a_runner_log_round_trips_through_ingest(written: tuple[Path, Path, list[str]]) -> None:
-    _, db, lines = written
+    log, db, lines = written
     con = open_reader(db)
     try:
         assert con.execute("SELECT count(*) FROM schema_drift").fetchone() == (0,)
+        stored = con.execute("SELECT line FROM records ORDER BY file_id, line_no").fetchall()
+        assert sorted(line for (line,) in stored) == sorted(_all_lines(log))  # every task's lines, as logged
         rows = con.execute(
             """SELECT line_no, kind, line, run_id, step, ts, schema_version, cfg_num_steps, dials,
                       hdr_model, hdr_tau, end_status, steps_logged_col, correct, chosen_index,
                       correct_index, calibrated_score, witness_pass, credited, student_total_tokens,
                       duration_ms
                FROM (SELECT *, TRY_CAST(line ->> '$.steps_logged' AS BIGINT) AS steps_logged_col
-                     FROM records) ORDER BY line_no"""
+                     FROM records WHERE file_id = (SELECT file_id FROM files
+                                                   WHERE relpath = 'exp/contract.jsonl'))
+               ORDER BY line_no"""
         ).fetchall()
     finally:
         con.close()

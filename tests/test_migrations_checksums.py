@@ -26,6 +26,7 @@ FROZEN = {
     "views_v1": "f48dce0575fe810899af5b83104372fdc246a77dd115f142ee7d8c46ef1e3277",
     "records_line": "20a9cba19fd788caf02c75b8572a2a250fa4bd853c02d6104d8c5780515af46d",
     "scope": "44c3bfd556537a3a9ffd290c8c3f1bb64de5ac16c9c12db29a93baf3d67359b3",
+    "task_views": "808e8db92d034da26b4ed93bf50d146153dbaa5ef2839efa905f493d957cb788",
     "views_v1_settled": "53570b75406be3885a02bf15078d4240adc0717e3e6edf01a57da3e765bed51a",
 }
 

@@ -139,21 +139,38 @@ class RunHeader(TypedDict):
 # ---------------------------------------------------------------- step
 
 
-class Task(TypedDict):
+class Task(TypedDict, total=False):
+    """`type` says which keys follow: mcq (stem, options, correct_index), saq (stem,
+    expected_points), code (function_name, description), proof (statement), table_qa (question)."""
+
     type: str
     stem: str
     options: list[str]
     correct_index: int
+    expected_points: list[dict[str, Any]]
+    function_name: str
+    description: str
+    statement: str
+    question: str
 
 
 class Answer(TypedDict, total=False):
+    """mcq: chosen_index, votes, citations, witness; saq: student_answer; code: code; proof:
+    step; table_qa: answer."""
+
     chosen_index: int | None
     votes: list[int | None]
     citations: list[str]
     witness: dict[str, Any]
+    student_answer: str
+    code: str
+    step: str
+    answer: str
 
 
 class Evaluation(TypedDict, total=False):
+    """mcq: correct .. citations_evidence; code, proof, table_qa: ok and what was checked."""
+
     correct: bool
     chosen_index: int | None
     correct_index: int
@@ -163,6 +180,14 @@ class Evaluation(TypedDict, total=False):
     t: float
     abstain_reason: str
     citations_evidence: dict[str, Any]
+    ok: bool
+    passed: int
+    total: int
+    results: list[dict[str, Any]]
+    error: str
+    missing_keywords: list[str]
+    expected: str
+    got: str
 
 
 class Usage(TypedDict):
@@ -178,15 +203,17 @@ class _StepCore(TypedDict):
     run_id: str
     step: int
     ts: int
+
+
+class StepRecord(_StepCore, total=False):
+    """One step. Every task type has task, presented_stem and answer; mcq and the exercises have
+    evaluation; saq has grading and saq_drafts; alias_swap has alias (and alias_evidence in
+    phase B). guardrail_alerts and the keys after it come from logs of other writers."""
+
     task: Task
     presented_stem: str
     answer: Answer
     evaluation: Evaluation
-
-
-class StepRecord(_StepCore, total=False):
-    """One step. The keys after `calls` come from logs of other writers (older eras)."""
-
     tool_outputs: list[dict[str, Any]]
     tools_used: list[str]
     fact_cards_before: dict[str, Any]
@@ -198,12 +225,12 @@ class StepRecord(_StepCore, total=False):
     calls: list[dict[str, Any]]
     alias: dict[str, Any]
     alias_evidence: dict[str, Any]
+    grading: dict[str, Any]
+    saq_drafts: list[dict[str, Any]]
+    guardrail_alerts: list[Any]
     evidence_telemetry: dict[str, Any]
     messages: list[Any]
-    guardrail_alerts: list[Any]
     card_metrics: dict[str, Any]
-    grading: dict[str, Any]
-    saq_drafts: list[Any]
 
 
 # ---------------------------------------------------------------- run end
