@@ -212,7 +212,8 @@ def _loop(
                 return _abort(writer, result, "deadline reached")
             record = task_step(spec.task, student, source, step, run_id, before, settings)
             if spec.guardrails is not None:
-                tokens = int((record.get("student_usage") or {}).get("total_tokens") or 0)
+                usage = record.get("student_usage")
+                tokens = int(usage["total_tokens"] or 0) if usage else 0
                 tokens_cum += tokens
                 record["guardrail_alerts"] = spec.guardrails.alerts(tokens, tokens_cum)
             writer.write(record)

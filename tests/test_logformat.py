@@ -32,7 +32,8 @@ def written(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, list[
     log = root / "runs" / "exp" / "contract.jsonl"
     base = ("run", "--student", "lexical", "--steps", "3", "--log", str(log))
     extra = ("--idk", "--dial", "use_tools=1", "--dial", "best_of_n=2", "--dial", "rerank=evidence")
-    runs = [(*base, *extra), (*base, "--append")]
+    guardrails = Path(__file__).parent.parent / "runner" / "templates" / "guardrails.example.json"
+    runs = [(*base, *extra), (*base, "--append", "--guardrails", str(guardrails))]
     for task in TASKS:
         other = root / "runs" / "tasks" / f"{task}.jsonl"
         runs.append(("run", "--student", "lexical", "--task", task, "--steps", "4", "--log", str(other)))
@@ -81,7 +82,7 @@ def test_every_key_the_runner_writes_is_typed(written: tuple[Path, Path, list[st
         assert record["schema_version"] == lf.SCHEMA_VERSION
         seen |= set(record)
     assert tuple(records[0]["config"]["dials"]) == lf.DIAL_NAMES
-    others = {"guardrail_alerts", "evidence_telemetry", "messages", "card_metrics"}  # other writers' keys
+    others = {"evidence_telemetry", "messages", "card_metrics"}  # other writers' keys
     assert (set(lf.STEP_KEYS) - others) | set(lf.HEADER_KEYS) | set(lf.RUN_END_KEYS) <= seen
 
 

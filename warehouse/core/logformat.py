@@ -208,7 +208,8 @@ class _StepCore(TypedDict):
 class StepRecord(_StepCore, total=False):
     """One step. Every task type has task, presented_stem and answer; mcq and the exercises have
     evaluation; saq has grading and saq_drafts; alias_swap has alias (and alias_evidence in
-    phase B). guardrail_alerts and the keys after it come from logs of other writers."""
+    phase B); guardrail_alerts when the run has token guardrails. evidence_telemetry and the keys
+    after it come from logs of other writers."""
 
     task: Task
     presented_stem: str
@@ -227,7 +228,7 @@ class StepRecord(_StepCore, total=False):
     alias_evidence: dict[str, Any]
     grading: dict[str, Any]
     saq_drafts: list[dict[str, Any]]
-    guardrail_alerts: list[Any]
+    guardrail_alerts: dict[str, Any]
     evidence_telemetry: dict[str, Any]
     messages: list[Any]
     card_metrics: dict[str, Any]

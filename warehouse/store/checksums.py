@@ -94,8 +94,13 @@ HISTORICAL: dict[int, dict[str, str]] = {
         "b1145eb09fcf52eb": "7b16b8d",
         # 475a046 and after: header_json_v1 and its alias added to the released file
         "7dced16fa2f07a41": "475a046",
+        "70fd95615feb287d": "f071228",  # the same statements, comments reworded
     },
-    3: {"11759edf46bbc575": "475a046", "104ac6008cc9500b": "313efa2"},
+    3: {
+        "11759edf46bbc575": "475a046",
+        "104ac6008cc9500b": "313efa2",
+        "b5aa9bd2f7482402": "f071228",  # the same statements, comments reworded
+    },
     # 842f816's first text (277530a2ffa78102, NULL macro defaults, replaced within the hour) is
     # left out: its macros differ from today's and no later migration redefines them, so such a
     # database is refused until `warehouse migrate --repair` gives them today's definitions.
@@ -103,6 +108,8 @@ HISTORICAL: dict[int, dict[str, str]] = {
     # 0005_task_views changed in place three times on its first day (821a9bb, 8b00cf4, 671379b);
     # only its last text is accepted, for the same reason as 0004's first one.
     5: {"36df3a3c9a2168e1": "c4ef856"},
+    # 0006_learning likewise: five earlier texts of its first day (ed145e0 .. 838913c) left out.
+    6: {"4ec56c490ea9277a": "f2541f3"},
 }
 
 
