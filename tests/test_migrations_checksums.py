@@ -28,6 +28,7 @@ FROZEN = {
     "scope": "44c3bfd556537a3a9ffd290c8c3f1bb64de5ac16c9c12db29a93baf3d67359b3",
     "task_views": "808e8db92d034da26b4ed93bf50d146153dbaa5ef2839efa905f493d957cb788",
     "learning": "7e8a2712960a779503bc43897ee328eb3390187c3d769c07fd61e280b2000338",
+    "transcripts": "1ee92f0a0da953be7f9b85943765b09bd653ced5bc1da7b6267f348db825f14e",
     "views_v1_settled": "53570b75406be3885a02bf15078d4240adc0717e3e6edf01a57da3e765bed51a",
 }
 

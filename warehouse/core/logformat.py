@@ -120,9 +120,10 @@ class RunnerInfo(TypedDict):
     version: str
     git_commit: str | None
     argv: list[str]
+    log_messages: str  # none | counts | text: how much of each call's messages the steps keep
 
 
-class RunHeader(TypedDict):
+class _HeaderCore(TypedDict):
     run_header: Literal[True]
     schema_version: int
     run_id: str
@@ -134,6 +135,13 @@ class RunHeader(TypedDict):
     coverage_tau: float
     runner: RunnerInfo
     plan: dict[str, Any] | None
+
+
+class RunHeader(_HeaderCore, total=False):
+    """A run header; `source` only in runs imported from other harnesses (ingest/importers):
+    their fields that map to no key above."""
+
+    source: dict[str, Any]
 
 
 # ---------------------------------------------------------------- step
@@ -232,6 +240,7 @@ class StepRecord(_StepCore, total=False):
     evidence_telemetry: dict[str, Any]
     messages: list[Any]
     card_metrics: dict[str, Any]
+    source: dict[str, Any]  # imported runs: the harness's fields that map to no key above
 
 
 # ---------------------------------------------------------------- run end

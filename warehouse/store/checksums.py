@@ -110,6 +110,7 @@ HISTORICAL: dict[int, dict[str, str]] = {
     5: {"36df3a3c9a2168e1": "c4ef856"},
     # 0006_learning likewise: five earlier texts of its first day (ed145e0 .. 838913c) left out.
     6: {"4ec56c490ea9277a": "f2541f3"},
+    7: {"f82c843167075fb7": "d6e3b83"},
 }
 
 
