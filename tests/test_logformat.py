@@ -82,8 +82,8 @@ def test_every_key_the_runner_writes_is_typed(written: tuple[Path, Path, list[st
         assert record["schema_version"] == lf.SCHEMA_VERSION
         seen |= set(record)
     assert tuple(records[0]["config"]["dials"]) == lf.DIAL_NAMES
-    others = {"evidence_telemetry", "messages", "card_metrics"}  # other writers' keys
-    assert (set(lf.STEP_KEYS) - others) | set(lf.HEADER_KEYS) | set(lf.RUN_END_KEYS) <= seen
+    others = {"evidence_telemetry", "messages", "card_metrics", "source"}  # other writers' keys
+    assert (set(lf.STEP_KEYS) | set(lf.HEADER_KEYS) | set(lf.RUN_END_KEYS)) - others <= seen
 
 
 def test_a_runner_log_round_trips_through_ingest(written: tuple[Path, Path, list[str]]) -> None:
