@@ -111,6 +111,7 @@ HISTORICAL: dict[int, dict[str, str]] = {
     # 0006_learning likewise: five earlier texts of its first day (ed145e0 .. 838913c) left out.
     6: {"4ec56c490ea9277a": "f2541f3"},
     7: {"f82c843167075fb7": "d6e3b83"},
+    8: {"0246a38cc12cd457": "bdc9ff0"},
 }
 
 
