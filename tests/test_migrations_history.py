@@ -45,7 +45,8 @@ def fresh(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def upgraded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
     db = tmp_path_factory.mktemp("old") / "runs.duckdb"
     db.write_bytes(gzip.decompress((FIXTURES / "db" / request.param).read_bytes()))
-    with open_writer(db, "test upgrade"):
+    # 0002 as first shipped has statistics macros later views cannot bind on: refused, repaired
+    with open_writer(db, "test upgrade", repair=request.param == "schema0002_first.duckdb.gz"):
         pass
     return db
 

@@ -83,12 +83,10 @@ def legacy_checksum(expanded_sql: str) -> str:
 HISTORICAL: dict[int, dict[str, str]] = {
     1: {"36568bd5e044585a": "8394d8d"},
     2: {
-        # before 475a046: no header_json view; the view files as they were at each commit
-        "3ffd8fe868956892": "4a9981f",
-        "f418003bcb28b6b5": "5d64475",
-        "b715492916ca380c": "fa09b74",
-        "28eaa6f03a7f009e": "24e9da1",
-        "1a3dcda883bf8335": "39ea8de",
+        # before 475a046: no header_json view; the view files as they were at each commit. The
+        # texts before ef4bfd3 (4a9981f, 5d64475, fa09b74, 24e9da1, 39ea8de) are left out: their
+        # statistics macros put subqueries in lambdas, on which the v2 views (0008) fail to bind,
+        # so such a database is refused until `warehouse migrate --repair` redefines them.
         "2fa851dc5562e7e0": "ef4bfd3",
         "6dd73ec2ceb480d0": "4a228d6",
         "b1145eb09fcf52eb": "7b16b8d",
