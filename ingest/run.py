@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ingest.bounds import bound_load
 from ingest.discover import Found, Known, Planned, discover, plan, split_unchanged
 from ingest.fast import load_fast
 from ingest.lines import Sink, first_line, legacy_key
@@ -222,7 +223,7 @@ def _reset(outcomes: list[FileOutcome], summary: IngestSummary) -> None:
     for o in outcomes:
         o.end, o.lines, o.pending, o.good, o.bad, o.blank = o.plan.start, o.plan.start_line, 0, 0, 0, 0
     summary.files_fast_path = summary.lines_good = summary.lines_quarantined = 0
-    summary.lines_blank = summary.bytes_read = 0
+    summary.lines_blank = summary.bytes_read = summary.values_out_of_range = 0
 
 
 @dataclass
@@ -283,7 +284,9 @@ def _transaction(
         phase("exact_load")
         derive_transcripts(con, load_id)
         phase("transcripts")
-        _record_drift(con, sink, load_id, headers=bool(fast_ids) or sink.headers > 0)
+        bounded = bound_load(con, load_id)
+        summary.values_out_of_range += sum(entry[0] for entry in bounded.values())
+        _record_drift(con, sink, load_id, headers=bool(fast_ids) or sink.headers > 0, more=bounded)
         write_outcomes(con, outcomes, load_id, str(root.resolve()), config.path_rules)
         mark_missing(con, [k.file_id for k in missing])
         refresh_attributes(con, config.path_rules)
@@ -311,10 +314,17 @@ def _delete_rewritten(con: duckdb.DuckDBPyConnection, outcomes: list[FileOutcome
         delete_transcripts(con, ids)
 
 
-def _record_drift(con: duckdb.DuckDBPyConnection, sink: Sink, load_id: int, *, headers: bool) -> None:
-    """Top-level keys the exact path saw outside the typed columns, and header dials outside
-    DIAL_NAMES (looked for only if this load may hold headers)."""
-    drift = dict(sink.drift)
+def _record_drift(
+    con: duckdb.DuckDBPyConnection,
+    sink: Sink,
+    load_id: int,
+    *,
+    headers: bool,
+    more: dict[tuple[str, str], list[int]],
+) -> None:
+    """Top-level keys the exact path saw outside the typed columns, header dials outside
+    DIAL_NAMES (looked for only if this load may hold headers), and `more` (bounded values)."""
+    drift = {**sink.drift, **more}
     for key, count, file_id, line_no in _unknown_dials(con, load_id) if headers else []:
         drift[(key, "header")] = [count, file_id, line_no]
     for (key, kind), (count, file_id, line_no) in drift.items():

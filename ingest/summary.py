@@ -31,6 +31,7 @@ class IngestSummary:
     lines_good: int = 0
     lines_quarantined: int = 0
     lines_blank: int = 0
+    values_out_of_range: int = 0  # typed values rescaled or made NULL (ingest/bounds.py)
     bytes_read: int = 0
     seconds: float = 0.0
     phases: dict[str, float] = field(default_factory=dict)  # seconds per phase, for benchmarks
@@ -45,7 +46,18 @@ class IngestSummary:
             f"rewritten, {self.files_unchanged} unchanged, {self.files_missing} missing; "
             f"lines: {self.lines_good} loaded, {self.lines_quarantined} quarantined, "
             f"{self.lines_blank} blank; {self.bytes_read / 2**20:.1f} MB in {self.seconds:.2f} s"
+            + self._notes()
         )
+
+    def _notes(self) -> str:
+        """What needs a look, if anything (see `warehouse status` and the schema_drift table)."""
+        notes = []
+        if self.values_out_of_range:
+            notes.append(
+                f"{self.values_out_of_range} typed values out of range (kept raw in records.line,"
+                " typed as NULL or rescaled; see schema_drift)"
+            )
+        return "".join(f"; {n}" for n in notes)
 
 
 class Phases:

@@ -99,7 +99,11 @@ def _status(con: Any) -> dict[str, Any]:
         "runs": one("SELECT count(DISTINCT run_key) FROM records"),
         "step_records": one("SELECT count(*) FROM records WHERE kind = 'step'"),
         "quarantined_lines": one("SELECT count(*) FROM quarantine"),
-        "new_keys_seen": one("SELECT count(*) FROM schema_drift"),
+        "new_keys_seen": one("SELECT count(*) FROM schema_drift WHERE kind <> 'value out of range'"),
+        # typed values rescaled or made NULL at ingest (ingest/bounds.py); the lines keep them
+        "values_out_of_range": one(
+            "SELECT coalesce(sum(n_lines), 0) FROM schema_drift WHERE kind = 'value out of range'"
+        ),
         "ingests": one("SELECT count(*) FROM ingest_log"),
         "last_ingest": f"{last[0]} ({last[1]:.2f} s, {last[2]} lines, {last[3]} quarantined)"
         if last
