@@ -34,7 +34,7 @@ def query_command(sql: str, db: str | None, config_path: str | None, fmt: str, a
     import duckdb
 
     from warehouse.cli.output import write_rows
-    from warehouse.core.errors import QueryError
+    from warehouse.core.errors import QueryError, one_line
     from warehouse.store.db import open_reader
 
     con = open_reader(resolve_db(db, config_path), locked_down=not allow_external)
@@ -42,7 +42,7 @@ def query_command(sql: str, db: str | None, config_path: str | None, fmt: str, a
         try:
             result = con.execute(sql)
         except duckdb.Error as e:
-            raise QueryError(f"query failed: {str(e).splitlines()[0]}") from e
+            raise QueryError(f"query failed: {one_line(e)}") from e
         if result.description is None:
             return
         columns = [d[0] for d in result.description]
