@@ -7,6 +7,7 @@ from its ingested offset; anything else (truncated, rewritten, a changed .gz) is
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 from typing import Literal, NamedTuple
 
@@ -59,16 +60,32 @@ class Planned(NamedTuple):
     start_line: int  # lines already ingested before `start`
 
 
-def discover(runs_dir: Path) -> tuple[list[Found], list[str]]:
-    """Log files under runs_dir (sorted) and the relative paths of skipped non-log files and links."""
+def discover(runs_dir: Path) -> tuple[list[Found], list[str], list[str]]:
+    """Log files under runs_dir (sorted), the relative paths of skipped non-log files and links,
+    and problems (`relpath: reason`: a folder that cannot be listed, a name that is not UTF-8)."""
     try:
-        rows, skipped = scan(str(runs_dir.resolve()))
+        rows, skipped, problems = scan(str(runs_dir.resolve()))
     except OSError as e:
         where = e.filename or runs_dir
         raise DataError(
             f"cannot read {where}: {e.strerror or e}; fix its permissions or move it out of {runs_dir}"
         ) from e
-    return list(map(Found._make, rows)), skipped
+    return list(map(Found._make, rows)), skipped, problems
+
+
+def readable(found: list[Found]) -> tuple[list[Found], list[str]]:
+    """(the files this process can open, a problem line for each other one). An unreadable file is
+    left out of this ingest, keeps its manifest row, and is tried again by the next ingest."""
+    ok: list[Found] = []
+    problems: list[str] = []
+    for f in found:
+        try:
+            os.close(os.open(f.path, os.O_RDONLY))
+        except OSError as e:
+            problems.append(f"{f.relpath}: cannot read it ({e.strerror or e}); fix its permissions")
+            continue
+        ok.append(f)
+    return ok, problems
 
 
 def sha256_range(path: str, start: int, end: int) -> str:

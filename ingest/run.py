@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ingest.bounds import bound_load
-from ingest.discover import Found, Known, Planned, discover, plan, split_unchanged
+from ingest.discover import Found, Known, Planned, discover, plan, readable, split_unchanged
 from ingest.fast import load_fast
 from ingest.lines import Sink, first_line, legacy_key
 from ingest.load import FastPathMismatch, FileOutcome, flush, load_exact, now_load_id
@@ -25,7 +25,16 @@ from ingest.manifest import (
     write_outcomes,
 )
 from ingest.records import DIAL_NAMES
-from ingest.summary import IngestSummary, Phases, Reporter, log_ingest, summarise
+from ingest.summary import (
+    UNREADABLE_KEY,
+    IngestSummary,
+    Phases,
+    Reporter,
+    log_ingest,
+    record_unreadable,
+    summarise,
+    unreadable_json,
+)
 from ingest.transcripts import delete_transcripts, derive_transcripts
 from warehouse.core.config import Config, load_config
 from warehouse.core.errors import UsageError
@@ -74,6 +83,7 @@ class Scan:
 
     found: list[Found]
     skipped: list[str]
+    problems: list[str]
     split: tuple[list[Found], int, list[str]]
     stamp: str
 
@@ -93,13 +103,13 @@ def _precheck(db: str, root: Path, config: Config, summary: IngestSummary) -> tu
         if max(applied(con), default=0) != code_version():
             return False, None
         stats, rules_stale = read_stats(con), _rules_stale(con, config)
-        found, skipped = discover(root)
+        found, skipped, problems = discover(root)
         split = split_unchanged(found, stats)
         changed, _, gone = split
-        if changed or gone or rules_stale:
+        if changed or gone or rules_stale or problems:
             # Reusable while `con` read the snapshot published before the scan began.
             same = stamp(paths.published) == before
-            return False, Scan(found, skipped, split, before) if same else None
+            return False, Scan(found, skipped, problems, split, before) if same else None
     finally:
         con.close()
     summary.files_skipped, summary.skipped_examples = len(skipped), skipped[:5]
@@ -111,13 +121,15 @@ def _plan(
     con: duckdb.DuckDBPyConnection, root: Path, summary: IngestSummary, scan: Scan | None
 ) -> tuple[list[Planned], list[Known]]:
     if scan and seeded_from(paths_for(summary.db)) == scan.stamp:
-        found, skipped = scan.found, scan.skipped  # live is a copy of the snapshot the scan was split on
+        found, skipped, problems = scan.found, scan.skipped, scan.problems  # live = the snapshot scanned
         changed, unchanged, gone = scan.split
     else:  # a scan begun now, with the lock held, is newer than anything live holds
-        found, skipped = discover(root)
+        found, skipped, problems = discover(root)
         changed, unchanged, gone = split_unchanged(found, read_stats(con))
     summary.files_skipped, summary.skipped_examples = len(skipped), skipped[:5]
     summary.files_unchanged += unchanged
+    changed, unreadable = readable(changed)
+    summary.note_unreadable(problems + unreadable)
     known, archived = read_known(con, [f.path for f in changed] + gone)
     return plan(changed, known, archived)
 
@@ -135,7 +147,7 @@ def _ingest(
     plans, missing = _plan(con, root, summary, scan)
     summary.files_missing = len(missing)
     work = [p for p in plans if p.action in LOAD_ACTIONS]
-    if not work and not missing and not _rules_stale(con, config):
+    if not work and not missing and not _rules_stale(con, config) and not _unreadable_news(con, summary):
         count_actions(plans, summary)
         return  # nothing to do: no transaction, nothing to publish
     load_bytes = sum(p.found.size - p.start for p in work)
@@ -181,6 +193,12 @@ def load_plans(
     except FastPathMismatch:
         _reset(outcomes, summary)
         load.transaction(con, outcomes, False)
+
+
+def _unreadable_news(con: duckdb.DuckDBPyConnection, summary: IngestSummary) -> bool:
+    """True when what could not be read differs from what the database last recorded."""
+    row = con.execute("SELECT value FROM settings WHERE key = ?", [UNREADABLE_KEY]).fetchone()
+    return row[0] != unreadable_json(summary) if row else summary.files_unreadable > 0
 
 
 def _rules_stale(con: duckdb.DuckDBPyConnection, config: Config) -> bool:
@@ -294,6 +312,8 @@ def _transaction(
         summarise(summary, outcomes, load_id, len(fast_ids))
         phase("manifest")
         log_ingest(con, summary, started_at, load_id)
+        if before_commit is None:  # the embedded warehouse (one writer, the whole runs dir)
+            record_unreadable(con, summary)
         fault_point("ingest:before_commit")
         if before_commit is not None:
             before_commit()

@@ -17,6 +17,15 @@ from pathlib import Path
 
 HERE = Path(__file__)
 _PRELOAD = (
+    "importlib.readers",
+    "importlib.resources.readers",
+    "json",
+    "tomllib",
+    "gzip",
+    "zlib",
+    "secrets",
+    "subprocess",
+    "threading",
     "duckdb",
     "pyarrow",
     "orjson",
@@ -30,6 +39,10 @@ _PRELOAD = (
     "warehouse.store.spare",
     "warehouse.cli.look_cmd",
     "warehouse.cli.ingest_cmd",
+    "warehouse.store.migrate",
+    "ingest.manifest",
+    "ingest.load",
+    "ingest.lines",
 )
 
 
@@ -41,7 +54,12 @@ def nobody_dir() -> Path:
 
 
 def run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    """`warehouse *args` as nobody when this process is root; as this user otherwise."""
+    """`warehouse *args` as nobody when this process is root; as this user otherwise. Its home
+    (and so its cache) is a folder of its own."""
+    home = Path(tempfile.gettempdir()) / "as-nobody-home"
+    home.mkdir(exist_ok=True)
+    home.chmod(0o777)
+    env = {**env, "HOME": str(home), "XDG_CACHE_HOME": str(home / ".cache")}
     return subprocess.run(
         [sys.executable, str(HERE), *args], capture_output=True, text=True, env=env, timeout=300, cwd="/"
     )

@@ -104,11 +104,23 @@ def _status(con: Any) -> dict[str, Any]:
         "values_out_of_range": one(
             "SELECT coalesce(sum(n_lines), 0) FROM schema_drift WHERE kind = 'value out of range'"
         ),
+        "unreadable_files": _unreadable(con),
         "ingests": one("SELECT count(*) FROM ingest_log"),
         "last_ingest": f"{last[0]} ({last[1]:.2f} s, {last[2]} lines, {last[3]} quarantined)"
         if last
         else "never",
     }
+
+
+def _unreadable(con: Any) -> str:
+    """Files and folders the last ingest could not read (left out, tried again next time)."""
+    import json
+
+    row = con.execute("SELECT value FROM settings WHERE key = 'unreadable_last_ingest'").fetchone()
+    found: dict[str, Any] = json.loads(row[0]) if row else {"count": 0, "examples": []}
+    if not found["count"]:
+        return "0"
+    return f"{found['count']} (e.g. {'; '.join(found['examples'][:3])})"
 
 
 def _disk(db: str) -> dict[str, Any]:
