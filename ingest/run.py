@@ -288,13 +288,14 @@ def _transaction(
     try:
         _delete_rewritten(con, outcomes)
         phase("delete_rewritten")
-        fast_ids = load_fast(con, outcomes, load_id, reporter.advance) if fast else set()
+        limit = config.max_line_bytes
+        fast_ids = load_fast(con, outcomes, load_id, reporter.advance, limit) if fast else set()
         phase("fast_load")
         sink, moved = Sink(), dict[int, int]()
         for o in outcomes:
             if o.file_id in fast_ids or o.plan.action == "relinked":
                 continue
-            load_exact(con, o, sink, load_id, moved)
+            load_exact(con, o, sink, load_id, moved, config.max_line_bytes)
             reporter.advance(o.plan.found.size - o.plan.start)
         flush(con, sink, load_id, moved)
         for o in outcomes:

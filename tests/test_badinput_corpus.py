@@ -9,7 +9,6 @@ databases.
 from __future__ import annotations
 
 import gzip
-import os
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -247,21 +246,6 @@ def test_torn_tail_is_held_back_then_loaded_once_complete(tmp_path: Path) -> Non
         assert rows(db, "SELECT step FROM records WHERE kind = 'step'") == [(9,)]
 
 
-def test_a_50_mb_line_loads_whole_on_both_paths(tmp_path: Path) -> None:
-    runs = tmp_path / "runs"
-    expect = bad.build_big_line(runs)["bad/bigline.jsonl"]
-    dbs = {"fast": tmp_path / "fast" / "runs.duckdb", "exact": tmp_path / "exact" / "runs.duckdb"}
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("WAREHOUSE_FAST_MIN_BYTES", "1")
-        assert ingest_runs(str(runs), str(dbs["fast"])).files_fast_path == 1
-    ingest_runs(str(runs), str(dbs["exact"]), fast=False)
-    for db in dbs.values():
-        assert rows(db, "SELECT good_lines, bad_lines FROM files") == [(expect.good, 0)]
-        got = rows(db, "SELECT line_no, length(line -> '$.presented_stem') FROM records ORDER BY line_no")
-        assert got == [(1, None), (2, bad.BIG_LINE_BYTES + 2), (3, len('"short"'))]
-    assert content_hash(dbs["fast"]) == content_hash(dbs["exact"])
-
-
 @pytest.mark.parametrize("path", ["fast", "exact"])
 def test_out_of_range_typed_values_are_bounded_reported_and_every_view_answers(
     corpus: tuple[Path, dict[str, bad.Expect], dict[str, Path]], path: str
@@ -318,31 +302,3 @@ def test_migration_repairs_out_of_range_values_stored_before(tmp_path: Path) -> 
     assert got == [("header", None, None), ("step", pytest.approx(1757510189.123456789), None)]
     drift = rows(db, "SELECT key, n_lines FROM schema_drift WHERE kind = 'value out of range' ORDER BY key")
     assert drift == [("student_usage.total_tokens", 1), ("ts", 2)]
-
-
-@pytest.mark.parametrize("fast", [True, False])
-def test_file_names_that_are_not_utf8_are_skipped_and_reported(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fast: bool
-) -> None:
-    """A log (and a folder) whose name is not valid UTF-8 cannot be stored as a path (text): it is
-    left out and reported, every other file loads, and renamed it loads."""
-    monkeypatch.setenv("WAREHOUSE_FAST_MIN_BYTES", "1")
-    runs, db = tmp_path / "runs", tmp_path / "runs.duckdb"
-    (runs / "ok").mkdir(parents=True)
-    (runs / "ok" / "a.jsonl").write_bytes(bad.header("ok") + b"\n" + bad.step("ok", 0) + b"\n")
-    raw_runs = bytes(runs)
-    os.makedirs(raw_runs + b"/d\xff")
-    for name in (b"/bad\xfe.jsonl", b"/d\xff/x.jsonl"):
-        with open(raw_runs + name, "wb") as fh:
-            fh.write(bad.header("nu") + b"\n")
-    summary = ingest_runs(str(runs), str(db), fast=fast)
-    assert (summary.files_new, summary.lines_good, summary.files_unreadable) == (1, 2, 2)
-    assert sorted(summary.unreadable_examples) == [
-        "bad\\xfe.jsonl: name is not valid UTF-8; rename it",
-        "d\\xff: name is not valid UTF-8; rename it",
-    ]
-    assert "2 file(s) or folder(s) could not be read" in summary.line()
-    os.rename(raw_runs + b"/bad\xfe.jsonl", raw_runs + b"/renamed.jsonl")
-    again = ingest_runs(str(runs), str(db), fast=fast)
-    assert (again.files_new, again.files_unreadable) == (1, 1)
-    assert rows(db, "SELECT relpath FROM files ORDER BY 1") == [("ok/a.jsonl",), ("renamed.jsonl",)]
