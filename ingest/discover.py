@@ -1,7 +1,12 @@
 """Find log files under a runs directory and decide, per file, how much work it needs.
 
-Unchanged files cost one stat. A grown file whose ingested prefix still hashes the same is read
-from its ingested offset; anything else (truncated, rewritten, a changed .gz) is re-read whole.
+Unchanged files cost one stat. A grown file whose ingested prefix still hashes the same (its
+first 64 KiB and the 4 KiB before the ingested offset) is read from its ingested offset; anything
+else (truncated, rewritten, a changed .gz) is re-read whole. A file whose size is unchanged but
+whose mtime or inode changed is re-read whole too: an edit in place that keeps the size (a fixed
+value in the middle of a log) cannot be told from a touch without reading it all, and a log that
+did not grow has nothing to append. What an edit combined with growth can hide, and what these
+checks cost, is in docs/ingest.md.
 """
 
 from __future__ import annotations
@@ -130,6 +135,8 @@ def plan(
         elif (f.size, f.mtime_ns, f.inode) == (k.size, k.mtime_ns, k.inode):
             action: Action = "relinked" if k.status != "present" else "unchanged"
             plans.append(Planned(f, action, k, k.ingested_bytes, k.ingested_lines))
+        elif f.size == k.size:  # same size, new mtime or inode: edited in place (or touched)
+            plans.append(Planned(f, "rewritten", k, 0, 0))
         elif _prefix_unchanged(f, k):
             plans.append(Planned(f, "grown", k, k.ingested_bytes, k.ingested_lines))
         else:

@@ -147,3 +147,30 @@ def test_file_names_that_are_not_utf8_are_skipped_and_reported(
     again = ingest_runs(str(runs), str(db), fast=fast)
     assert (again.files_new, again.files_unreadable) == (1, 1)
     assert rows(db, "SELECT relpath FROM files ORDER BY 1") == [("ok/a.jsonl",), ("renamed.jsonl",)]
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_a_same_size_edit_in_the_middle_of_a_big_file_is_picked_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fast: bool
+) -> None:
+    """An edit past the first 64 KiB and before the last 4 KiB that keeps the size: the head and
+    tail fingerprints match, so the size rule re-reads the file (not 'grown' with 0 lines read)."""
+    monkeypatch.setenv("WAREHOUSE_FAST_MIN_BYTES", "1")
+    runs, db = tmp_path / "runs", tmp_path / "runs.duckdb"
+    runs.mkdir()
+    path = runs / "mid.jsonl"
+    lines = [bad.header("mid")] + [bad.step("mid", i, presented_stem="w" * 200) for i in range(1000)]
+    data = b"\n".join(lines) + b"\n"
+    assert len(data) > 4 * 64 * 2**10
+    path.write_bytes(data)
+    ingest_runs(str(runs), str(db), fast=fast)
+    middle = data.index(b"w" * 200, data.index(b'"step": 500,'))
+    edited = data[:middle] + b"QQQ" + data[middle + 3 :]
+    assert len(edited) == len(data)
+    before = path.stat()
+    path.write_bytes(edited)
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns + 1_000_000))
+    summary = ingest_runs(str(runs), str(db), fast=fast)
+    assert (summary.files_rewritten, summary.files_grown, summary.lines_good) == (1, 0, 1001)
+    assert rows(db, "SELECT step FROM records WHERE contains(line, 'QQQ')") == [(500,)]
+    assert rows(db, "SELECT count(*) FROM records") == [(1001,)]
