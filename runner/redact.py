@@ -32,9 +32,12 @@ class Redactor:
     @classmethod
     def from_environment(cls, names: Iterable[str] = ()) -> Redactor:
         """The values of these variables and of every `*API_KEY*` variable set now: the keys a run
-        may send (built-in providers, `api_key_env` of a plan or `--api-key-env`)."""
+        may send (built-in providers, `api_key_env` of a plan or `--api-key-env`). Values shorter
+        than 8 characters are left out: a placeholder such as `test` would mask ordinary words
+        (the key an endpoint really uses joins through `add`, from 4 characters)."""
         wanted = set(names)
-        return cls(v.strip() for k, v in os.environ.items() if k in wanted or "API_KEY" in k.upper())
+        found = (v.strip() for k, v in os.environ.items() if k in wanted or "API_KEY" in k.upper())
+        return cls(v for v in found if len(v) >= 8)
 
     def scrub(self, value: Any) -> Any:
         """`value` (JSON-like: dicts, lists, strings, numbers) with each known secret masked in every

@@ -19,6 +19,7 @@ from typing import Any
 
 import duckdb
 import pyarrow.parquet as pq
+import pytest
 from fake_openai import EchoKey, FakeOpenAI, Raw, Redirect, Reply, Status, smart_student
 from reliability_support import cli
 
@@ -218,3 +219,25 @@ def test_the_search_finds_a_planted_key(tmp_path: Path) -> None:
         "c.duckdb",
         "d.parquet",
     }, hits
+
+
+def test_the_writer_masks_environment_keys_in_any_record(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Any record type and field (a transcript, a key of a dict, nested lists) passes the writer's
+    redactor, with every *API_KEY* value of the environment and the keys the run adds."""
+    from runner.logfile import LogWriter
+    from runner.redact import Redactor
+
+    monkeypatch.setenv("DEEPINFRA_API_KEY", KEY)
+    monkeypatch.setenv("SHORT_API_KEY", "test")  # a placeholder: too short to mask words with
+    added = "another-secret-added-by-an-endpoint"
+    redactor = Redactor()
+    log = tmp_path / "t.jsonl"
+    with LogWriter(log, redactor) as writer:
+        redactor.add(added)
+        writer.write({"messages": [{"role": "assistant", "content": f"key {KEY} and {added}"}], KEY: [[KEY]]})
+        writer.write({"run_end": True, "reason": f'quoted "{KEY}" test'})
+    text = log.read_text(encoding="utf-8")
+    assert KEY not in text and added not in text and text.count("[REDACTED]") == 5
+    assert "test" in text  # the short placeholder value is not masked
