@@ -169,8 +169,8 @@ def test_query_error_keeps_duckdbs_hint(built: tuple[Path, Path]) -> None:
     db = str(built[1])
     line = error_line(warehouse("query", "select * from model_rankin", "--db", db), ExitCode.QUERY)
     assert "model_rankin does not exist" in line and 'Did you mean "model_ranking"' in line
-    line = error_line(warehouse("query", "select credite from model_ranking", "--db", db), ExitCode.QUERY)
-    assert "credite" in line and 'Candidate bindings: "credited' in line and "LINE 1" not in line
+    line = error_line(warehouse("query", "select no_such_col from model_ranking", "--db", db), ExitCode.QUERY)
+    assert "no_such_col" in line and "— Candidate bindings: " in line and "LINE 1" not in line
 
 
 def test_debug_shows_the_traceback_with_the_same_code(built: tuple[Path, Path]) -> None:
