@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 $(TEST_STAMP): $(STAMP)
-	$(BIN)/python -m pip install -q -e '.[dev,lake,lake-test,inspect,web,web-test]'
+	$(BIN)/python -m pip install -q -e '.[dev,lake,lake-test,inspect,web,web-test,notebook]'
 	touch $(TEST_STAMP)
 
 install: $(STAMP)

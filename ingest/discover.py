@@ -1,12 +1,18 @@
 """Find log files under a runs directory and decide, per file, how much work it needs.
 
-Unchanged files cost one stat. A grown file whose ingested prefix still hashes the same is read
-from its ingested offset; anything else (truncated, rewritten, a changed .gz) is re-read whole.
+Unchanged files cost one stat. A grown file whose ingested prefix still hashes the same (its
+first 64 KiB and the 4 KiB before the ingested offset) is read from its ingested offset; anything
+else (truncated, rewritten, a changed .gz) is re-read whole. A file whose size is unchanged but
+whose mtime or inode changed is re-read whole too: an edit in place that keeps the size (a fixed
+value in the middle of a log) cannot be told from a touch without reading it all, and a log that
+did not grow has nothing to append. What an edit combined with growth can hide, and what these
+checks cost, is in docs/ingest.md.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 from typing import Literal, NamedTuple
 
@@ -59,16 +65,32 @@ class Planned(NamedTuple):
     start_line: int  # lines already ingested before `start`
 
 
-def discover(runs_dir: Path) -> tuple[list[Found], list[str]]:
-    """Log files under runs_dir (sorted) and the relative paths of skipped non-log files and links."""
+def discover(runs_dir: Path) -> tuple[list[Found], list[str], list[str]]:
+    """Log files under runs_dir (sorted), the relative paths of skipped non-log files and links,
+    and problems (`relpath: reason`: a folder that cannot be listed, a name that is not UTF-8)."""
     try:
-        rows, skipped = scan(str(runs_dir.resolve()))
+        rows, skipped, problems = scan(str(runs_dir.resolve()))
     except OSError as e:
         where = e.filename or runs_dir
         raise DataError(
             f"cannot read {where}: {e.strerror or e}; fix its permissions or move it out of {runs_dir}"
         ) from e
-    return list(map(Found._make, rows)), skipped
+    return list(map(Found._make, rows)), skipped, problems
+
+
+def readable(found: list[Found]) -> tuple[list[Found], list[str]]:
+    """(the files this process can open, a problem line for each other one). An unreadable file is
+    left out of this ingest, keeps its manifest row, and is tried again by the next ingest."""
+    ok: list[Found] = []
+    problems: list[str] = []
+    for f in found:
+        try:
+            os.close(os.open(f.path, os.O_RDONLY))
+        except OSError as e:
+            problems.append(f"{f.relpath}: cannot read it ({e.strerror or e}); fix its permissions")
+            continue
+        ok.append(f)
+    return ok, problems
 
 
 def sha256_range(path: str, start: int, end: int) -> str:
@@ -113,6 +135,8 @@ def plan(
         elif (f.size, f.mtime_ns, f.inode) == (k.size, k.mtime_ns, k.inode):
             action: Action = "relinked" if k.status != "present" else "unchanged"
             plans.append(Planned(f, action, k, k.ingested_bytes, k.ingested_lines))
+        elif f.size == k.size:  # same size, new mtime or inode: edited in place (or touched)
+            plans.append(Planned(f, "rewritten", k, 0, 0))
         elif _prefix_unchanged(f, k):
             plans.append(Planned(f, "grown", k, k.ingested_bytes, k.ingested_lines))
         else:

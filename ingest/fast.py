@@ -18,11 +18,12 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import orjson
 
 from ingest.load import MAX_OBJECT, FastPathMismatch, FileOutcome, Header, insert_staged, run_intervals
+from warehouse.core.config import DEFAULT_MAX_LINE_BYTES
 from warehouse.core.logformat import KNOWN_KEYS
 
 if TYPE_CHECKING:
@@ -86,10 +87,11 @@ def load_fast(
     outcomes: list[FileOutcome],
     load_id: int,
     advance: Callable[[int], None],
+    max_line: int = DEFAULT_MAX_LINE_BYTES,
 ) -> set[int]:
     """Load what the fast path can take, inside the caller's transaction; returns their file ids.
     The files it leaves keep their planned start, for the exact path."""
-    candidates = _candidates(outcomes)
+    candidates = _candidates(outcomes, max_line)
     if not candidates:  # (appends: no thread pool, no cursor; ~35 ms of a one-line ingest)
         return set()
     from concurrent.futures import ThreadPoolExecutor
@@ -120,8 +122,10 @@ def load_fast(
     return {a.outcome.file_id for a in loaded}
 
 
-def _candidates(outcomes: list[FileOutcome]) -> list[FileOutcome]:
-    """Whole new or rewritten plain files, big enough, ending with a newline (complete)."""
+def _candidates(outcomes: list[FileOutcome], max_line: int) -> list[FileOutcome]:
+    """Whole new or rewritten plain files, big enough, ending with a newline (complete), without
+    a line longer than max_line (DuckDB's reader would hold it whole; the exact path quarantines
+    it holding a bounded prefix)."""
     threshold = fast_min_bytes()
     chosen = []
     for o in outcomes:
@@ -130,9 +134,20 @@ def _candidates(outcomes: list[FileOutcome]) -> list[FileOutcome]:
             continue
         with open(f.path, "rb") as fh:
             fh.seek(f.size - 1)
-            if fh.read(1) == b"\n":
+            if fh.read(1) == b"\n" and _lines_within(fh, f.size, max_line):
                 chosen.append(o)
     return chosen
+
+
+def _lines_within(fh: BinaryIO, size: int, max_line: int) -> bool:
+    """No line longer than max_line: every aligned block of max_line // 2 bytes holds a newline
+    (a longer line covers a whole block). Each search stops at the block's first newline, so a
+    file of short lines costs one page read per block (mmap), not a read of the file."""
+    import mmap
+
+    block = max(max_line // 2, 1)
+    with mmap.mmap(fh.fileno(), size, access=mmap.ACCESS_READ) as view:
+        return all(view.find(b"\n", start, min(start + block, size)) >= 0 for start in range(0, size, block))
 
 
 def _batches(candidates: list[FileOutcome]) -> list[list[FileOutcome]]:

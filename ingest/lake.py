@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ingest.discover import Found, discover, plan
+from ingest.discover import Found, discover, plan, readable
 from ingest.manifest import mark_missing, read_manifest, refresh_attributes
 from ingest.run import LOAD_ACTIONS, IngestSummary, count_actions, load_plans
 from warehouse.core.errors import UsageError
@@ -87,8 +87,9 @@ def ingest_lake(
     settings = settings_for(url, config)
     started = time.perf_counter()
     summary = LakeIngestSummary(runs_dir=str(root.resolve()), db=settings.describe())
-    on_disk, skipped = discover(root)
+    on_disk, skipped, problems = discover(root)
     summary.files_skipped, summary.skipped_examples = len(skipped), skipped[:5]
+    summary.note_unreadable(problems)
     todo = on_disk if only is None else [f for f in on_disk if f.path in only or f.relpath in only]
     with (
         lake.open_writer(url, COMMAND, config=config) as con,
@@ -150,8 +151,10 @@ class _Job:
 
     def _load_once(self, mine: list[Found]) -> None:
         known, archived = read_manifest(self.con)  # a fresh snapshot, after our claims
+        mine, unreadable = readable(mine)
         plans, _ = plan(mine, known, archived)
         part = IngestSummary(runs_dir=self.summary.runs_dir, db=self.summary.db)
+        part.note_unreadable(unreadable)
         if any(p.action in LOAD_ACTIONS for p in plans):
             paths = [f.path for f in mine]
             load_plans(
@@ -229,6 +232,7 @@ _SUMMED = (
 def _add(total: LakeIngestSummary, part: IngestSummary) -> None:
     for name in _SUMMED:
         setattr(total, name, getattr(total, name) + getattr(part, name))
+    total.note_unreadable(part.unreadable_examples)
     if part.load_id is not None:
         total.load_ids.append(part.load_id)
         total.load_id = part.load_id

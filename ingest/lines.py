@@ -17,9 +17,11 @@ from typing import BinaryIO, cast
 import orjson
 
 from ingest.records import classify, header_key
+from warehouse.core.config import DEFAULT_MAX_LINE_BYTES
 from warehouse.core.logformat import KNOWN
 
 CHUNK = 16 * 2**20
+PREFIX_BYTES = 64 * 2**10  # what quarantine keeps of a line longer than max_line_bytes
 GZIP_ERRORS = (EOFError, gzip.BadGzipFile, zlib.error, OSError)
 GLUE_TRIES = 8
 GLUE_MAX_LINE = 2**20
@@ -90,6 +92,21 @@ class FileRead:
     first_line: bytes = b""
 
 
+@dataclass(frozen=True)
+class Oversize:
+    """A line longer than max_line_bytes, read past without holding it: its first bytes, its length."""
+
+    prefix: bytes
+    length: int
+
+
+Line = bytes | Oversize
+
+
+def _length(line: Line) -> int:
+    return line.length if isinstance(line, Oversize) else len(line)
+
+
 class BrokenStream(Exception):
     """A .gz that cannot be read past `offset`; `carry` is the partial line before the break."""
 
@@ -98,25 +115,45 @@ class BrokenStream(Exception):
         self.error, self.offset, self.carry = error, offset, carry
 
 
-def _split(stream: BinaryIO, start: int) -> Iterator[tuple[int, bytes]]:
+def _split(stream: BinaryIO, start: int, max_line: int) -> Iterator[tuple[int, Line]]:
     """(offset, line) for each complete line; the trailing partial line is yielded with offset -1
-    as (-1 - offset) marker: callers read `.pending` from the last item when offset < 0."""
+    as (-1 - offset) marker: callers read `.pending` from the last item when offset < 0.
+
+    A line longer than `max_line` comes as an Oversize: once the unfinished line passes the limit
+    only its first PREFIX_BYTES are kept and the rest is counted until its newline, so memory
+    stays below max_line + 2 chunks whatever the line's length."""
     offset, carry = start, b""
+    over: Oversize | None = None  # the line being read past, when past the limit
     while True:
         try:
             chunk = stream.read(CHUNK)
         except GZIP_ERRORS as e:
-            raise BrokenStream(e, offset, carry) from e
+            raise BrokenStream(e, offset, over.prefix if over else carry) from e
         if not chunk:
             break
-        data = carry + chunk
+        if over is not None:
+            nl = chunk.find(b"\n")
+            if nl < 0:
+                over = Oversize(over.prefix, over.length + len(chunk))
+                continue
+            yield offset, Oversize(over.prefix, over.length + nl)
+            offset += over.length + nl + 1
+            over, chunk = None, chunk[nl + 1 :]
+        data = carry + chunk if carry else chunk
         pos = 0
         while (nl := data.find(b"\n", pos)) >= 0:
-            yield offset, data[pos:nl]
+            if nl - pos <= max_line:
+                yield offset, data[pos:nl]
+            else:
+                yield offset, Oversize(data[pos : pos + PREFIX_BYTES], nl - pos)
             offset += nl + 1 - pos
             pos = nl + 1
         carry = data[pos:]
-    if carry:
+        if len(carry) > max_line:
+            over, carry = Oversize(carry[:PREFIX_BYTES], len(carry)), b""
+    if over is not None:
+        yield -1 - offset, over
+    elif carry:
         yield -1 - offset, carry
 
 
@@ -187,7 +224,17 @@ def _positions(line: bytes, token: bytes) -> list[int]:
     return found
 
 
-def _take(sink: Sink, read: FileRead, file_id: int, line_no: int, offset: int, line: bytes) -> None:
+def _take(
+    sink: Sink, read: FileRead, file_id: int, line_no: int, offset: int, line: Line, max_line: int
+) -> None:
+    if isinstance(line, Oversize):
+        error = (
+            f"line of {line.length} bytes is longer than max_line_bytes ({max_line}, [ingest] in "
+            f"warehouse.toml); its first {len(line.prefix)} bytes are kept here"
+        )
+        sink.quarantine(file_id, line_no, offset, error, line.prefix)
+        read.bad += 1
+        return
     if not line.strip():
         read.blank += 1
         return
@@ -211,28 +258,35 @@ def _take(sink: Sink, read: FileRead, file_id: int, line_no: int, offset: int, l
 
 
 def read_stream(
-    stream: BinaryIO, file_id: int, start: int, start_line: int, sink: Sink, complete_tail: bool
+    stream: BinaryIO,
+    file_id: int,
+    start: int,
+    start_line: int,
+    sink: Sink,
+    complete_tail: bool,
+    max_line: int = DEFAULT_MAX_LINE_BYTES,
 ) -> Iterator[FileRead]:
     """Feed every complete line after `start` into the sink; yields progress after each chunk
-    worth of lines (so the caller can flush), the final FileRead last."""
+    worth of lines (so the caller can flush), the final FileRead last. A line longer than
+    `max_line` is quarantined with its first bytes."""
     read = FileRead(end=start, lines=start_line, pending=0)
     try:
-        for offset, line in _split(stream, start):
-            if offset in (0, -1) and line.startswith(_BOM):  # encoding, not data: no quarantine row
+        for offset, line in _split(stream, start, max_line):
+            if offset in (0, -1) and isinstance(line, bytes) and line.startswith(_BOM):  # encoding, not data
                 line, offset = line[3:], (3 if offset == 0 else -4)
             if offset < 0:
                 if complete_tail:  # a finished .gz: its last line needs no newline
-                    _take(sink, read, file_id, read.lines + 1, -1 - offset, line)
+                    _take(sink, read, file_id, read.lines + 1, -1 - offset, line, max_line)
                     read.lines += 1
-                    read.end = -1 - offset + len(line)
+                    read.end = -1 - offset + _length(line)
                 else:
-                    read.pending = len(line)
+                    read.pending = _length(line)
                 break
             if not read.first_line and read.lines == 0:
-                read.first_line = line
+                read.first_line = line.prefix if isinstance(line, Oversize) else line
             read.lines += 1
-            _take(sink, read, file_id, read.lines, offset, line)
-            read.end = offset + len(line) + 1
+            _take(sink, read, file_id, read.lines, offset, line, max_line)
+            read.end = offset + _length(line) + 1
             if sink.size >= CHUNK * 2:
                 yield read
     except BrokenStream as broken:  # every line before the break is in; one row for the break
@@ -245,12 +299,13 @@ def read_stream(
     yield read
 
 
-def first_line(path: str, kind: str) -> bytes:
-    """The first line of a file (for its legacy run key), read in small pieces."""
+def first_line(path: str, kind: str, max_line: int = DEFAULT_MAX_LINE_BYTES) -> bytes:
+    """The first line of a file (for its legacy run key), read in small pieces, at most the first
+    max_line bytes of it."""
     head = b""
     with open_log(path, kind, 0) as fh:
         try:
-            while b"\n" not in head and len(head) < 64 * 2**20:
+            while b"\n" not in head and len(head) < max_line:
                 piece = fh.read(65536)
                 if not piece:
                     break

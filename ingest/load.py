@@ -16,6 +16,7 @@ from ingest.importers.feed import feed
 from ingest.lines import GZIP_ERRORS, Sink, open_log, read_stream
 from ingest.records import PROJECT_SQL, header_key
 from ingest.rowsets import ListRows, execute, row_set
+from warehouse.core.config import DEFAULT_MAX_LINE_BYTES
 
 if TYPE_CHECKING:
     import duckdb
@@ -150,8 +151,10 @@ def load_exact(
     sink: Sink,
     load_id: int,
     moved: dict[int, int],
+    max_line: int = DEFAULT_MAX_LINE_BYTES,
 ) -> None:
-    """Read one file from its start offset through the line reader."""
+    """Read one file from its start offset through the line reader (lines longer than max_line
+    are quarantined)."""
     plan = outcome.plan
     found = plan.found
     seed = outcome.seed_key or outcome.legacy or ""
@@ -166,7 +169,7 @@ def load_exact(
     read = None
     try:
         reads = read_stream(
-            stream, outcome.file_id, plan.start, plan.start_line, sink, complete_tail=found.kind == "gz"
+            stream, outcome.file_id, plan.start, plan.start_line, sink, found.kind == "gz", max_line
         )
         for read in reads:  # noqa: B007 - the last FileRead is used after the loop
             if sink.size >= 32 * 2**20:

@@ -10,7 +10,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ingest.discover import Found, Known, Planned, discover, plan, split_unchanged
+from ingest.bounds import bound_load
+from ingest.discover import Found, Known, Planned, discover, plan, readable, split_unchanged
 from ingest.fast import load_fast
 from ingest.lines import Sink, first_line, legacy_key
 from ingest.load import FastPathMismatch, FileOutcome, flush, load_exact, now_load_id
@@ -23,7 +24,16 @@ from ingest.manifest import (
     refresh_prices,
     write_outcomes,
 )
-from ingest.summary import IngestSummary, Phases, Reporter, log_ingest, summarise
+from ingest.summary import (
+    UNREADABLE_KEY,
+    IngestSummary,
+    Phases,
+    Reporter,
+    log_ingest,
+    record_unreadable,
+    summarise,
+    unreadable_json,
+)
 from ingest.transcripts import delete_transcripts, derive_transcripts
 from warehouse.core.config import Config, load_config
 from warehouse.core.errors import UsageError
@@ -73,6 +83,7 @@ class Scan:
 
     found: list[Found]
     skipped: list[str]
+    problems: list[str]
     split: tuple[list[Found], int, list[str]]
     stamp: str
 
@@ -92,13 +103,13 @@ def _precheck(db: str, root: Path, config: Config, summary: IngestSummary) -> tu
         if max(applied(con), default=0) != code_version():
             return False, None
         stats, rules_stale = read_stats(con), _rules_stale(con, config)
-        found, skipped = discover(root)
+        found, skipped, problems = discover(root)
         split = split_unchanged(found, stats)
         changed, _, gone = split
-        if changed or gone or rules_stale:
+        if changed or gone or rules_stale or problems:
             # Reusable while `con` read the snapshot published before the scan began.
             same = stamp(paths.published) == before
-            return False, Scan(found, skipped, split, before) if same else None
+            return False, Scan(found, skipped, problems, split, before) if same else None
     finally:
         con.close()
     summary.files_skipped, summary.skipped_examples = len(skipped), skipped[:5]
@@ -110,13 +121,15 @@ def _plan(
     con: duckdb.DuckDBPyConnection, root: Path, summary: IngestSummary, scan: Scan | None
 ) -> tuple[list[Planned], list[Known]]:
     if scan and seeded_from(paths_for(summary.db)) == scan.stamp:
-        found, skipped = scan.found, scan.skipped  # live is a copy of the snapshot the scan was split on
+        found, skipped, problems = scan.found, scan.skipped, scan.problems  # live = the snapshot scanned
         changed, unchanged, gone = scan.split
     else:  # a scan begun now, with the lock held, is newer than anything live holds
-        found, skipped = discover(root)
+        found, skipped, problems = discover(root)
         changed, unchanged, gone = split_unchanged(found, read_stats(con))
     summary.files_skipped, summary.skipped_examples = len(skipped), skipped[:5]
     summary.files_unchanged += unchanged
+    changed, unreadable = readable(changed)
+    summary.note_unreadable(problems + unreadable)
     known, archived = read_known(con, [f.path for f in changed] + gone)
     return plan(changed, known, archived)
 
@@ -134,7 +147,7 @@ def _ingest(
     plans, missing = _plan(con, root, summary, scan)
     summary.files_missing = len(missing)
     work = [p for p in plans if p.action in LOAD_ACTIONS]
-    if not work and not missing and not _rules_stale(con, config):
+    if not work and not missing and not _rules_stale(con, config) and not _unreadable_news(con, summary):
         count_actions(plans, summary)
         return  # nothing to do: no transaction, nothing to publish
     load_bytes = sum(p.found.size - p.start for p in work)
@@ -182,6 +195,12 @@ def load_plans(
         load.transaction(con, outcomes, False)
 
 
+def _unreadable_news(con: duckdb.DuckDBPyConnection, summary: IngestSummary) -> bool:
+    """True when what could not be read differs from what the database last recorded."""
+    row = con.execute("SELECT value FROM settings WHERE key = ?", [UNREADABLE_KEY]).fetchone()
+    return row[0] != unreadable_json(summary) if row else summary.files_unreadable > 0
+
+
 def _rules_stale(con: duckdb.DuckDBPyConnection, config: Config) -> bool:
     """True when warehouse.toml's path rules or prices differ from what the database used."""
     from ingest.manifest import PRICES_KEY, RULES_KEY, prices_digest, rules_digest
@@ -222,7 +241,7 @@ def _reset(outcomes: list[FileOutcome], summary: IngestSummary) -> None:
     for o in outcomes:
         o.end, o.lines, o.pending, o.good, o.bad, o.blank = o.plan.start, o.plan.start_line, 0, 0, 0, 0
     summary.files_fast_path = summary.lines_good = summary.lines_quarantined = 0
-    summary.lines_blank = summary.bytes_read = 0
+    summary.lines_blank = summary.bytes_read = summary.values_out_of_range = 0
 
 
 @dataclass
@@ -269,13 +288,14 @@ def _transaction(
     try:
         _delete_rewritten(con, outcomes)
         phase("delete_rewritten")
-        fast_ids = load_fast(con, outcomes, load_id, reporter.advance) if fast else set()
+        limit = config.max_line_bytes
+        fast_ids = load_fast(con, outcomes, load_id, reporter.advance, limit) if fast else set()
         phase("fast_load")
         sink, moved = Sink(), dict[int, int]()
         for o in outcomes:
             if o.file_id in fast_ids or o.plan.action == "relinked":
                 continue
-            load_exact(con, o, sink, load_id, moved)
+            load_exact(con, o, sink, load_id, moved, config.max_line_bytes)
             reporter.advance(o.plan.found.size - o.plan.start)
         flush(con, sink, load_id, moved)
         for o in outcomes:
@@ -283,7 +303,9 @@ def _transaction(
         phase("exact_load")
         derive_transcripts(con, load_id)
         phase("transcripts")
-        newer = _record_drift(con, sink, load_id, headers=bool(fast_ids) or sink.headers > 0)
+        bounded = bound_load(con, load_id)
+        summary.values_out_of_range += sum(entry[0] for entry in bounded.values())
+        newer = _record_drift(con, sink, load_id, headers=bool(fast_ids) or sink.headers > 0, more=bounded)
         write_outcomes(con, outcomes, load_id, str(root.resolve()), config.path_rules)
         mark_missing(con, [k.file_id for k in missing])
         refresh_attributes(con, config.path_rules)
@@ -292,6 +314,8 @@ def _transaction(
         summary.lines_newer_schema = newer
         phase("manifest")
         log_ingest(con, summary, started_at, load_id)
+        if before_commit is None:  # the embedded warehouse (one writer, the whole runs dir)
+            record_unreadable(con, summary)
         fault_point("ingest:before_commit")
         if before_commit is not None:
             before_commit()
@@ -312,12 +336,20 @@ def _delete_rewritten(con: duckdb.DuckDBPyConnection, outcomes: list[FileOutcome
         delete_transcripts(con, ids)
 
 
-def _record_drift(con: duckdb.DuckDBPyConnection, sink: Sink, load_id: int, *, headers: bool) -> int:
+def _record_drift(
+    con: duckdb.DuckDBPyConnection,
+    sink: Sink,
+    load_id: int,
+    *,
+    headers: bool,
+    more: dict[tuple[str, str], list[int]],
+) -> int:
     """Record in schema_drift the top-level keys the exact path saw outside the log-format
     contract (warehouse/core/logformat.py), header dials outside it (looked for only if this load
-    may hold headers), and lines of a newer schema_version (key `schema_version=N`).
+    may hold headers), lines of a newer schema_version (key `schema_version=N`) and `more`
+    (typed values out of range, ingest/bounds.py).
     Returns how many lines of this load have a newer schema_version."""
-    drift = dict(sink.drift)
+    drift = {**sink.drift, **more}
     for key, count, file_id, line_no in _unknown_dials(con, load_id) if headers else []:
         drift[(key, "header")] = [count, file_id, line_no]
     newer = _newer_schema(con, load_id)

@@ -13,8 +13,13 @@ skipped, and folders scanned already are left out of a link's target that holds 
 file is loaded twice and no link loops. Links are rare, so the walk only collects them and
 `_follow` takes them afterwards, in path order.
 
-A file or folder that vanishes during the scan is left out (the next ingest sees the new state);
-any other OSError reaches the caller as it is.
+A file or folder that vanishes during the scan is left out (the next ingest sees the new state).
+A sub-folder that cannot be listed (permissions) and a name that is not valid UTF-8 are left out
+and reported as problems (`relpath: reason`), so one of them never blocks the other files; the
+next ingest tries again. Names that are not UTF-8 are skipped rather than stored escaped: the
+database keeps paths as text (VARCHAR is UTF-8), and an escaped path would no longer name the
+file for the next ingest or the archiver. Any OSError on the runs directory itself reaches the
+caller as it is.
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ OWN_SUFFIXES = (".duckdb", ".duckdb.wal")  # the warehouse itself may live in ru
 # One row per log file, in the field order of ingest.discover.Found.
 Row = tuple[str, str, str, int, int, int]  # (path, relpath, kind, size, mtime_ns, inode)
 Link = tuple[str, str]  # (path, relpath) of a symbolic link met on the way
-Scanned = tuple[list[Row], list[str], list[Link]]  # rows, skipped relpaths, links
+Scanned = tuple[list[Row], list[str], list[Link], list[str]]  # rows, skipped relpaths, links, problems
 
 
 def log_kind(name: str, path: str = "") -> str | None:
@@ -47,15 +52,30 @@ def log_kind(name: str, path: str = "") -> str | None:
     return None
 
 
-def scan(root: str) -> tuple[list[Row], list[str]]:
-    """(log files sorted by relpath, relpaths of skipped files and links, sorted) under `root`,
-    an absolute path. Links are followed after the walk."""
-    rows, skipped, links = _walk(root, len(root) + 1)
+def scan(root: str) -> tuple[list[Row], list[str], list[str]]:
+    """(log files sorted by relpath, relpaths of skipped files and links, sorted, problems) under
+    `root`, an absolute path. Links are followed after the walk."""
+    rows, skipped, links, problems = _walk(root, len(root) + 1)
     if links:
-        _follow(root, rows, skipped, links)
+        _follow(root, rows, skipped, links, problems)
     rows.sort(key=lambda row: row[1])
     skipped.sort()
-    return rows, skipped
+    return rows, skipped, sorted(problems)
+
+
+def printable(relpath: str) -> str:
+    """A path as text even when its bytes are not UTF-8 (a backslash escape for each bad byte)."""
+    return os.fsencode(relpath).decode("utf-8", "backslashreplace")
+
+
+def _utf8(name: str) -> bool:
+    if name.isascii():
+        return True
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # os.scandir gives undecodable bytes as lone surrogates
+        return False
+    return True
 
 
 def _walk(top: str, cut: int, exclude: frozenset[str] = frozenset()) -> Scanned:
@@ -64,6 +84,7 @@ def _walk(top: str, cut: int, exclude: frozenset[str] = frozenset()) -> Scanned:
     rows: list[Row] = []
     skipped: list[str] = []
     links: list[Link] = []
+    problems: list[str] = []
     stack = [top]
     while stack:
         folder = stack.pop()
@@ -73,10 +94,18 @@ def _walk(top: str, cut: int, exclude: frozenset[str] = frozenset()) -> Scanned:
             if folder == top:
                 raise
             continue  # removed (or replaced by a file) since its parent was listed
+        except OSError as e:
+            if folder == top:
+                raise
+            problems.append(f"{printable(folder[cut:])}/: cannot list it ({e.strerror or e})")
+            continue
         with entries:
             for entry in entries:
                 name = entry.name
                 if name[0] == "." or name in SKIP_DIRS:
+                    continue
+                if not _utf8(name):
+                    problems.append(f"{printable(entry.path[cut:])}: name is not valid UTF-8; rename it")
                     continue
                 if entry.is_dir(follow_symlinks=False):
                     if entry.path not in exclude:
@@ -96,10 +125,10 @@ def _walk(top: str, cut: int, exclude: frozenset[str] = frozenset()) -> Scanned:
                 except FileNotFoundError:
                     continue  # removed since the folder was listed
                 rows.append((entry.path, entry.path[cut:], kind, st.st_size, st.st_mtime_ns, st.st_ino))
-    return rows, skipped, links
+    return rows, skipped, links, problems
 
 
-def _follow(root: str, rows: list[Row], skipped: list[str], links: list[Link]) -> None:
+def _follow(root: str, rows: list[Row], skipped: list[str], links: list[Link], problems: list[str]) -> None:
     """Add what the links lead to, each real file once (see the module's docstring)."""
     cut = len(root) + 1
     taken = [os.path.realpath(root)]  # real paths scanned: the runs directory, then link targets
@@ -120,11 +149,15 @@ def _follow(root: str, rows: list[Row], skipped: list[str], links: list[Link]) -
             inner = frozenset(path + t[len(target.rstrip("/")) :] for t in taken if _within(t, target))
             taken.append(target)
             try:
-                more_rows, more_skipped, more_links = _walk(path, cut, exclude=inner)
+                more_rows, more_skipped, more_links, more_problems = _walk(path, cut, exclude=inner)
             except (FileNotFoundError, NotADirectoryError):
                 continue  # removed meanwhile
+            except OSError as e:
+                problems.append(f"{printable(rel)}/: cannot list it ({e.strerror or e})")
+                continue
             rows += [row for row in more_rows if row[0] not in inner]  # (files taken as links)
             skipped += more_skipped
+            problems += more_problems
             queue = sorted(queue + more_links, key=lambda link: link[1], reverse=True)
             continue
         name = os.path.basename(path)

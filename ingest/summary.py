@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -33,10 +34,19 @@ class IngestSummary:
     lines_quarantined: int = 0
     lines_blank: int = 0
     lines_newer_schema: int = 0  # loaded lines whose schema_version is newer than this code's
+    values_out_of_range: int = 0  # typed values rescaled or made NULL (ingest/bounds.py)
     bytes_read: int = 0
     seconds: float = 0.0
     phases: dict[str, float] = field(default_factory=dict)  # seconds per phase, for benchmarks
     skipped_examples: list[str] = field(default_factory=list)
+    # files and folders that could not be read (permissions, a name not UTF-8): left out, retried
+    # by the next ingest; `relpath: reason`, the first few
+    files_unreadable: int = 0
+    unreadable_examples: list[str] = field(default_factory=list)
+
+    def note_unreadable(self, problems: list[str]) -> None:
+        self.files_unreadable += len(problems)
+        self.unreadable_examples = (self.unreadable_examples + problems)[:UNREADABLE_SHOWN]
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -47,7 +57,7 @@ class IngestSummary:
             f"rewritten, {self.files_unchanged} unchanged, {self.files_missing} missing; "
             f"lines: {self.lines_good} loaded, {self.lines_quarantined} quarantined, "
             f"{self.lines_blank} blank; {self.bytes_read / 2**20:.1f} MB in {self.seconds:.2f} s"
-            + (f"; {self.newer_schema_note()}" if self.lines_newer_schema else "")
+            + self._notes()
         )
 
     def newer_schema_note(self) -> str:
@@ -59,6 +69,23 @@ class IngestSummary:
             f"{SCHEMA_VERSION}: kept as logged, but their typed columns may be wrong: upgrade "
             "runs-warehouse (see the schema_drift table)"
         )
+
+    def _notes(self) -> str:
+        """What needs a look, if anything (see `warehouse status` and the schema_drift table)."""
+        notes = []
+        if self.files_unreadable:
+            notes.append(
+                f"{self.files_unreadable} file(s) or folder(s) could not be read and were left out"
+                f" (tried again next ingest), e.g. {'; '.join(self.unreadable_examples[:3])}"
+            )
+        if self.values_out_of_range:
+            notes.append(
+                f"{self.values_out_of_range} typed values out of range (kept raw in records.line,"
+                " typed as NULL or rescaled; see schema_drift)"
+            )
+        if self.lines_newer_schema:
+            notes.append(self.newer_schema_note())
+        return "".join(f"; {n}" for n in notes)
 
 
 class Phases:
@@ -100,6 +127,25 @@ def summarise(summary: IngestSummary, outcomes: list[FileOutcome], load_id: int,
         summary.lines_quarantined += o.bad
         summary.lines_blank += o.blank
         summary.bytes_read += o.end - o.plan.start
+
+
+UNREADABLE_KEY = "unreadable_last_ingest"
+UNREADABLE_SHOWN = 20
+
+
+def unreadable_json(summary: IngestSummary) -> str:
+    return json.dumps({"count": summary.files_unreadable, "examples": summary.unreadable_examples})
+
+
+def record_unreadable(con: duckdb.DuckDBPyConnection, summary: IngestSummary) -> None:
+    """What this ingest could not read, for `warehouse status` (a settings row, written when it
+    changed: concurrent lake writers then rarely touch the same row)."""
+    value = unreadable_json(summary)
+    row = con.execute("SELECT value FROM settings WHERE key = ?", [UNREADABLE_KEY]).fetchone()
+    if (row[0] if row else unreadable_json(IngestSummary("", ""))) == value:
+        return
+    con.execute("DELETE FROM settings WHERE key = ?", [UNREADABLE_KEY])
+    con.execute("INSERT INTO settings VALUES (?, ?)", [UNREADABLE_KEY, value])
 
 
 def log_ingest(con: duckdb.DuckDBPyConnection, s: IngestSummary, started_at: datetime, load_id: int) -> None:

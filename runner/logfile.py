@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Self
 
+from runner.redact import Redactor
 from warehouse.core.errors import DataError, UsageError
 from warehouse.core.logformat import LogRecord
 
@@ -89,9 +90,17 @@ def _status(state: RunState) -> str:
 
 
 class LogWriter:
-    """Append records to one log; holds an exclusive flock so two writers never share a file."""
+    """Append records to one log; holds an exclusive flock so two writers never share a file.
 
-    def __init__(self, path: str | Path) -> None:
+    Every record passes through `redactor` here, whatever its type or fields (steps, headers,
+    transcripts): a key a server echoes inside a normal answer never reaches the log, and so
+    never the database or an archive. The redactor starts with every `*API_KEY*` variable's value
+    and learns the key of each endpoint made with it (runner/endpoint.py adds it)."""
+
+    def __init__(self, path: str | Path, redactor: Redactor | None = None) -> None:
+        self.redactor = redactor if redactor is not None else Redactor()
+        for secret in Redactor.from_environment().secrets:
+            self.redactor.add(secret)
         self.path = Path(path)
         if self.path.is_dir():
             raise UsageError(f"--log {path} is a directory; give a .jsonl file path")
@@ -117,6 +126,10 @@ class LogWriter:
 
     def write(self, record: LogRecord) -> None:
         line = json.dumps(record, ensure_ascii=False, allow_nan=False) + "\n"
+        secrets = self.redactor.secrets
+        # A secret inside a string value shows in the line as itself or JSON-escaped (\", \\).
+        if any(s in line or json.dumps(s)[1:-1] in line for s in secrets):
+            line = json.dumps(self.redactor.scrub(record), ensure_ascii=False, allow_nan=False) + "\n"
         try:
             self._fh.write(line.encode("utf-8"))
             self._fh.flush()  # a killed process loses at most the record being written

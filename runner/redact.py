@@ -6,8 +6,10 @@ it removes the exact configured key values, then anything shaped like a key or a
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable
+from typing import Any
 
 MASK = "[REDACTED]"
 _PATTERNS = (
@@ -26,6 +28,30 @@ class Redactor:
     def add(self, secret: str | None) -> None:
         if secret and len(secret) >= 4 and secret not in self.secrets:
             self.secrets = sorted([*self.secrets, secret], key=len, reverse=True)
+
+    @classmethod
+    def from_environment(cls, names: Iterable[str] = ()) -> Redactor:
+        """The values of these variables and of every `*API_KEY*` variable set now: the keys a run
+        may send (built-in providers, `api_key_env` of a plan or `--api-key-env`). Values shorter
+        than 8 characters are left out: a placeholder such as `test` would mask ordinary words
+        (the key an endpoint really uses joins through `add`, from 4 characters)."""
+        wanted = set(names)
+        found = (v.strip() for k, v in os.environ.items() if k in wanted or "API_KEY" in k.upper())
+        return cls(v for v in found if len(v) >= 8)
+
+    def scrub(self, value: Any) -> Any:
+        """`value` (JSON-like: dicts, lists, strings, numbers) with each known secret masked in every
+        string, keys included; the exact values only, so logged text is otherwise kept as it was."""
+        if isinstance(value, str):
+            for secret in self.secrets:
+                if secret in value:
+                    value = value.replace(secret, MASK)
+            return value
+        if isinstance(value, dict):
+            return {self.scrub(k): self.scrub(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [self.scrub(v) for v in value]
+        return value
 
     def __call__(self, text: object) -> str:
         out = str(text)

@@ -91,7 +91,7 @@ def execute(
     """Run (or resume) one run into spec.log. Raises EndpointError after logging the abort."""
     _check_spec(spec)
     redactor = Redactor()
-    with LogWriter(spec.log) as writer:
+    with LogWriter(spec.log, redactor) as writer:  # the endpoint's key joins the redactor it shares
         state = inspect_log(spec.log)
         if mode == "resume" and state.status == "complete":
             return RunResult(spec.log, "skipped", state.run_id, len(state.steps))

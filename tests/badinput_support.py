@@ -12,6 +12,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
+
 GOOD, BAD, BLANK = "good", "bad", "blank"
 BIG_LINE_BYTES = 50 * 2**20
 DEEP = 5000
@@ -269,8 +271,34 @@ def build(root: Path) -> dict[str, Expect]:
             (GOOD, b'{"run_id": "sur", "step": 3, "presented_stem": "\\ud83d\\ude00"}'),
         ],
     )
+    add("bad/range.jsonl", [(GOOD, header("range"))] + [(GOOD, line) for line in out_of_range_lines("range")])
     _gzips(root, out)
     return out
+
+
+# Typed values no view can convert as they are: epochs in ms / us / ns, beyond a double, non-finite
+# after parsing, integers past what sums and price products can hold. Each line is valid JSON.
+RANGE_TS = ("1757510189123456789", "1e17", "-1e309", "1757510189123", "1757510189123456", "1e300", "-5e19")
+RANGE_TS_SECONDS = (1757510189.123456789, 1e8, None, 1757510189.123, 1757510189.123456, None, -5e10)
+RANGE_OTHER = (
+    '"step": 9223372036854775807',
+    '"step": -9223372036854775808',
+    '"duration_ms": 1e308',
+    '"duration_ms": -1e309',
+    '"student_usage": {"calls": 2147483647, "prompt_tokens": 9223372036854775807,'
+    ' "completion_tokens": 9223372036854775807, "total_tokens": -9223372036854775808,'
+    ' "request_ms_sum": 1e309}',
+    '"tutor_usage": {"prompt_tokens": 9223372036854775807, "completion_tokens": 9223372036854775807}',
+)
+
+
+def out_of_range_lines(run: str) -> list[bytes]:
+    """Step lines with one extreme typed value each (the ts ones are steps 100.., the others 200..)."""
+    lines = [f'{{"run_id": "{run}", "step": {100 + i}, "ts": {t}}}'.encode() for i, t in enumerate(RANGE_TS)]
+    for i, kv in enumerate(RANGE_OTHER):
+        step_kv = "" if kv.startswith('"step"') else f'"step": {200 + i}, '
+        lines.append(f'{{"run_id": "{run}", {step_kv}{kv}}}'.encode())
+    return lines
 
 
 def build_big_line(root: Path) -> dict[str, Expect]:
@@ -311,3 +339,41 @@ def truncated_gz_expect(root: Path) -> Expect:
     prefix = zlib.decompressobj(wbits=31).decompress(raw)
     complete = prefix.count(b"\n")
     return Expect(good=complete, bad=1, bad_line_nos=[complete + 1])
+
+
+# Values for the required arguments of the table macros (the others have defaults).
+MACRO_ARGS: dict[str, str] = {"a": "$a", "b": "$b", "new_tau": "0.5", "side": "$a", "metric": "'credited'"}
+
+
+def every_view_answers(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """{object: error} for every view that fails `SELECT count(*)` and every public table macro
+    that fails a call with valid arguments (two models of the database for a and b); {} if all answer."""
+    models = [
+        r[0]
+        for r in con.execute(
+            "SELECT DISTINCT m FROM (SELECT hdr_model AS m FROM records UNION ALL SELECT model FROM files)"
+            " WHERE m IS NOT NULL ORDER BY 1"
+        ).fetchall()
+    ]
+    params = {"a": models[0] if models else None, "b": models[min(1, len(models) - 1)] if models else None}
+    failures: dict[str, str] = {}
+    views = con.execute(
+        "SELECT view_name FROM duckdb_views() WHERE NOT internal AND schema_name = 'main' ORDER BY 1"
+    ).fetchall()
+    for (name,) in views:
+        try:
+            con.execute(f"SELECT count(*) FROM {name}").fetchall()
+        except duckdb.Error as e:
+            failures[name] = str(e).splitlines()[0]
+    macros = con.execute(
+        "SELECT function_name, parameters FROM duckdb_functions() WHERE function_type = 'table_macro'"
+        " AND NOT internal AND NOT starts_with(function_name, '_') ORDER BY 1"
+    ).fetchall()
+    for name, names in macros:
+        args = ", ".join(MACRO_ARGS[p] for p in names if p in MACRO_ARGS)
+        used = {k: v for k, v in params.items() if f"${k}" in args}
+        try:
+            con.execute(f"SELECT count(*) FROM {name}({args})", used).fetchall()
+        except duckdb.Error as e:
+            failures[f"{name}()"] = str(e).splitlines()[0]
+    return failures

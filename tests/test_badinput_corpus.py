@@ -19,6 +19,7 @@ import pytest
 from ingest_support import content_hash, rows
 
 from ingest import ingest_runs
+from warehouse.store.db import open_reader, open_writer
 
 MANIFEST_SQL = """
 SELECT relpath, good_lines, bad_lines, blank_lines, pending_bytes, ingested_lines, ingested_bytes,
@@ -245,16 +246,59 @@ def test_torn_tail_is_held_back_then_loaded_once_complete(tmp_path: Path) -> Non
         assert rows(db, "SELECT step FROM records WHERE kind = 'step'") == [(9,)]
 
 
-def test_a_50_mb_line_loads_whole_on_both_paths(tmp_path: Path) -> None:
-    runs = tmp_path / "runs"
-    expect = bad.build_big_line(runs)["bad/bigline.jsonl"]
-    dbs = {"fast": tmp_path / "fast" / "runs.duckdb", "exact": tmp_path / "exact" / "runs.duckdb"}
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("WAREHOUSE_FAST_MIN_BYTES", "1")
-        assert ingest_runs(str(runs), str(dbs["fast"])).files_fast_path == 1
-    ingest_runs(str(runs), str(dbs["exact"]), fast=False)
-    for db in dbs.values():
-        assert rows(db, "SELECT good_lines, bad_lines FROM files") == [(expect.good, 0)]
-        got = rows(db, "SELECT line_no, length(line -> '$.presented_stem') FROM records ORDER BY line_no")
-        assert got == [(1, None), (2, bad.BIG_LINE_BYTES + 2), (3, len('"short"'))]
-    assert content_hash(dbs["fast"]) == content_hash(dbs["exact"])
+@pytest.mark.parametrize("path", ["fast", "exact"])
+def test_out_of_range_typed_values_are_bounded_reported_and_every_view_answers(
+    corpus: tuple[Path, dict[str, bad.Expect], dict[str, Path]], path: str
+) -> None:
+    """A nanosecond / ms / us epoch is rescaled to seconds, a value no view can convert (1e300,
+    -1e309, a token count near 2**63) is typed NULL; the line keeps it; schema_drift counts it."""
+    _runs, _expect, dbs = corpus
+    db = dbs[path]
+    got = rows(
+        db,
+        "SELECT r.line_no, r.ts, r.line FROM records r JOIN files f USING (file_id)"
+        " WHERE f.relpath = 'bad/range.jsonl' AND r.step BETWEEN 100 AND 199 ORDER BY r.line_no",
+    )
+    assert [line.endswith(f'"ts": {raw}}}') for (_n, _ts, line), raw in zip(got, bad.RANGE_TS)] == [True] * 7
+    for (_n, ts, _raw), want in zip(got, bad.RANGE_TS_SECONDS, strict=True):
+        assert ts == (pytest.approx(want, rel=1e-12) if want is not None else None)
+    others = rows(
+        db,
+        "SELECT count(*) FILTER (WHERE r.step IS NULL), count(r.duration_ms), count(r.student_prompt_tokens),"
+        " count(r.student_total_tokens), count(r.student_request_ms), count(r.tutor_prompt_tokens)"
+        " FROM records r JOIN files f USING (file_id)"
+        " WHERE f.relpath = 'bad/range.jsonl' AND r.kind = 'step'",
+    )
+    assert others == [(2, 0, 0, 0, 0, 0)]
+    drift = dict(rows(db, "SELECT key, n_lines FROM schema_drift WHERE kind = 'value out of range'"))
+    assert drift["ts"] == len(bad.RANGE_TS)  # -1e309 types as -inf: NULL
+    assert drift["step"] == 2 and drift["student_usage.total_tokens"] == 1
+    con = open_reader(db)
+    try:
+        assert bad.every_view_answers(con) == {}
+    finally:
+        con.close()
+
+
+def test_migration_repairs_out_of_range_values_stored_before(tmp_path: Path) -> None:
+    """A database that stored a nanosecond ts and a 2**63 token count before ingest bounded them:
+    the migration rescales / nulls them, so its views answer again."""
+    runs, db = tmp_path / "runs", tmp_path / "runs.duckdb"
+    (runs / "a.jsonl").parent.mkdir(parents=True)
+    (runs / "a.jsonl").write_bytes(bad.header("old") + b"\n" + bad.step("old", 0) + b"\n")
+    ingest_runs(str(runs), str(db))
+    with open_writer(db, "test") as con:  # as an older ingest stored them
+        con.execute(
+            "UPDATE records SET ts = 1757510189123456789, student_total_tokens = 9223372036854775807"
+            " WHERE step = 0"
+        )
+        con.execute("UPDATE records SET ts = 'inf'::DOUBLE WHERE kind = 'header'")
+        con.execute("DELETE FROM _migrations WHERE name = 'bound_typed'")
+        assert "steps" in bad.every_view_answers(con)  # what such a database looked like
+    with open_writer(db, "test") as con:  # any writer migrates
+        assert con.execute("SELECT name FROM _migrations WHERE name = 'bound_typed'").fetchall()
+        assert bad.every_view_answers(con) == {}
+    got = rows(db, "SELECT kind, ts, student_total_tokens FROM records ORDER BY line_no")
+    assert got == [("header", None, None), ("step", pytest.approx(1757510189.123456789), None)]
+    drift = rows(db, "SELECT key, n_lines FROM schema_drift WHERE kind = 'value out of range' ORDER BY key")
+    assert drift == [("student_usage.total_tokens", 1), ("ts", 2)]

@@ -15,6 +15,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import as_nobody
 import pytest
 
 from warehouse.core.errors import ExitCode
@@ -89,6 +90,37 @@ def test_database_path_is_a_directory(tmp_path: Path, built: tuple[Path, Path]) 
     assert "is a directory" in line and not out.exists()
 
 
+@pytest.mark.parametrize("name", [":memory:", "md:x", "motherduck:x", ":memory:x"])
+def test_database_names_duckdb_would_not_read_as_a_file_are_refused(
+    tmp_path: Path, built: tuple[Path, Path], name: str
+) -> None:
+    """DuckDB reads these as its in-memory database or a MotherDuck target, not as a file."""
+    line = error_line(warehouse("ingest", str(built[0]), "--db", name, cwd=tmp_path), ExitCode.USAGE)
+    assert name in line and "./" + name in line  # says how to name such a file if it is meant
+    assert list(tmp_path.iterdir()) == []  # nothing written
+    line = error_line(warehouse("status", "--db", name, cwd=tmp_path), ExitCode.USAGE)
+    assert name in line
+
+
+def test_read_only_database_folder(built: tuple[Path, Path]) -> None:
+    """A folder the writer cannot create files in: a typed error saying what to do, not a bug.
+    (Tests run as root, which ignores permissions: the ingest runs as user nobody.)"""
+    top = as_nobody.nobody_dir()
+    try:
+        runs, folder = top / "runs", top / "ro"
+        shutil.copytree(built[0], runs)
+        folder.mkdir()
+        folder.chmod(0o555)
+        env = {k: v for k, v in os.environ.items() if k not in KEY_VARS and not k.startswith("WAREHOUSE_")}
+        done = as_nobody.run("ingest", str(runs), "--db", str(folder / "runs.duckdb"), env=env)
+        line = error_line(done, ExitCode.DATA)
+        assert str(folder) in line and "not writable" in line and "--db" in line
+        done = as_nobody.run("ingest", str(runs), "--db", str(folder / "sub" / "runs.duckdb"), env=env)
+        assert "cannot create the database folder" in error_line(done, ExitCode.DATA)
+    finally:
+        shutil.rmtree(top)
+
+
 # --------------------------------------------------------------------- locked database
 
 
@@ -130,6 +162,15 @@ def test_locked_database_names_the_holder(built: tuple[Path, Path], held_lock: i
 def test_unknown_view(built: tuple[Path, Path]) -> None:
     line = error_line(warehouse("query", "select * from no_such_view", "--db", str(built[1])), ExitCode.QUERY)
     assert "no_such_view" in line
+
+
+def test_query_error_keeps_duckdbs_hint(built: tuple[Path, Path]) -> None:
+    """The hint line (the most useful one) stays in the one-line error; the SQL echo does not."""
+    db = str(built[1])
+    line = error_line(warehouse("query", "select * from model_rankin", "--db", db), ExitCode.QUERY)
+    assert "model_rankin does not exist" in line and 'Did you mean "model_ranking"' in line
+    line = error_line(warehouse("query", "select no_such_col from model_ranking", "--db", db), ExitCode.QUERY)
+    assert "no_such_col" in line and "— Candidate bindings: " in line and "LINE 1" not in line
 
 
 def test_debug_shows_the_traceback_with_the_same_code(built: tuple[Path, Path]) -> None:

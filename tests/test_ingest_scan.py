@@ -37,7 +37,7 @@ def _tree(root: Path) -> None:
 def test_the_scan_finds_log_files_and_reports_the_rest(tmp_path: Path) -> None:
     root = tmp_path / "runs"
     _tree(root)
-    found, skipped = scan(str(root))
+    found, skipped, _problems = scan(str(root))
     assert len(found) == 1 + 40 * 2 + 1  # the pipe, dot-files, skipped folders, DB: left out
     assert skipped == ["notes.txt"]
     first = root / "sweep000" / "exp" / "copy.jsonl.recovered"
@@ -71,7 +71,7 @@ def test_links_are_followed_once_per_target(tmp_path: Path) -> None:
     (root / "own-again.jsonl").symlink_to(root / "own" / "c.jsonl")
     (root / "doc.jsonl.txt").symlink_to(outside / "readme.md")
 
-    found, skipped = scan(str(root))
+    found, skipped, _problems = scan(str(root))
     assert [r[1] for r in found] == ["old/a.jsonl", "old/deep/b.jsonl", "one.jsonl", "own/c.jsonl"]
     assert found[0][0] == str(root / "old" / "a.jsonl")  # read through the link
     assert found[0][5] == (outside / "logs" / "a.jsonl").stat().st_ino
@@ -98,7 +98,7 @@ def test_a_link_to_an_ancestor_adds_only_what_was_not_scanned(tmp_path: Path) ->
     (root / "old").symlink_to(outside / "logs")
     (root / "one.jsonl").symlink_to(outside / "single.jsonl")
     (root / "up").symlink_to(tmp_path)
-    found, skipped = scan(str(root))
+    found, skipped, _problems = scan(str(root))
     assert [r[1] for r in found] == ["c.jsonl", "old/a.jsonl", "one.jsonl", "up/old-evals/other.jsonl"]
     assert skipped == []
 

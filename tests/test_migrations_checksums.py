@@ -31,6 +31,7 @@ FROZEN = {
     "transcripts": "1ee92f0a0da953be7f9b85943765b09bd653ced5bc1da7b6267f348db825f14e",
     "stats_v2": "be9877972e5f1c9390bcea190047329a599dad282cc38d5b55478d4f06cc662c",
     "views_v1_settled": "53570b75406be3885a02bf15078d4240adc0717e3e6edf01a57da3e765bed51a",
+    "bound_typed": "75f69162f9e7baa8942d963f19aebe1a2e9f607b0126915b94977c4a319c9a5c",
 }
 
 

@@ -185,3 +185,38 @@ def test_disk_full_mid_ingest_keeps_a_consistent_database(
     assert again.returncode == 0, again.stderr
     assert content_hash(db) == content_hash(reference)
     assert rows(db, "SELECT count(*) FROM ingest_log") == [(2,)]
+
+
+def test_unreadable_log_and_folder_are_skipped_reported_and_retried() -> None:
+    """One log nobody may read and one folder nobody may list: every other file loads, the summary
+    and `warehouse status` name both, and once readable the next ingest loads them.
+    (As root permissions do not bite: the commands run as user nobody, tests/as_nobody.py.)"""
+    import as_nobody
+
+    top = as_nobody.nobody_dir()
+    try:
+        runs, db = top / "runs", top / "db" / "runs.duckdb"
+        write_corpus(runs, 6, 4, "p")  # p/exp0, p/exp1, p/exp2: two logs each
+        locked_file = sorted((runs / "p" / "exp0").glob("*.jsonl"))[0]
+        locked_dir = runs / "p" / "exp1"
+        for path in [top, *top.rglob("*")]:
+            path.chmod(0o777 if path.is_dir() else 0o666)
+        locked_file.chmod(0o000)
+        locked_dir.chmod(0o000)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("WAREHOUSE_")}
+        done = as_nobody.run("ingest", str(runs), "--db", str(db), env=env)
+        assert done.returncode == 0, done.stderr
+        assert "2 file(s) or folder(s) could not be read" in done.stderr
+        assert "p/exp0/" + locked_file.name in done.stderr and "p/exp1/: cannot list it" in done.stderr
+        assert rows(db, "SELECT count(*) FROM files") == [(3,)]  # the other three logs
+        status = as_nobody.run("status", "--db", str(db), env=env)
+        assert "unreadable_files     2 (e.g." in status.stdout, status.stdout
+        locked_file.chmod(0o666)
+        locked_dir.chmod(0o777)
+        again = as_nobody.run("ingest", str(runs), "--db", str(db), env=env)
+        assert again.returncode == 0 and "could not be read" not in again.stderr, again.stderr
+        assert rows(db, "SELECT count(*) FROM files") == [(6,)]
+        status = as_nobody.run("status", "--db", str(db), env=env)
+        assert "unreadable_files     0" in status.stdout, status.stdout
+    finally:
+        shutil.rmtree(top)

@@ -19,7 +19,8 @@ from typing import Any
 
 import duckdb
 import pyarrow.parquet as pq
-from fake_openai import EchoKey, FakeOpenAI, Raw, Redirect, Status
+import pytest
+from fake_openai import EchoKey, FakeOpenAI, Raw, Redirect, Reply, Status, smart_student
 from reliability_support import cli
 
 from warehouse.store.snapshot import paths_for
@@ -169,6 +170,40 @@ def test_the_key_is_nowhere_after_failing_servers_ingest_export_archive(tmp_path
     print(f"\nsecrets: searched {sum(kinds.values())} files by kind {kinds}: 0 hits for the key")
 
 
+def _reflecting(body: dict[str, Any]) -> Any:
+    """A normal, successful answer (200) that quotes the key: in a fact card, a citation, a key."""
+    reply = smart_student(body)
+    assert isinstance(reply, Reply) and isinstance(reply.content, dict)
+    content = dict(reply.content)
+    if "cards" in content:
+        content["cards"] = [*content["cards"], {"quote": f"the server said {KEY}", "option": "A"}]
+    else:
+        content["citations"] = [*content["citations"], f"source {KEY}"]
+        content[KEY] = f"note: {KEY} / Bearer {KEY}"
+    return Reply(content, reply.prompt_tokens, reply.completion_tokens)
+
+
+def test_a_key_echoed_in_successful_answers_is_redacted_everywhere(tmp_path: Path) -> None:
+    """The server answers 200 every time, quoting the key inside the content: the run completes,
+    and the key is in no log, database row, export, archive or spare copy."""
+    runs, db = tmp_path / "runs", tmp_path / "runs" / "runs.duckdb"
+    log = runs / "llm" / "local_acme-reflect_sc1_b6.jsonl"
+    log.parent.mkdir(parents=True)
+    with FakeOpenAI(default=_reflecting) as fake:
+        assert _run(fake, log, tmp_path / "reflect", "acme/reflect") == 0
+        replied = [r for r in fake.requests if r.headers.get("authorization") == f"Bearer {KEY}"]
+    assert replied  # the key was sent and echoed back in each answer
+    assert KEY.encode() not in log.read_bytes() and b"[REDACTED]" in log.read_bytes()
+    assert cli("ingest", str(runs), "--db", str(db), "-q").returncode == 0
+    exported = cli("export", "--db", str(db), "--out-dir", str(runs / "_aggregated"))
+    assert exported.returncode == 0, exported.stderr
+    archived = cli("archive", "--db", str(db), "--runs-dir", str(runs), "--min-age-minutes", "0")
+    assert archived.returncode == 0, archived.stderr
+    hits, kinds = _search(tmp_path)
+    assert hits == []
+    assert {".tar.gz", ".csv.gz", "database"} <= set(kinds), kinds
+
+
 def test_the_search_finds_a_planted_key(tmp_path: Path) -> None:
     """Negative control: the key in a plain file, a .gz, a Parquet file and a database table."""
     (tmp_path / "a.log").write_text(f"oops {KEY}\n", encoding="utf-8")
@@ -184,3 +219,25 @@ def test_the_search_finds_a_planted_key(tmp_path: Path) -> None:
         "c.duckdb",
         "d.parquet",
     }, hits
+
+
+def test_the_writer_masks_environment_keys_in_any_record(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Any record type and field (a transcript, a key of a dict, nested lists) passes the writer's
+    redactor, with every *API_KEY* value of the environment and the keys the run adds."""
+    from runner.logfile import LogWriter
+    from runner.redact import Redactor
+
+    monkeypatch.setenv("DEEPINFRA_API_KEY", KEY)
+    monkeypatch.setenv("SHORT_API_KEY", "test")  # a placeholder: too short to mask words with
+    added = "another-secret-added-by-an-endpoint"
+    redactor = Redactor()
+    log = tmp_path / "t.jsonl"
+    with LogWriter(log, redactor) as writer:
+        redactor.add(added)
+        writer.write({"messages": [{"role": "assistant", "content": f"key {KEY} and {added}"}], KEY: [[KEY]]})
+        writer.write({"run_end": True, "reason": f'quoted "{KEY}" test'})
+    text = log.read_text(encoding="utf-8")
+    assert KEY not in text and added not in text and text.count("[REDACTED]") == 5
+    assert "test" in text  # the short placeholder value is not masked

@@ -120,3 +120,25 @@ def test_connect_defaults_to_the_configured_database(
     monkeypatch.chdir(tmp_path / "..")
     with pytest.raises(UsageError, match="no database"):
         warehouse.connect(str(tmp_path / "absent.duckdb"))
+
+
+def test_connect_outside_the_project_names_the_python_argument(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A notebook has no --db flag: the message names warehouse.connect(db=...)."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(UsageError) as caught:
+        warehouse.connect()
+    assert "warehouse.connect(db=" in str(caught.value) and "--db" not in str(caught.value)
+
+
+def test_notebook_extra_installs_the_dataframe_libraries() -> None:
+    """.df() needs pandas and .pl() polars: the `notebook` extra names both, and the docs say so."""
+    import tomllib
+
+    root = Path(__file__).parent.parent
+    extras = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    names = {req.split(">")[0].split("=")[0].strip() for req in extras["optional-dependencies"]["notebook"]}
+    assert {"pandas", "polars"} <= names
+    for doc in ("README.md", "docs/notebooks.md"):
+        assert ".[notebook]" in (root / doc).read_text(encoding="utf-8"), doc

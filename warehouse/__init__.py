@@ -22,12 +22,18 @@ def connect(db: str | None = None) -> duckdb.DuckDBPyConnection:
     Each call opens the snapshot published now, even while an older connection is still open.
     """
     from warehouse.core.config import DEFAULT_DB, load_config
+    from warehouse.core.errors import UsageError
     from warehouse.store.backend import backend_for
     from warehouse.store.db import open_reader
 
     path = str(db or load_config().db or DEFAULT_DB)
-    if backend_for(path).is_lake or not os.path.exists(path):
-        return open_reader(path)  # the lake, or open_reader's "no database" error
+    if not backend_for(path).is_lake and not os.path.exists(path):
+        raise UsageError(
+            f"no database at {path}: run 'warehouse ingest' first, or name the file: "
+            "warehouse.connect(db='path/to/runs.duckdb')"
+        )
+    if backend_for(path).is_lake:
+        return open_reader(path)
     return _attach_snapshot(path)
 
 
@@ -51,7 +57,8 @@ def _attach_snapshot(path: str) -> duckdb.DuckDBPyConnection:
     try:
         quoted = '"' + name.replace('"', '""') + '"'
         try:
-            con.execute(f"ATTACH '{path.replace(chr(39), chr(39) * 2)}' AS {quoted} (READ_ONLY)")
+            target = os.path.abspath(path)  # "md:x" (from ./md:x) stays a file, not a MotherDuck target
+            con.execute(f"ATTACH '{target.replace(chr(39), chr(39) * 2)}' AS {quoted} (READ_ONLY)")
         except duckdb.IOException as e:
             error = LockedError if "lock" in str(e).lower() else DataError
             raise error(f"cannot open {path}: {str(e).splitlines()[0]}") from e

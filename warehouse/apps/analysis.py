@@ -13,7 +13,7 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from warehouse.apps.scope import ARGS, Scope
-from warehouse.core.errors import QueryError, UsageError
+from warehouse.core.errors import QueryError, UsageError, one_line
 
 if TYPE_CHECKING:
     import duckdb
@@ -117,7 +117,7 @@ def run(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | None =
     try:
         cursor = con.execute(sql, list(params or []))
     except duckdb.Error as e:
-        raise QueryError(f"query failed: {str(e).splitlines()[0]}") from e
+        raise QueryError(f"query failed: {one_line(e)}") from e
     columns = [d[0] for d in cursor.description or []]
     return Result(columns, cursor.fetchall())
 

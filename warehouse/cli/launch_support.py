@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from warehouse.core.errors import QueryError
+from warehouse.core.errors import QueryError, one_line
 
 RANKING_COLUMNS = (
     "rank",
@@ -128,7 +128,7 @@ def view_rows(
         try:
             return cols, con.execute(sql, params).fetchall()
         except duckdb.Error as e:
-            raise QueryError(f"reading {view} failed: {str(e).splitlines()[0]}") from e
+            raise QueryError(f"reading {view} failed: {one_line(e)}") from e
     finally:
         con.close()
 

@@ -35,7 +35,7 @@ def query_command(sql: str, db: str | None, config_path: str | None, fmt: str, a
     import duckdb
 
     from warehouse.cli.output import write_rows
-    from warehouse.core.errors import QueryError
+    from warehouse.core.errors import QueryError, one_line
     from warehouse.store.db import open_reader
 
     con = open_reader(resolve_db(db, config_path), locked_down=not allow_external)
@@ -43,7 +43,7 @@ def query_command(sql: str, db: str | None, config_path: str | None, fmt: str, a
         try:
             result = con.execute(sql)
         except duckdb.Error as e:
-            raise QueryError(f"query failed: {str(e).splitlines()[0]}") from e
+            raise QueryError(f"query failed: {one_line(e)}") from e
         if result.description is None:
             return
         columns = [d[0] for d in result.description]
@@ -110,13 +110,29 @@ def _status(con: Any) -> dict[str, Any]:
         "runs": one("SELECT count(DISTINCT run_key) FROM records"),
         "step_records": one("SELECT count(*) FROM records WHERE kind = 'step'"),
         "quarantined_lines": one("SELECT count(*) FROM quarantine"),
-        "new_keys_seen": one("SELECT count(*) FROM schema_drift"),
+        "new_keys_seen": one("SELECT count(*) FROM schema_drift WHERE kind <> 'value out of range'"),
+        # typed values rescaled or made NULL at ingest (ingest/bounds.py); the lines keep them
+        "values_out_of_range": one(
+            "SELECT coalesce(sum(n_lines), 0) FROM schema_drift WHERE kind = 'value out of range'"
+        ),
         "newer_schema_lines": one(f"SELECT count(*) FROM records WHERE schema_version > {SCHEMA_VERSION}"),
+        "unreadable_files": _unreadable(con),
         "ingests": one("SELECT count(*) FROM ingest_log"),
         "last_ingest": f"{last[0]} ({last[1]:.2f} s, {last[2]} lines, {last[3]} quarantined)"
         if last
         else "never",
     }
+
+
+def _unreadable(con: Any) -> str:
+    """Files and folders the last ingest could not read (left out, tried again next time)."""
+    import json
+
+    row = con.execute("SELECT value FROM settings WHERE key = 'unreadable_last_ingest'").fetchone()
+    found: dict[str, Any] = json.loads(row[0]) if row else {"count": 0, "examples": []}
+    if not found["count"]:
+        return "0"
+    return f"{found['count']} (e.g. {'; '.join(found['examples'][:3])})"
 
 
 def _disk(db: str) -> dict[str, Any]:

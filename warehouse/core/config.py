@@ -16,6 +16,10 @@ from warehouse.core.errors import ConfigError
 
 DEFAULT_RUNS = "runs"
 DEFAULT_DB = "runs/runs.duckdb"
+# [ingest] max_line_bytes: a longer log line is quarantined (its first bytes kept, with the reason)
+# instead of loaded; reading it takes memory bounded by this, not by the line.
+DEFAULT_MAX_LINE_BYTES = 16 * 2**20
+MIN_MAX_LINE_BYTES = 4096
 ATTRIBUTES = ("provider", "model", "student", "tau", "stage")
 
 
@@ -54,6 +58,7 @@ class Config:
     path_rules: tuple[PathRule, ...] = ()
     prices: dict[str, Price] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
+    max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
 
 
 def find_config_file(explicit: str | None = None) -> Path | None:
@@ -100,7 +105,18 @@ def parse_config(data: dict[str, Any], source: str = "<memory>") -> Config:
         path_rules=rules,
         prices=prices,
         raw=data,
+        max_line_bytes=_max_line_bytes(_table(data, "ingest", source), source),
     )
+
+
+def _max_line_bytes(ingest: dict[str, Any], source: str) -> int:
+    value = ingest.get("max_line_bytes", DEFAULT_MAX_LINE_BYTES)
+    if not isinstance(value, int) or isinstance(value, bool) or value < MIN_MAX_LINE_BYTES:
+        raise ConfigError(
+            f"{source}: [ingest] max_line_bytes must be a whole number of bytes >= {MIN_MAX_LINE_BYTES}"
+            f" (default {DEFAULT_MAX_LINE_BYTES}, 16 MiB), not {value!r}"
+        )
+    return value
 
 
 def _table(data: dict[str, Any], key: str, source: str) -> dict[str, Any]:

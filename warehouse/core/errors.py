@@ -68,3 +68,17 @@ class DataError(WarehouseError):
     """Input data is unusable: corrupt archive, missing file, disk full."""
 
     exit_code = ExitCode.DATA
+
+
+# Lines of a DuckDB error after the first that help the user fix it (the rest is the SQL echo).
+_HINTS = ("Did you mean", "Candidate bindings", "Candidate functions", "HINT:", "Hint:")
+
+
+def one_line(error: BaseException) -> str:
+    """A (DuckDB) error as one line: its first line plus its hint lines ("Did you mean
+    "model_ranking"?", candidate columns), joined by " — "; the echoed SQL is left out."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    if not lines:
+        return type(error).__name__
+    hints = [line for line in lines[1:] if line.startswith(_HINTS)]
+    return " — ".join([lines[0], *hints])

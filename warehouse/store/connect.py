@@ -4,6 +4,7 @@ small row groups for the writer. Used by the connection layer (db.py) and the sn
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,10 +28,12 @@ def connect_file(path: Path, *, read_only: bool, locked_down: bool = False) -> d
     if locked_down:
         config["enable_external_access"] = False
         config["lock_configuration"] = True
+    # Absolute: a relative name DuckDB would read otherwise ("md:x" from --db ./md:x) stays a file.
+    target = Path(os.path.abspath(path))
     try:
         if read_only:
-            return duckdb.connect(str(path), read_only=True, config=config)
-        return _connect_writer(path, config)
+            return duckdb.connect(str(target), read_only=True, config=config)
+        return _connect_writer(target, config)
     except duckdb.IOException as e:
         if "lock" in str(e).lower():
             raise LockedError(f"{path} is locked by another process: {first_line(e)}") from e

@@ -29,6 +29,24 @@ if TYPE_CHECKING:
 # ---------------------------------------------------------------- writer side
 
 
+def _writable_folder(db: Path) -> None:
+    """The database's folder exists (made if need be) and this user may create files in it: the
+    writer makes its lock, live copy and snapshot there."""
+    folder = db.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise DataError(
+            f"cannot create the database folder {folder}: {e.strerror or e}; "
+            "fix its permissions or pass --db with a path in a folder you can write"
+        ) from e
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise DataError(
+            f"the database folder {folder} is not writable (the writer creates its lock and new "
+            "copy there); fix its permissions or pass --db with a path in a folder you can write"
+        )
+
+
 @contextlib.contextmanager
 def writer_lock(paths: DbPaths, command: str) -> Iterator[None]:
     """Hold the advisory lock for the whole write; fail fast naming the holder."""
@@ -89,7 +107,7 @@ def open_writer(
     paths = paths_for(db)
     if paths.published.is_dir():
         raise UsageError(f"--db {paths.published} is a directory; give a file path such as runs/runs.duckdb")
-    paths.published.parent.mkdir(parents=True, exist_ok=True)
+    _writable_folder(paths.published)
     with writer_lock(paths, command), _disk_full_is_data_error(paths.published.parent):
         sweep_stale(paths)
         seed_live(paths)
