@@ -4,14 +4,13 @@ carry their header comment; every versioned object has its unversioned pointer."
 from __future__ import annotations
 
 import gzip
-
-import duckdb
 import json
 import re
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 from synth import Design, write_corpus
 from synth_cases import write_cases

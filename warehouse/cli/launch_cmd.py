@@ -17,6 +17,7 @@ import click
 from warehouse.cli.launch_support import (
     RANKING_COLUMNS,
     SETTINGS_COLUMNS,
+    held_runs,
     ingest_logs,
     print_view,
     recommended_rows,
@@ -98,13 +99,14 @@ def _sweep_and_report(
 ) -> Any:
     from runner.sweep import plan_actions
 
-    planned = plan_actions(specs, redo)
+    planned = plan_actions(specs, redo, held_runs(db))
     if dry_run:
         for p in planned:
-            click.echo(f"{p.action}\t{p.steps_done}/{p.spec.steps}\t{p.spec.log}")
+            click.echo(f"{p.action}\t{p.steps_done}/{p.spec.steps}\t{p.spec.log}\t{p.why}".rstrip("\t"))
         return None
     counts = {a: sum(p.action == a for p in planned) for a in ("run", "resume", "redo", "skip")}
     click.echo(f"{len(planned)} runs: " + ", ".join(f"{n} {a}" for a, n in counts.items() if n), err=True)
+    _explain_skips(planned)
     report = _run_with_signals(planned, jobs)
     if report.failures:
         click.echo(f"{len(report.failures)} run(s) failed:", err=True)
@@ -119,6 +121,21 @@ def _sweep_and_report(
     if report.failures:
         raise EndpointError(f"{len(report.failures)} run(s) failed; rerun the same command to resume them")
     return report
+
+
+def _explain_skips(planned: list[Any]) -> None:
+    """Why runs are skipped, on stderr: complete logs, and runs the warehouse already holds."""
+    held = [p for p in planned if p.action == "skip" and p.why.startswith("held")]
+    complete = sum(p.action == "skip" and not p.why.startswith("held") for p in planned)
+    if complete:
+        click.echo(f"  skipped {complete} run(s) whose log is complete", err=True)
+    if held:
+        archived = sum("archive://" in p.why for p in held)
+        click.echo(
+            f"  skipped {len(held)} run(s) the warehouse already holds complete "
+            f"({archived} archived), e.g. {held[0].spec.log}: {held[0].why}",
+            err=True,
+        )
 
 
 def _run_with_signals(planned: list[Any], jobs: int) -> Any:

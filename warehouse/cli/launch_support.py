@@ -95,6 +95,47 @@ def ingest_and_rank_logs(
     print_view(db_path, "model_ranking", RANKING_COLUMNS, models, "ranking (credited, 95% interval):")
 
 
+def held_runs(db: str) -> dict[str, str]:
+    """Identities (runner.identity) of the complete runs the warehouse holds -> a path to show
+    (archive://... for archived runs). Empty when there is no warehouse yet."""
+    import json
+
+    from runner.identity import run_identity
+    from warehouse.core.errors import WarehouseError
+    from warehouse.store.db import open_reader
+
+    if not db.startswith("ducklake:") and not Path(db).exists():
+        return {}
+    try:
+        con = open_reader(db)
+    except WarehouseError as e:
+        click.echo(f"could not read {db} ({e}); only complete logs are skipped", err=True)
+        return {}
+    try:
+        rows = con.execute(
+            """SELECT student, model_raw, anon_seed, tau, planned_steps, num_options, difficulty, task,
+                      dials::VARCHAR, path
+               FROM runs WHERE status = 'complete' AND has_header"""
+        ).fetchall()
+    finally:
+        con.close()
+    held: dict[str, str] = {}
+    for student, model, seed, tau, steps, options, difficulty, task, dials, path in rows:
+        key = run_identity(
+            student=student,
+            model=model,
+            seed=seed,
+            tau=tau,
+            steps=steps,
+            num_options=options,
+            difficulty=difficulty,
+            task=task,
+            dials=json.loads(dials) if dials else None,
+        )
+        held.setdefault(key, path)
+    return held
+
+
 def _columns(con: Any, view: str) -> list[str] | None:
     import duckdb
 
