@@ -221,8 +221,8 @@ def refresh_attributes(
     files = con.execute("SELECT file_id, relpath FROM files").fetchall()
     if files:
         dicts = [{"file_id": fid, **derived_columns(rel, rules, names)} for fid, rel in files]
-        names = ("file_id", "provider", "model", "student", "tau", "stage", "derivation")
-        rows = row_set({n: (_MANIFEST_TYPES[n], [d[n] for d in dicts]) for n in names})
+        cols = ("file_id", "provider", "model", "student", "tau", "stage", "derivation")
+        rows = row_set({n: (_MANIFEST_TYPES[n], [d[n] for d in dicts]) for n in cols})
         execute(
             con,
             """UPDATE files SET provider = a.provider, model = a.model, student = a.student,
