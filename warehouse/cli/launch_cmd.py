@@ -17,6 +17,7 @@ import click
 from warehouse.cli.launch_support import (
     RANKING_COLUMNS,
     SETTINGS_COLUMNS,
+    enough_evidence,
     held_runs,
     ingest_logs,
     print_view,
@@ -72,6 +73,7 @@ def sweep_command(
     plan = load_plan(plan_file)
     root = runs_dir or plan.get("runs_dir") or config.runs_dir
     specs = expand(plan, root, source=plan_file, providers=config.raw.get("providers"), argv=tuple(sys.argv))
+    _say_auto_dials(plan)
     _sweep_and_report(
         ctx,
         specs,
@@ -83,6 +85,18 @@ def sweep_command(
         redo=redo_incomplete,
         ingest=not no_ingest,
     )
+
+
+def _say_auto_dials(plan: dict[str, Any]) -> None:
+    """For plan models with dials = "auto": which dials were applied, from where (stderr)."""
+    from runner.defaults import applied_dials
+
+    for model in plan.get("models", []):
+        if isinstance(model, dict) and model.get("dials") == "auto":
+            name = str(model.get("model", model.get("student", "llm")))
+            auto, where = applied_dials(name, plan.get("defaults_file"))
+            shown = ", ".join(f"{k}={v}" for k, v in auto.items()) or "none"
+            click.echo(f"dials auto for {name}: {shown} (from {where})", err=True)
 
 
 def _sweep_and_report(
@@ -229,15 +243,24 @@ def wait_command(
 
 @click.command("defaults")
 @click.option("--out", default="model_defaults.toml", show_default=True, help="File to write ('-' = stdout).")
+@click.option(
+    "--min-steps",
+    type=click.IntRange(min=1),
+    default=30,
+    show_default=True,
+    help="Refuse a model whose recommended setting rests on fewer steps.",
+)
 @db_option
 @config_option
-def defaults_command(out: str, db: str | None, config_path: str | None) -> None:
+def defaults_command(out: str, min_steps: int, db: str | None, config_path: str | None) -> None:
     """Write each model's recommended dials (best_settings) to a TOML file.
 
     Then applies model_profiles: an override whose rule its interval decides, each explained
     (stderr and a comment in the file); undecided rules are listed, not applied.
 
-    `warehouse run --dials auto` and plan models with dials = "auto" read the file.
+    `warehouse run --dials auto` and plan models with dials = "auto" read the file. A model whose
+    recommended setting rests on fewer than --min-steps steps is refused (said on stderr); each
+    block carries its n, credited and 95% interval as a comment.
 
     \b
     Example:
@@ -248,6 +271,11 @@ def defaults_command(out: str, db: str | None, config_path: str | None) -> None:
     rows = recommended_rows(db_path)
     if not rows:
         raise UsageError("best_settings recommends nothing yet: ingest some complete runs first")
+    rows = enough_evidence(rows, min_steps)
+    if not rows:
+        raise UsageError(
+            f"no model has a recommended setting with at least {min_steps} steps: run more first"
+        )
     rows = with_profiles(rows, db_path)
     write_defaults(rows, out, db_path)
 

@@ -192,8 +192,12 @@ def print_view(
     return write_rows(cols, iter([rounded]), "table", sys.stdout)
 
 
+EVIDENCE_COLUMNS = ("n_steps", "n_runs", "credited", "credited_low", "credited_high", "tau", "task")
+
+
 def recommended_rows(db: str) -> list[dict[str, Any]]:
-    """One row per model: its recommended setting from best_settings, keyed by dial name."""
+    """Each model's recommended settings from best_settings, keyed by dial name, with the evidence
+    (n_steps, n_runs, credited and its interval, tau, task) under "evidence"."""
     from runner.defaults import DEFAULT_DIALS
     from warehouse.store.db import open_reader
 
@@ -208,15 +212,39 @@ def recommended_rows(db: str) -> list[dict[str, Any]]:
     if flag is None:
         raise QueryError("best_settings has no recommended/is_recommended column")
     source = {d: next((c for c in ALIASES.get(d, (d,)) if c in have), None) for d in DEFAULT_DIALS}
-    wanted = ["model", *[c for c in source.values() if c]]
-    cols, rows = view_rows(db, "best_settings", wanted, None, where=f"{_q(flag)}")
+    evidence = [c for c in EVIDENCE_COLUMNS if c in have]
+    wanted = ["model", *[c for c in source.values() if c], *evidence]
+    cols, rows = view_rows(db, "best_settings", wanted, None, where=f"{_q(flag)} AND model IS NOT NULL")
     out = []
     for row in rows:
         values = dict(zip(cols, row, strict=True))
         out.append(
-            {"model": values["model"], **{d: values.get(c) for d, c in source.items() if c is not None}}
+            {
+                "model": values["model"],
+                **{d: values.get(c) for d, c in source.items() if c is not None},
+                "evidence": {c: values.get(c) for c in evidence},
+            }
         )
     return out
+
+
+def enough_evidence(rows: list[dict[str, Any]], min_steps: int) -> list[dict[str, Any]]:
+    """One row per model with at least `min_steps` steps behind it (the best supported when the
+    model has several, e.g. one per τ); says on stderr which models are refused and why."""
+    best: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        n = row["evidence"].get("n_steps") or 0
+        if n < min_steps:
+            click.echo(
+                f"refused {row['model']}: its recommended setting rests on n = {n} steps, below the "
+                f"minimum {min_steps}; run more or lower --min-steps",
+                err=True,
+            )
+            continue
+        kept = best.get(row["model"])
+        if kept is None or n > (kept["evidence"].get("n_steps") or 0):
+            best[row["model"]] = row
+    return list(best.values())
 
 
 def write_defaults(rows: list[dict[str, Any]], out: str, db: str) -> None:

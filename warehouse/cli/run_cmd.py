@@ -208,7 +208,7 @@ def _held_copy(spec: Any, config_path: str | None) -> str | None:
 
 
 def _spec_from_options(kw: dict[str, Any]) -> Any:
-    from runner.defaults import dials_for_model
+    from runner.defaults import applied_dials
     from runner.dials import Dials, with_overrides
     from runner.endpoint import resolve_endpoint
     from runner.guardrails import load_guardrails
@@ -224,7 +224,10 @@ def _spec_from_options(kw: dict[str, Any]) -> Any:
     changes = _collect_dials(kw)
     dials = Dials()
     if kw["dials_mode"] == "auto":
-        dials = dials_for_model(dials, model, kw["defaults_file"])
+        auto, where = applied_dials(model, kw["defaults_file"])
+        dials = with_overrides(dials, auto, where)
+        shown = ", ".join(f"{k}={v}" for k, v in auto.items()) or "none"
+        click.echo(f"dials auto: {shown} (from {where})", err=True)
     dials = with_overrides(dials, changes, "options")
     endpoint = None
     if student == "llm":
