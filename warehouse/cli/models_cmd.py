@@ -13,7 +13,7 @@ from warehouse.cli.options import config_option, db_option, resolve_db
 _MODELS = """
     SELECT model,
            CASE WHEN bool_or(model_from = 'alias') THEN 'alias'
-                WHEN bool_and(model_known) THEN 'builtin' ELSE 'unrecognised' END AS known,
+                WHEN bool_and(model_known) THEN 'builtin' ELSE 'as_logged' END AS known,
            count(*) AS runs,
            count(duplicate_of) AS duplicates,
            string_agg(DISTINCT model_raw, ', ' ORDER BY model_raw) AS names_seen,
@@ -34,9 +34,10 @@ def models_command(db: str | None, config_path: str | None, as_json: bool) -> No
     """List the models of the warehouse's runs: canonical id, names seen, runs, unattributed runs.
 
     Every spelling of a known model (org/Name, org-Name, org_Name, lower case, short names such as
-    mixtral or deepseek_r1) counts as one model; known = builtin (the shipped table), alias (a
-    [models] entry of warehouse.toml) or unrecognised (kept as logged). named_by: where the name came
-    from (header, path_rule, alias). Runs with no model are listed after the table, with example paths.
+    mixtral or deepseek_r1) counts as one model. known: builtin (the shipped table), alias (a
+    [models] entry of warehouse.toml) or as_logged (not in the table: kept as logged). named_by:
+    where the name came from (header, path_rule, alias). Runs with no model are listed after the
+    table, with example paths.
 
     \b
     Example:

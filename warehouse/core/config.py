@@ -1,5 +1,12 @@
 """warehouse.toml: where things live, path rules for model/provider/student/τ, and prices.
 
+    [paths]  runs = "runs", db = "runs/runs.duckdb"
+    [[path_rules]]  name, pattern (regex on the path under runs/), set = {model = "...", tau = "0.35"}
+    [models]  "my-mixtral" = "mistralai/Mixtral-8x7B-Instruct-v0.1"   # alias -> canonical model id
+    [status]  in_progress_minutes = 60   # an unfinished run whose file was written longer ago is
+                                         # crashed if its last line is torn, else incomplete
+    [prices."model"]  input_per_mtok, output_per_mtok
+
 Looked up in this order: an explicit path, $WAREHOUSE_CONFIG, ./warehouse.toml. Missing is fine
 (built-in defaults); present but invalid is a ConfigError naming the file and the problem.
 """
