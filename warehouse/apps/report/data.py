@@ -113,11 +113,11 @@ def _health(con: duckdb.DuckDBPyConnection) -> Row:
             SELECT relpath, status, steps_logged, planned_steps FROM report_runs WHERE status <> 'complete'
             ORDER BY started_at DESC NULLS LAST, relpath LIMIT 8""",
         ),
-        "no_model": one(con, "SELECT count(*) AS n FROM report_runs WHERE model = 'unknown'").get("n", 0),
+        "no_model": one(con, "SELECT count(*) AS n FROM report_runs WHERE model IS NULL").get("n", 0),
         "no_model_examples": rows(
             con,
             """
-            SELECT relpath, steps_logged FROM report_runs WHERE model = 'unknown'
+            SELECT relpath, steps_logged FROM report_runs WHERE model IS NULL
             ORDER BY started_at DESC NULLS LAST, relpath LIMIT 8""",
         ),
         "drift": rows(con, "SELECT key, kind, n_lines FROM schema_drift ORDER BY n_lines DESC, key LIMIT 20"),
