@@ -31,7 +31,7 @@ COLUMNS = ("model", "known", "runs", "duplicates", "names_seen", "named_by")
 @config_option
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 def models_command(db: str | None, config_path: str | None, as_json: bool) -> None:
-    """List the models of the warehouse's runs: canonical id, names seen, runs, unattributed runs.
+    """Models by canonical id, the names seen, and runs with no model.
 
     Every spelling of a known model (org/Name, org-Name, org_Name, lower case, short names such as
     mixtral or deepseek_r1) counts as one model. known: builtin (the shipped table), alias (a
