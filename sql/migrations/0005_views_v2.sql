@@ -29,12 +29,12 @@ CREATE OR REPLACE VIEW witness_credited AS SELECT * FROM witness_credited_v2;
 CREATE OR REPLACE VIEW pareto AS SELECT * FROM pareto_v2;
 CREATE OR REPLACE VIEW catalog AS SELECT * FROM catalog_v2;
 CREATE OR REPLACE VIEW not_runs AS SELECT * FROM not_runs_v1;
-CREATE OR REPLACE MACRO steps_in(campaign := NULL, since := NULL, until := NULL, runs := NULL,
+CREATE OR REPLACE MACRO steps_in(campaign := '*', since := '-infinity', until := 'infinity', runs := '*',
                                  include_duplicates := false, include_unattributed := false) AS TABLE
     SELECT * FROM steps_in_v2(campaign := campaign, since := since, until := until, runs := runs,
                               include_duplicates := include_duplicates,
                               include_unattributed := include_unattributed);
-CREATE OR REPLACE MACRO runs_in(campaign := NULL, since := NULL, until := NULL, runs := NULL,
+CREATE OR REPLACE MACRO runs_in(campaign := '*', since := '-infinity', until := 'infinity', runs := '*',
                                 include_duplicates := false, include_unattributed := false) AS TABLE
     SELECT * FROM runs_in_v2(campaign := campaign, since := since, until := until, runs := runs,
                              include_duplicates := include_duplicates,
