@@ -78,7 +78,8 @@ def _stage(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("""CREATE OR REPLACE TEMP TABLE report_runs AS
         SELECT relpath, status, model, steps_logged, planned_steps, started_at FROM runs""")
     con.execute("""CREATE OR REPLACE TEMP TABLE report_summary AS
-        SELECT model, run_ts, steps_n, witness_final, credited_final FROM runs_summary""")
+        SELECT model, run_ts, steps_n, witness_final, credited_final FROM runs_summary
+        WHERE counted""")  # no duplicate re-runs, no runs without a model (listed under health)
 
 
 def _totals(con: duckdb.DuckDBPyConnection) -> Row:
