@@ -26,7 +26,7 @@
 --   max_learn_boosts) are implied off when a header lacks them (listed in dials_implied); without a
 --   header every dial is NULL.
 -- setting_id: hash of the conditions (task, difficulty, num_options, tau) and all effective dials.
--- items_sig: hash of the sorted item_ids of the run's steps.
+-- items_sig: the multiset of the run's step item_ids (count and sum of their hashes: order-free).
 -- duplicate_of: run_key of the earliest run (started_at, then run_key) with the same model,
 --   setting_id (dials and τ), anonymization seed and items_sig, when that is another run (runs with
 --   no steps are never duplicates). A re-run of work the warehouse already held.
@@ -43,7 +43,8 @@ copies AS (
     SELECT run_key, file_id,
            count(*) FILTER (WHERE kind = 'step') AS steps_logged,
            mode(task_type) FILTER (WHERE kind = 'step') AS step_task_type,
-           md5(coalesce(string_agg(item_id, ',' ORDER BY item_id) FILTER (WHERE kind = 'step'), '')) AS items_sig,
+           count(item_id) FILTER (WHERE kind = 'step') || ':'
+               || coalesce(sum(hash(item_id)) FILTER (WHERE kind = 'step'), 0) AS items_sig,
            bool_or(kind = 'header') AS has_header,
            bool_or(kind = 'run_end') AS has_end,
            min(ts) FILTER (WHERE kind = 'step') AS first_step_ts,

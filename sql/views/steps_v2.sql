@@ -47,15 +47,8 @@ SELECT
     s.task_type,
     CASE s.task_type
         WHEN 'mcq' THEN coalesce(s.correct, false)::INT::DOUBLE
-        WHEN 'saq' THEN greatest(0.0, least(1.0, coalesce(s.grading_score,
-                                                          TRY_CAST(s.line ->> '$.grading.score' AS DOUBLE))))
-        WHEN 'code' THEN greatest(0.0, least(1.0, coalesce(
-            TRY_CAST(s.line ->> '$.evaluation.passed' AS DOUBLE)
-                / nullif(TRY_CAST(s.line ->> '$.evaluation.total' AS DOUBLE), 0), 0.0)))
-        WHEN 'proof' THEN CASE WHEN json_exists(s.line, '$.evaluation')
-            THEN coalesce(TRY_CAST(s.line ->> '$.evaluation.ok' AS BOOLEAN), false)::INT::DOUBLE END
-        WHEN 'table_qa' THEN CASE WHEN json_exists(s.line, '$.evaluation')
-            THEN coalesce(TRY_CAST(s.line ->> '$.evaluation.ok' AS BOOLEAN), false)::INT::DOUBLE END
+        WHEN 'saq' THEN greatest(0.0, least(1.0, coalesce(s.grading_score, o.logged_score)))
+        ELSE o.logged_score
     END                                                  AS score,
     s.item_id,
     s.n_options,
@@ -91,5 +84,22 @@ SELECT
                + coalesce(s.student_completion_tokens, 0) * p.output_per_mtok) / 1e6 END AS cost_usd
 FROM records s
 JOIN runs_v2 r ON r.run_key = s.run_key AND r.file_id = s.file_id
+-- Scores the typed columns lack, read from the logged line of non-MCQ steps only (the line
+-- column is never scanned for MCQ steps).
+LEFT JOIN (
+    SELECT file_id, line_no,
+           CASE task_type
+               WHEN 'saq' THEN TRY_CAST(line ->> '$.grading.score' AS DOUBLE)
+               WHEN 'code' THEN greatest(0.0, least(1.0, coalesce(
+                   TRY_CAST(line ->> '$.evaluation.passed' AS DOUBLE)
+                       / nullif(TRY_CAST(line ->> '$.evaluation.total' AS DOUBLE), 0), 0.0)))
+               WHEN 'proof' THEN CASE WHEN json_exists(line, '$.evaluation')
+                   THEN coalesce(TRY_CAST(line ->> '$.evaluation.ok' AS BOOLEAN), false)::INT::DOUBLE END
+               WHEN 'table_qa' THEN CASE WHEN json_exists(line, '$.evaluation')
+                   THEN coalesce(TRY_CAST(line ->> '$.evaluation.ok' AS BOOLEAN), false)::INT::DOUBLE END
+           END AS logged_score
+    FROM records
+    WHERE kind = 'step' AND task_type IN ('saq', 'code', 'proof', 'table_qa')
+) o ON o.file_id = s.file_id AND o.line_no = s.line_no
 LEFT JOIN prices p ON p.model = r.model
 WHERE s.kind = 'step';
