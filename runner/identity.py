@@ -53,6 +53,6 @@ def spec_identity(spec: RunSpec) -> str:
         steps=spec.steps,
         num_options=spec.num_options,
         difficulty=spec.difficulty,
-        task="mcq",
+        task=spec.task,
         dials=spec.dials.as_dict(),
     )

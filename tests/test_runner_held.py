@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from runner.demo import demo_plan
 from runner.identity import run_identity, spec_identity
 from runner.plan import expand
@@ -37,26 +39,31 @@ def _runs(db: Path) -> tuple[int, int]:
         con.close()
 
 
-def test_archive_then_rerun_the_demo_finds_36_runs_not_72(tmp_path: Path) -> None:
+def test_archive_then_rerun_the_demo_finds_each_run_once(tmp_path: Path) -> None:
+    n = len(
+        expand(demo_plan(steps=5, seeds=3), "runs")
+    )  # 36 MCQ runs, plus an SAQ and an alias run per student
+    assert n >= 36
     _cli("demo", "--steps", "5", "--no-report", cwd=tmp_path)
     db = tmp_path / "runs" / "runs.duckdb"
-    assert _runs(db) == (36, 36)
+    assert _runs(db) == (n, n)
     _cli("archive", "--min-age-minutes", "0", cwd=tmp_path)
     assert not list((tmp_path / "runs" / "demo").rglob("*.jsonl"))  # the logs are gone
     again = _cli("demo", "--steps", "5", "--no-report", cwd=tmp_path)
-    assert "36 runs: 36 skip" in again.stderr
-    assert "skipped 36 run(s) the warehouse already holds complete (36 archived)" in again.stderr
+    assert f"{n} runs: {n} skip" in again.stderr
+    assert f"skipped {n} run(s) the warehouse already holds complete ({n} archived)" in again.stderr
     assert "archive://" in again.stderr
-    assert _runs(db) == (36, 36)
+    assert _runs(db) == (n, n)  # not 2n
     assert not list((tmp_path / "runs" / "demo").rglob("*.jsonl"))  # nothing was re-run
 
 
 def test_a_sweep_with_other_seeds_still_runs_them(tmp_path: Path) -> None:
     _cli("demo", "--steps", "3", "--seeds", "1", "--no-report", cwd=tmp_path)
     _cli("archive", "--min-age-minutes", "0", cwd=tmp_path)
+    first, both = (len(expand(demo_plan(steps=3, seeds=s), "runs")) for s in (1, 2))
     more = _cli("demo", "--steps", "3", "--seeds", "2", "--no-report", cwd=tmp_path)
-    assert "24 runs: 12 run, 12 skip" in more.stderr
-    assert _runs(tmp_path / "runs" / "runs.duckdb") == (24, 24)
+    assert f"{both} runs: {both - first} run, {first} skip" in more.stderr
+    assert _runs(tmp_path / "runs" / "runs.duckdb") == (both, both)
 
 
 def test_run_skips_a_held_run_unless_asked_again(tmp_path: Path) -> None:
@@ -72,8 +79,9 @@ def test_run_skips_a_held_run_unless_asked_again(tmp_path: Path) -> None:
     assert json.loads(forced.stdout)["status"] == "complete"
 
 
-def test_spec_identity_equals_the_identity_of_its_logged_header() -> None:
-    spec = expand(demo_plan(steps=4, seeds=1), "runs")[0]
+@pytest.mark.parametrize("index", [0, -2, -1])  # an MCQ, the SAQ and the alias-swap run of the demo
+def test_spec_identity_equals_the_identity_of_its_logged_header(index: int) -> None:
+    spec = expand(demo_plan(steps=4, seeds=1), "runs")[index]
     from runner.items import TemplateTutor
     from runner.redact import Redactor
     from runner.run import header
