@@ -1,4 +1,4 @@
--- 0008_views_v2: one name per model, τ never missing, duplicates flagged, every task type scored.
+-- 0009_views_v2: one name per model, τ never missing, duplicates flagged, every task type scored.
 -- `model_names` maps the key of every spelling of a known model (letters and digits, lower case)
 -- to its canonical id; ingest fills it from the shipped table and warehouse.toml [models]. The v2
 -- core views read it, and the unversioned names now point at v2.
