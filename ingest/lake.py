@@ -27,6 +27,7 @@ from ingest.discover import Found, discover, plan, readable
 from ingest.manifest import mark_missing, read_manifest, refresh_attributes
 from ingest.run import LOAD_ACTIONS, IngestSummary, count_actions, load_plans
 from warehouse.core.errors import UsageError
+from warehouse.core.models import model_names
 from warehouse.store.lake import connection as lake
 from warehouse.store.lake.claims import Claims, advisory_lock
 from warehouse.store.lake.connection import in_transaction, retrying
@@ -108,7 +109,8 @@ def ingest_lake(
 def _sync_rules(con: duckdb.DuckDBPyConnection, conninfo: str, config: Config) -> None:
     """Re-derive path attributes once, by one writer, when the rules changed."""
     with advisory_lock(conninfo, RULES_LOCK_KEY):
-        retrying(lambda: in_transaction(con, lambda: refresh_attributes(con, config.path_rules)))
+        names = model_names(config.models)
+        retrying(lambda: in_transaction(con, lambda: refresh_attributes(con, config.path_rules, names)))
 
 
 @dataclass

@@ -12,6 +12,7 @@ from ingest.load import FileOutcome
 from ingest.pathrules import derive
 from ingest.rowsets import execute, row_set
 from warehouse.core.config import PathRule, Price
+from warehouse.core.models import ModelNames, model_names
 
 if TYPE_CHECKING:
     import duckdb
@@ -23,6 +24,8 @@ _KNOWN_COLS = (
 KNOWN_BY_PATH_MAX = 64  # more paths: read every row (binding long lists is slow)
 RULES_KEY = "path_rules_digest"
 PRICES_KEY = "prices_digest"
+MODELS_KEY = "model_names_digest"
+IN_PROGRESS_KEY = "in_progress_minutes"
 
 
 def read_manifest(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, Known], dict[str, list[Known]]]:
@@ -68,13 +71,17 @@ def new_file_id() -> int:
     return secrets.randbits(62)
 
 
-def rules_digest(rules: tuple[PathRule, ...]) -> str:
+def rules_digest(rules: tuple[PathRule, ...], names: ModelNames | None = None) -> str:
+    """Changes when the rules or the model names they accept (known_prefix rules) change."""
     text = json.dumps([(r.name, r.pattern, sorted(r.set.items()), r.model_style) for r in rules])
+    text += (names or model_names()).digest()
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def derived_columns(relpath: str, rules: tuple[PathRule, ...]) -> dict[str, object]:
-    derived = derive(relpath, rules)
+def derived_columns(
+    relpath: str, rules: tuple[PathRule, ...], names: ModelNames | None = None
+) -> dict[str, object]:
+    derived = derive(relpath, rules, names)
     tau = derived.values.get("tau")
     return {
         "provider": derived.values.get("provider"),
@@ -136,11 +143,13 @@ def write_outcomes(
     load_id: int,
     root: str,
     rules: tuple[PathRule, ...],
+    names: ModelNames | None = None,
 ) -> None:
     """Update rows of files seen before, insert rows for new ones."""
     if not outcomes:
         return
-    dicts = [_row(o, root, rules) for o in outcomes]
+    names = names or model_names()
+    dicts = [_row(o, root, rules, names) for o in outcomes]
     rows = row_set({name: (sqltype, [d[name] for d in dicts]) for name, sqltype in _MANIFEST_TYPES.items()})
     if any(o.plan.known is not None for o in outcomes):  # (each statement: ~20 ms on 20k files)
         execute(
@@ -164,7 +173,7 @@ def write_outcomes(
     )
 
 
-def _row(o: FileOutcome, root: str, rules: tuple[PathRule, ...]) -> dict[str, object]:
+def _row(o: FileOutcome, root: str, rules: tuple[PathRule, ...], names: ModelNames) -> dict[str, object]:
     f = o.plan.found
     head, tail = fingerprints(f.path, f.size if f.kind == "gz" else o.end)
     return {
@@ -187,7 +196,7 @@ def _row(o: FileOutcome, root: str, rules: tuple[PathRule, ...]) -> dict[str, ob
         "blank_lines": o.blank,
         "run_key_at_end": o.run_key_at_end,
         "legacy_key": o.legacy,
-        **derived_columns(f.relpath, rules),
+        **derived_columns(f.relpath, rules, names),
     }
 
 
@@ -200,17 +209,20 @@ def mark_missing(con: duckdb.DuckDBPyConnection, file_ids: list[int]) -> None:
         )
 
 
-def refresh_attributes(con: duckdb.DuckDBPyConnection, rules: tuple[PathRule, ...]) -> bool:
+def refresh_attributes(
+    con: duckdb.DuckDBPyConnection, rules: tuple[PathRule, ...], names: ModelNames | None = None
+) -> bool:
     """Re-derive path attributes of every file when the rules changed. True if it did."""
-    digest = rules_digest(rules)
+    names = names or model_names()
+    digest = rules_digest(rules, names)
     row = con.execute("SELECT value FROM settings WHERE key = ?", [RULES_KEY]).fetchone()
     if row and row[0] == digest:
         return False
     files = con.execute("SELECT file_id, relpath FROM files").fetchall()
     if files:
-        dicts = [{"file_id": fid, **derived_columns(rel, rules)} for fid, rel in files]
-        names = ("file_id", "provider", "model", "student", "tau", "stage", "derivation")
-        rows = row_set({n: (_MANIFEST_TYPES[n], [d[n] for d in dicts]) for n in names})
+        dicts = [{"file_id": fid, **derived_columns(rel, rules, names)} for fid, rel in files]
+        cols = ("file_id", "provider", "model", "student", "tau", "stage", "derivation")
+        rows = row_set({n: (_MANIFEST_TYPES[n], [d[n] for d in dicts]) for n in cols})
         execute(
             con,
             """UPDATE files SET provider = a.provider, model = a.model, student = a.student,
@@ -241,3 +253,37 @@ def refresh_prices(con: duckdb.DuckDBPyConnection, prices: dict[str, Price]) -> 
     con.execute("DELETE FROM settings WHERE key = ?", [PRICES_KEY])
     con.execute("INSERT INTO settings VALUES (?, ?)", [PRICES_KEY, digest])
     return True
+
+
+def refresh_models(con: duckdb.DuckDBPyConnection, names: ModelNames, in_progress_minutes: float) -> bool:
+    """Mirror the known models + [models] aliases into `model_names`, and [status]
+    in_progress_minutes into `settings`, for the views. True if anything changed."""
+    digest = models_digest(names, in_progress_minutes)
+    row = con.execute("SELECT value FROM settings WHERE key = ?", [MODELS_KEY]).fetchone()
+    if row and row[0] == digest:
+        return False
+    con.execute("DELETE FROM model_names")
+    rows = names.rows()
+    if rows:
+        execute(
+            con,
+            "INSERT INTO model_names SELECT key, model, source FROM __rows__",
+            {},
+            row_set(
+                {
+                    "key": ("VARCHAR", [r[0] for r in rows]),
+                    "model": ("VARCHAR", [r[1] for r in rows]),
+                    "source": ("VARCHAR", [r[2] for r in rows]),
+                }
+            ),
+        )
+    con.execute("DELETE FROM settings WHERE key IN (?, ?)", [MODELS_KEY, IN_PROGRESS_KEY])
+    con.execute(
+        "INSERT INTO settings VALUES (?, ?), (?, ?)",
+        [MODELS_KEY, digest, IN_PROGRESS_KEY, str(in_progress_minutes)],
+    )
+    return True
+
+
+def models_digest(names: ModelNames, in_progress_minutes: float) -> str:
+    return f"{names.digest()}:{in_progress_minutes}"

@@ -21,6 +21,7 @@ from ingest.manifest import (
     read_known,
     read_stats,
     refresh_attributes,
+    refresh_models,
     refresh_prices,
     write_outcomes,
 )
@@ -39,6 +40,7 @@ from warehouse.core.config import Config, load_config
 from warehouse.core.errors import UsageError
 from warehouse.core.faults import fault_point
 from warehouse.core.logformat import DIAL_NAMES, SCHEMA_VERSION
+from warehouse.core.models import model_names
 from warehouse.store.db import open_reader, open_writer
 from warehouse.store.migrate import applied, code_version
 from warehouse.store.snapshot import check_free_space, paths_for, seeded_from
@@ -203,14 +205,18 @@ def _unreadable_news(con: duckdb.DuckDBPyConnection, summary: IngestSummary) -> 
 
 def _rules_stale(con: duckdb.DuckDBPyConnection, config: Config) -> bool:
     """True when warehouse.toml's path rules or prices differ from what the database used."""
-    from ingest.manifest import PRICES_KEY, RULES_KEY, prices_digest, rules_digest
+    from ingest.manifest import MODELS_KEY, PRICES_KEY, RULES_KEY, models_digest, prices_digest, rules_digest
 
+    keys = [RULES_KEY, PRICES_KEY, MODELS_KEY]
     stored = dict(
-        con.execute("SELECT key, value FROM settings WHERE key IN (?, ?)", [RULES_KEY, PRICES_KEY]).fetchall()
+        con.execute("SELECT key, value FROM settings WHERE list_contains(?, key)", [keys]).fetchall()
     )
-    return stored.get(RULES_KEY) != rules_digest(config.path_rules) or stored.get(
-        PRICES_KEY
-    ) != prices_digest(config.prices)
+    names = model_names(config.models)
+    return (
+        stored.get(RULES_KEY) != rules_digest(config.path_rules, names)
+        or stored.get(PRICES_KEY) != prices_digest(config.prices)
+        or stored.get(MODELS_KEY) != models_digest(names, config.in_progress_minutes)
+    )
 
 
 def count_actions(plans: list[Planned], summary: IngestSummary) -> None:
@@ -306,10 +312,12 @@ def _transaction(
         bounded = bound_load(con, load_id)
         summary.values_out_of_range += sum(entry[0] for entry in bounded.values())
         newer = _record_drift(con, sink, load_id, headers=bool(fast_ids) or sink.headers > 0, more=bounded)
-        write_outcomes(con, outcomes, load_id, str(root.resolve()), config.path_rules)
+        names = model_names(config.models)
+        write_outcomes(con, outcomes, load_id, str(root.resolve()), config.path_rules, names)
         mark_missing(con, [k.file_id for k in missing])
-        refresh_attributes(con, config.path_rules)
+        refresh_attributes(con, config.path_rules, names)
         refresh_prices(con, config.prices)
+        refresh_models(con, names, config.in_progress_minutes)
         summarise(summary, outcomes, load_id, len(fast_ids))
         summary.lines_newer_schema = newer
         phase("manifest")

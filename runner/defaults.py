@@ -49,14 +49,8 @@ def load_defaults(path: str | Path | None = None) -> dict[str, dict[str, Any]]:
 
 def dials_for_model(base: Dials, model: str, path: str | Path | None = None) -> Dials:
     """`base` with the model's recommended dials applied (ConfigError if the model is absent)."""
-    models = load_defaults(path)
-    if model not in models:
-        known = ", ".join(sorted(models)) or "none"
-        raise ConfigError(
-            f"{defaults_path(path)} has no defaults for {model!r} (it has: {known}); "
-            "run that model first or give dials explicitly"
-        )
-    return with_overrides(base, models[model], f"{defaults_path(path)} [{model}]")
+    dials, where = applied_dials(model, path)
+    return with_overrides(base, dials, where)
 
 
 def render_defaults(rows: list[dict[str, Any]], source: str) -> str:
@@ -67,6 +61,7 @@ def render_defaults(rows: list[dict[str, Any]], source: str) -> str:
         "",
     ]
     for row in sorted(rows, key=lambda r: str(r["model"])):
+        lines.extend(_evidence_comment(row.get("evidence") or {}))
         lines.extend(f"# {why}" for why in row.get("_why", ()))
         lines.append(f"[models.{json.dumps(str(row['model']))}]")
         for name in DEFAULT_DIALS:
@@ -75,6 +70,45 @@ def render_defaults(rows: list[dict[str, Any]], source: str) -> str:
                 lines.append(f"{name} = {_toml_value(value)}")
         lines.append("")
     return "\n".join(lines)
+
+
+def _evidence_comment(ev: dict[str, Any]) -> list[str]:
+    """`# n = 60 steps in 3 runs; credited 0.450 (95% interval 0.331-0.575); tau 0.4; task mcq`."""
+    if not ev:
+        return []
+    parts = [f"n = {ev.get('n_steps')} steps in {ev.get('n_runs')} runs"]
+    if ev.get("credited") is not None:
+        interval = ""
+        if ev.get("credited_low") is not None and ev.get("credited_high") is not None:
+            interval = f" (95% interval {ev['credited_low']:.3f}-{ev['credited_high']:.3f})"
+        parts.append(f"credited {ev['credited']:.3f}{interval}")
+    parts += [f"{k} {ev[k]}" for k in ("tau", "task") if ev.get(k) is not None]
+    return ["# " + "; ".join(parts)]
+
+
+def applied_dials(model: str, path: str | Path | None = None) -> tuple[dict[str, Any], str]:
+    """The dials `--dials auto` applies for `model` and where they come from (file [models."id"])."""
+    models = load_defaults(path)
+    name = _entry(models, model, path)
+    return dict(models[name]), f'{defaults_path(path)} [models."{name}"]'
+
+
+def _entry(models: dict[str, dict[str, Any]], model: str, path: str | Path | None) -> str:
+    """The file's entry for `model`: the same id, or the same model spelled otherwise."""
+    from warehouse.core.models import model_key, model_names
+
+    if model in models:
+        return model
+    names = model_names()
+    wanted = (names.lookup(model) or (model, ""))[0]
+    for name in models:
+        if model_key(name) == model_key(model) or (names.lookup(name) or (name, ""))[0] == wanted:
+            return name
+    known = ", ".join(sorted(models)) or "none"
+    raise ConfigError(
+        f"{defaults_path(path)} has no defaults for {model!r} (it has: {known}); "
+        "run that model first or give dials explicitly"
+    )
 
 
 def _toml_value(value: Any) -> str:

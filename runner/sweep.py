@@ -9,10 +9,11 @@ closing record, so it can be resumed later.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
+from runner.identity import spec_identity
 from runner.logfile import inspect_log
 from runner.run import Mode, Progress, RunResult, RunSpec, execute
 from warehouse.core.errors import WarehouseError
@@ -23,6 +24,7 @@ class Planned:
     spec: RunSpec
     action: str  # run | resume | redo | skip
     steps_done: int = 0
+    why: str = ""  # why a run is skipped: "log complete" or "held in the warehouse: <where>"
 
 
 @dataclass
@@ -37,13 +39,20 @@ class SweepReport:
         return [r for r in self.results if r.new_steps > 0 or r.status != "skipped"]
 
 
-def plan_actions(specs: list[RunSpec], redo_incomplete: bool = False) -> list[Planned]:
-    """What a sweep would do with each run, from the state of its log."""
+def plan_actions(
+    specs: list[RunSpec], redo_incomplete: bool = False, held: Mapping[str, str] | None = None
+) -> list[Planned]:
+    """What a sweep would do with each run, from the state of its log and `held`: identities
+    (runner.identity) of complete runs the warehouse already holds -> where they are. A held run
+    is skipped even when its log is gone (archived) or was never here."""
     out = []
     for spec in specs:
         state = inspect_log(spec.log)
+        where = (held or {}).get(spec_identity(spec))
         if state.status == "complete":
-            out.append(Planned(spec, "skip", len(state.steps)))
+            out.append(Planned(spec, "skip", len(state.steps), "log complete"))
+        elif where is not None:
+            out.append(Planned(spec, "skip", spec.steps, f"held in the warehouse: {where}"))
         elif state.status in ("incomplete", "aborted"):
             out.append(Planned(spec, "redo" if redo_incomplete else "resume", len(state.steps)))
         else:

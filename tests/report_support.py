@@ -38,7 +38,7 @@ def _dials(budget: int, sc: int) -> dict[str, Any]:
 
 
 def _header(
-    run_id: str, model: str | None, budget: int, sc: int, ts: int, steps: int = STEPS
+    run_id: str, model: str | None, budget: int, sc: int, ts: int, steps: int = STEPS, seed: int = 424242
 ) -> dict[str, Any]:
     head: dict[str, Any] = {
         "run_header": True,
@@ -52,7 +52,7 @@ def _header(
             "domain": "general",
             "dials": _dials(budget, sc),
         },
-        "anonymization": {"seed": 424242, "vocab_size": 50},
+        "anonymization": {"seed": seed, "vocab_size": 50},
     }
     if model is not None:
         head.update(
@@ -138,7 +138,9 @@ def write_corpus(runs: Path) -> dict[str, Any]:
                 for rep in range(RUNS_PER_SETTING):
                     run_id = f"{model}-b{budget}-sc{sc}-r{rep}"
                     ts = base_ts + 1000 * n_runs
-                    recs = [_header(run_id, model, budget, sc, ts)]
+                    # each repeat its own seed, as the launch scripts do: the same seed, setting and
+                    # items would make it a re-run of the same work (runs.duplicate_of)
+                    recs = [_header(run_id, model, budget, sc, ts, seed=424242 + rep)]
                     for s, (cr, wi) in enumerate(_outcomes(model, sc, rep)):
                         recs.append(_step(run_id, s, ts, cr, wi, sc, budget))
                     recs.append(

@@ -100,12 +100,17 @@ def test_demo_ingests_with_header_identity_then_defaults_feed_dials_auto(
     ]
     assert dup == (0,)
     out = tmp_path / "model_defaults.toml"
-    invoke("defaults", "--db", str(db), "--out", str(out))
+    refused = CliRunner().invoke(cli, ["defaults", "--db", str(db), "--out", str(out)])
+    assert refused.exit_code != 0 and "refused lexical" in refused.output and "n = 6 steps" in refused.output
+    assert not out.exists()  # 6 steps per setting: below the minimum n, nothing written
+    written = invoke("defaults", "--db", str(db), "--out", str(out), "--min-steps", "6")
+    assert "wrote defaults for 3 model(s)" in written.output
+    assert "# n = 6 steps in 1 runs; credited" in out.read_text() and "95% interval" in out.read_text()
     models = tomllib.loads(out.read_text())["models"]
     assert set(models) == {"oracle", "lexical", "random"}
     assert set(models["lexical"]) >= {"fact_cards_budget", "self_consistency_n", "idk_enabled"}
     log = tmp_path / "auto.jsonl"
-    invoke(
+    auto = invoke(
         "run",
         "--student",
         "lexical",
@@ -117,6 +122,9 @@ def test_demo_ingests_with_header_identity_then_defaults_feed_dials_auto(
         str(out),
         "--log",
         str(log),
+    )
+    assert (
+        "dials auto: self_consistency_n=" in auto.output and f'(from {out} [models."lexical"])' in auto.output
     )
     dials = json.loads(log.read_text().splitlines()[0])["config"]["dials"]
     assert dials["fact_cards_budget"] == models["lexical"]["fact_cards_budget"]

@@ -61,8 +61,8 @@ def test_aborted_run_keeps_its_reason(db: tuple[Path, Path]) -> None:
 def test_header_wins_over_path_and_says_so(db: tuple[Path, Path]) -> None:
     new, old = run(db[1], "run-aborted"), run(db[1], "run-old-era")
     assert (new["model"], new["model_from"], new["tau"], new["tau_from"]) == ("bar", "header", 0.3, "header")
-    assert (old["model"], old["model_from"], old["provider"]) == ("foo", "path:compare", "deepinfra")
-    assert (old["tau"], old["tau_from"]) == (0.4, "path:compare")
+    assert (old["model"], old["model_from"], old["provider"]) == ("foo", "path_rule:compare", "deepinfra")
+    assert (old["tau"], old["tau_from"], old["tau_rule"]) == (0.4, "path", "compare")
     assert new["campaign"] == old["campaign"] == "compare"
 
 
@@ -79,7 +79,8 @@ def test_headerless_legacy_file_is_one_run_without_dials(db: tuple[Path, Path]) 
     assert len(legacy) == 1
     r = legacy[0]
     assert r["run_id"] is None and r["steps_logged"] == 3 and r["status"] == "incomplete"
-    assert r["dials"] is None and r["self_consistency_n"] is None and r["model"] == "unknown"
+    assert r["dials"] is None and r["self_consistency_n"] is None
+    assert r["model"] is None and r["model_from"] == "none" and not r["counted"]
 
 
 def test_summary_and_catalog_have_every_run_newest_first(db: tuple[Path, Path]) -> None:

@@ -12,6 +12,8 @@ from ingest import ingest_runs
 from warehouse.store.db import open_reader
 
 FIXTURE_RUNS = Path(__file__).parent / "fixtures" / "runs"
+STEPS = "(SELECT * FROM steps WHERE counted)"  # what steps_in() reads by default
+RUNS = "(SELECT * FROM runs_summary WHERE counted)"
 
 
 @pytest.fixture(scope="module")
@@ -31,9 +33,16 @@ def one(db: Path, sql: str) -> int:
         con.close()
 
 
-def test_defaults_select_everything(db: Path) -> None:
-    assert one(db, "SELECT count(*) FROM steps_in()") == one(db, "SELECT count(*) FROM steps") > 0
-    assert one(db, "SELECT count(*) FROM runs_in()") == one(db, "SELECT count(*) FROM runs_summary") > 0
+def test_defaults_select_every_counted_run(db: Path) -> None:
+    # counted: no duplicate_of and a model; the include flags add the others back
+    assert one(db, "SELECT count(*) FROM steps_in()") == one(db, f"SELECT count(*) FROM {STEPS}") > 0
+    assert one(db, "SELECT count(*) FROM runs_in()") == one(db, f"SELECT count(*) FROM {RUNS}") > 0
+    everything = "include_duplicates := true, include_unattributed := true"
+    assert one(db, f"SELECT count(*) FROM steps_in({everything})") == one(db, "SELECT count(*) FROM steps")
+    assert one(db, f"SELECT count(*) FROM runs_in({everything})") == one(
+        db, "SELECT count(*) FROM runs_summary"
+    )
+    assert one(db, "SELECT count(*) FROM runs_summary WHERE NOT counted") > 0  # the fixtures have some
 
 
 def test_campaign_selects_that_campaign_only(db: Path) -> None:
@@ -41,13 +50,15 @@ def test_campaign_selects_that_campaign_only(db: Path) -> None:
     try:
         campaigns = [
             r[0]
-            for r in con.execute("SELECT DISTINCT campaign FROM steps WHERE campaign IS NOT NULL").fetchall()
+            for r in con.execute(
+                f"SELECT DISTINCT campaign FROM {STEPS} WHERE campaign IS NOT NULL"
+            ).fetchall()
         ]
     finally:
         con.close()
     assert len(campaigns) >= 2
     for name in campaigns:
-        direct = one(db, f"SELECT count(*) FROM steps WHERE campaign = '{name}'")
+        direct = one(db, f"SELECT count(*) FROM {STEPS} WHERE campaign = '{name}'")
         assert one(db, f"SELECT count(*) FROM steps_in(campaign := '{name}')") == direct > 0
     assert one(db, "SELECT count(*) FROM steps_in(campaign := 'no-such-campaign')") == 0
 
@@ -60,8 +71,8 @@ def test_time_window(db: Path) -> None:
         con.close()
     assert row is not None and row[0] is not None
     cut = row[0]
-    before = one(db, f"SELECT count(*) FROM steps WHERE run_started_at < '{cut}'")
-    after = one(db, f"SELECT count(*) FROM steps WHERE run_started_at >= '{cut}'")
+    before = one(db, f"SELECT count(*) FROM {STEPS} WHERE run_started_at < '{cut}'")
+    after = one(db, f"SELECT count(*) FROM {STEPS} WHERE run_started_at >= '{cut}'")
     assert one(db, f"SELECT count(*) FROM steps_in(until := '{cut}')") == before
     assert one(db, f"SELECT count(*) FROM steps_in(since := '{cut}')") == after
     assert before + after <= one(db, "SELECT count(*) FROM steps_in()")
@@ -70,13 +81,11 @@ def test_time_window(db: Path) -> None:
 def test_run_list(db: Path) -> None:
     con = open_reader(db)
     try:
-        keys = [
-            r[0] for r in con.execute("SELECT run_key FROM runs_summary ORDER BY run_key LIMIT 2").fetchall()
-        ]
+        keys = [r[0] for r in con.execute(f"SELECT run_key FROM {RUNS} ORDER BY run_key LIMIT 2").fetchall()]
     finally:
         con.close()
     listed = json.dumps(keys).replace("'", "''")
-    direct = one(db, "SELECT count(*) FROM steps WHERE run_key IN ('" + "','".join(keys) + "')")
+    direct = one(db, f"SELECT count(*) FROM {STEPS} WHERE run_key IN ('" + "','".join(keys) + "')")
     assert one(db, f"SELECT count(*) FROM steps_in(runs := '{listed}')") == direct
     assert one(db, f"SELECT count(*) FROM runs_in(runs := '{listed}')") == len(keys)
     assert one(db, "SELECT count(*) FROM runs_in(runs := '[]')") == 0

@@ -31,7 +31,7 @@ FORMATS = ("csv", "parquet")
 # Hive partitioning of the steps Parquet: the key column -> the extra SELECT item it needs.
 STREAM_ONLY = ("steps", "steps_v1")  # one row per step: always streamed, never staged
 PARTITIONS: dict[str, str | None] = {
-    "model": None,  # steps.model is never NULL ('unknown' when underivable)
+    "model": None,  # unattributed steps (model NULL) land in model=NULL
     "date": "CAST(coalesce(ts, run_started_at) AS DATE) AS date",
 }
 

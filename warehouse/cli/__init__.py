@@ -31,6 +31,7 @@ SECTIONS = {
 COMMAND_MODULES = (
     "ingest_cmd",
     "look_cmd",
+    "models_cmd",
     "keep_cmd",
     "analysis_cmd",
     "launch_cmd",

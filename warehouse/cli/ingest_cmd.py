@@ -61,8 +61,53 @@ def ingest_command(
                 err=True,
             )
         click.echo(f"ingest: {summary.line()}", err=True)
+        _warn_unattributed(db or config.db, summary.load_id)
+        _warn_not_runs(db or config.db, summary.load_id)
     elif summary.lines_newer_schema:  # a warning, not talk: --quiet still says it
         click.echo(f"ingest: {summary.newer_schema_note()}", err=True)
+
+
+def _warn_unattributed(db: str, load_id: int | None) -> None:
+    """How many runs of this ingest have no model, examples, and a rule to paste."""
+    from ingest.attribution import rule_snippet, unattributed_files
+    from warehouse.store.db import open_reader
+
+    if load_id is None:
+        return
+    con = open_reader(db)
+    try:
+        files = unattributed_files(con, load_id)
+    finally:
+        con.close()
+    if not files:
+        return
+    click.echo(
+        f"{len(files)} log file(s) hold runs with no model (not ranked until named), e.g. "
+        f"{', '.join(files[:3])}. Name them in warehouse.toml, then ingest again:",
+        err=True,
+    )
+    click.echo(rule_snippet(files), err=True)
+
+
+def _warn_not_runs(db: str, load_id: int | None) -> None:
+    """JSONL files of this ingest that hold no run (e.g. a cards file): skipped, with why."""
+    from warehouse.store.db import open_reader
+
+    if load_id is None:
+        return
+    con = open_reader(db)
+    try:
+        rows = con.execute(
+            "SELECT n.relpath, n.reason FROM not_runs n JOIN files f USING (file_id)"
+            " WHERE f.last_load_id = ? ORDER BY n.relpath",
+            [load_id],
+        ).fetchall()
+    finally:
+        con.close()
+    for relpath, reason in rows[:5]:
+        click.echo(f"skipped {relpath}: not a run log ({reason})", err=True)
+    if len(rows) > 5:
+        click.echo(f"... and {len(rows) - 5} more: select * from not_runs", err=True)
 
 
 @click.command("migrate")

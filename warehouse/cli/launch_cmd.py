@@ -17,6 +17,8 @@ import click
 from warehouse.cli.launch_support import (
     RANKING_COLUMNS,
     SETTINGS_COLUMNS,
+    enough_evidence,
+    held_runs,
     ingest_logs,
     print_view,
     recommended_rows,
@@ -71,6 +73,7 @@ def sweep_command(
     plan = load_plan(plan_file)
     root = runs_dir or plan.get("runs_dir") or config.runs_dir
     specs = expand(plan, root, source=plan_file, providers=config.raw.get("providers"), argv=tuple(sys.argv))
+    _say_auto_dials(plan)
     _sweep_and_report(
         ctx,
         specs,
@@ -82,6 +85,18 @@ def sweep_command(
         redo=redo_incomplete,
         ingest=not no_ingest,
     )
+
+
+def _say_auto_dials(plan: dict[str, Any]) -> None:
+    """For plan models with dials = "auto": which dials were applied, from where (stderr)."""
+    from runner.defaults import applied_dials
+
+    for model in plan.get("models", []):
+        if isinstance(model, dict) and model.get("dials") == "auto":
+            name = str(model.get("model", model.get("student", "llm")))
+            auto, where = applied_dials(name, plan.get("defaults_file"))
+            shown = ", ".join(f"{k}={v}" for k, v in auto.items()) or "none"
+            click.echo(f"dials auto for {name}: {shown} (from {where})", err=True)
 
 
 def _sweep_and_report(
@@ -98,13 +113,14 @@ def _sweep_and_report(
 ) -> Any:
     from runner.sweep import plan_actions
 
-    planned = plan_actions(specs, redo)
+    planned = plan_actions(specs, redo, held_runs(db))
     if dry_run:
         for p in planned:
-            click.echo(f"{p.action}\t{p.steps_done}/{p.spec.steps}\t{p.spec.log}")
+            click.echo(f"{p.action}\t{p.steps_done}/{p.spec.steps}\t{p.spec.log}\t{p.why}".rstrip("\t"))
         return None
     counts = {a: sum(p.action == a for p in planned) for a in ("run", "resume", "redo", "skip")}
     click.echo(f"{len(planned)} runs: " + ", ".join(f"{n} {a}" for a, n in counts.items() if n), err=True)
+    _explain_skips(planned)
     report = _run_with_signals(planned, jobs)
     if report.failures:
         click.echo(f"{len(report.failures)} run(s) failed:", err=True)
@@ -119,6 +135,21 @@ def _sweep_and_report(
     if report.failures:
         raise EndpointError(f"{len(report.failures)} run(s) failed; rerun the same command to resume them")
     return report
+
+
+def _explain_skips(planned: list[Any]) -> None:
+    """Why runs are skipped, on stderr: complete logs, and runs the warehouse already holds."""
+    held = [p for p in planned if p.action == "skip" and p.why.startswith("held")]
+    complete = sum(p.action == "skip" and not p.why.startswith("held") for p in planned)
+    if complete:
+        click.echo(f"  skipped {complete} run(s) whose log is complete", err=True)
+    if held:
+        archived = sum("archive://" in p.why for p in held)
+        click.echo(
+            f"  skipped {len(held)} run(s) the warehouse already holds complete "
+            f"({archived} archived), e.g. {held[0].spec.log}: {held[0].why}",
+            err=True,
+        )
 
 
 def _run_with_signals(planned: list[Any], jobs: int) -> Any:
@@ -212,15 +243,24 @@ def wait_command(
 
 @click.command("defaults")
 @click.option("--out", default="model_defaults.toml", show_default=True, help="File to write ('-' = stdout).")
+@click.option(
+    "--min-steps",
+    type=click.IntRange(min=1),
+    default=30,
+    show_default=True,
+    help="Refuse a model whose recommended setting rests on fewer steps.",
+)
 @db_option
 @config_option
-def defaults_command(out: str, db: str | None, config_path: str | None) -> None:
+def defaults_command(out: str, min_steps: int, db: str | None, config_path: str | None) -> None:
     """Write each model's recommended dials (best_settings) to a TOML file.
 
     Then applies model_profiles: an override whose rule its interval decides, each explained
     (stderr and a comment in the file); undecided rules are listed, not applied.
 
-    `warehouse run --dials auto` and plan models with dials = "auto" read the file.
+    `warehouse run --dials auto` and plan models with dials = "auto" read the file. A model whose
+    recommended setting rests on fewer than --min-steps steps is refused (said on stderr); each
+    block carries its n, credited and 95% interval as a comment.
 
     \b
     Example:
@@ -231,6 +271,11 @@ def defaults_command(out: str, db: str | None, config_path: str | None) -> None:
     rows = recommended_rows(db_path)
     if not rows:
         raise UsageError("best_settings recommends nothing yet: ingest some complete runs first")
+    rows = enough_evidence(rows, min_steps)
+    if not rows:
+        raise UsageError(
+            f"no model has a recommended setting with at least {min_steps} steps: run more first"
+        )
     rows = with_profiles(rows, db_path)
     write_defaults(rows, out, db_path)
 

@@ -95,6 +95,47 @@ def ingest_and_rank_logs(
     print_view(db_path, "model_ranking", RANKING_COLUMNS, models, "ranking (credited, 95% interval):")
 
 
+def held_runs(db: str) -> dict[str, str]:
+    """Identities (runner.identity) of the complete runs the warehouse holds -> a path to show
+    (archive://... for archived runs). Empty when there is no warehouse yet."""
+    import json
+
+    from runner.identity import run_identity
+    from warehouse.core.errors import WarehouseError
+    from warehouse.store.db import open_reader
+
+    if not db.startswith("ducklake:") and not Path(db).exists():
+        return {}
+    try:
+        con = open_reader(db)
+    except WarehouseError as e:
+        click.echo(f"could not read {db} ({e}); only complete logs are skipped", err=True)
+        return {}
+    try:
+        rows = con.execute(
+            """SELECT student, model_raw, anon_seed, tau, planned_steps, num_options, difficulty, task,
+                      dials::VARCHAR, path
+               FROM runs WHERE status = 'complete' AND has_header"""
+        ).fetchall()
+    finally:
+        con.close()
+    held: dict[str, str] = {}
+    for student, model, seed, tau, steps, options, difficulty, task, dials, path in rows:
+        key = run_identity(
+            student=student,
+            model=model,
+            seed=seed,
+            tau=tau,
+            steps=steps,
+            num_options=options,
+            difficulty=difficulty,
+            task=task,
+            dials=json.loads(dials) if dials else None,
+        )
+        held.setdefault(key, path)
+    return held
+
+
 def _columns(con: Any, view: str) -> list[str] | None:
     import duckdb
 
@@ -151,8 +192,12 @@ def print_view(
     return write_rows(cols, iter([rounded]), "table", sys.stdout)
 
 
+EVIDENCE_COLUMNS = ("n_steps", "n_runs", "credited", "credited_low", "credited_high", "tau", "task")
+
+
 def recommended_rows(db: str) -> list[dict[str, Any]]:
-    """One row per model: its recommended setting from best_settings, keyed by dial name."""
+    """Each model's recommended settings from best_settings, keyed by dial name, with the evidence
+    (n_steps, n_runs, credited and its interval, tau, task) under "evidence"."""
     from runner.defaults import DEFAULT_DIALS
     from warehouse.store.db import open_reader
 
@@ -167,15 +212,39 @@ def recommended_rows(db: str) -> list[dict[str, Any]]:
     if flag is None:
         raise QueryError("best_settings has no recommended/is_recommended column")
     source = {d: next((c for c in ALIASES.get(d, (d,)) if c in have), None) for d in DEFAULT_DIALS}
-    wanted = ["model", *[c for c in source.values() if c]]
-    cols, rows = view_rows(db, "best_settings", wanted, None, where=f"{_q(flag)}")
+    evidence = [c for c in EVIDENCE_COLUMNS if c in have]
+    wanted = ["model", *[c for c in source.values() if c], *evidence]
+    cols, rows = view_rows(db, "best_settings", wanted, None, where=f"{_q(flag)} AND model IS NOT NULL")
     out = []
     for row in rows:
         values = dict(zip(cols, row, strict=True))
         out.append(
-            {"model": values["model"], **{d: values.get(c) for d, c in source.items() if c is not None}}
+            {
+                "model": values["model"],
+                **{d: values.get(c) for d, c in source.items() if c is not None},
+                "evidence": {c: values.get(c) for c in evidence},
+            }
         )
     return out
+
+
+def enough_evidence(rows: list[dict[str, Any]], min_steps: int) -> list[dict[str, Any]]:
+    """One row per model with at least `min_steps` steps behind it (the best supported when the
+    model has several, e.g. one per τ); says on stderr which models are refused and why."""
+    best: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        n = row["evidence"].get("n_steps") or 0
+        if n < min_steps:
+            click.echo(
+                f"refused {row['model']}: its recommended setting rests on n = {n} steps, below the "
+                f"minimum {min_steps}; run more or lower --min-steps",
+                err=True,
+            )
+            continue
+        kept = best.get(row["model"])
+        if kept is None or n > (kept["evidence"].get("n_steps") or 0):
+            best[row["model"]] = row
+    return list(best.values())
 
 
 def write_defaults(rows: list[dict[str, Any]], out: str, db: str) -> None:

@@ -107,7 +107,10 @@ def _status(con: Any) -> dict[str, Any]:
         "files": one("SELECT count(*) FROM files WHERE status = 'present'"),
         "files_missing": one("SELECT count(*) FROM files WHERE status = 'missing'"),
         "files_archived": one("SELECT count(*) FROM files WHERE status = 'archived'"),
-        "runs": one("SELECT count(DISTINCT run_key) FROM records"),
+        "runs": one("SELECT count(*) FROM runs"),
+        "runs_unattributed": one("SELECT count(*) FROM runs WHERE model IS NULL"),
+        "runs_duplicate": one("SELECT count(*) FROM runs WHERE duplicate_of IS NOT NULL"),
+        "not_runs": _not_runs(con),
         "step_records": one("SELECT count(*) FROM records WHERE kind = 'step'"),
         "quarantined_lines": one("SELECT count(*) FROM quarantine"),
         "new_keys_seen": one("SELECT count(*) FROM schema_drift WHERE kind <> 'value out of range'"),
@@ -133,6 +136,15 @@ def _unreadable(con: Any) -> str:
     if not found["count"]:
         return "0"
     return f"{found['count']} (e.g. {'; '.join(found['examples'][:3])})"
+
+
+def _not_runs(con: Any) -> str:
+    """JSONL files that hold no run (never counted as runs), with the reason of the first few."""
+    rows = con.execute("SELECT relpath, reason FROM not_runs ORDER BY relpath").fetchall()
+    if not rows:
+        return "0"
+    shown = "; ".join(f"{p} ({why})" for p, why in rows[:3])
+    return f"{len(rows)} skipped: {shown}" + (" ..." if len(rows) > 3 else "")
 
 
 def _disk(db: str) -> dict[str, Any]:

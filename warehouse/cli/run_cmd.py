@@ -134,6 +134,11 @@ def _collect_dials(kwargs: dict[str, Any]) -> dict[str, Any]:
 @click.option("--runs-dir", help="Where auto log paths go (default: [paths].runs, else runs/).")
 @click.option("--resume", is_flag=True, help="Continue the log's incomplete run (skip if complete).")
 @click.option("--append", is_flag=True, help="Add a new run to an existing log.")
+@click.option(
+    "--rerun",
+    is_flag=True,
+    help="Run even when the warehouse already holds an identical complete run (archived included).",
+)
 @click.option("--deadline", type=float, help="Stop the run after this many seconds (aborted, resumable).")
 @click.option("--timeout", type=float, help="Per-request timeout in seconds (llm).")
 @click.option("--max-retries", type=int, help="Retries per request on 429/5xx/timeouts (llm).")
@@ -166,6 +171,14 @@ def run_command(**kw: Any) -> None:
         raise UsageError("--resume and --append exclude each other")
     spec = _spec_from_options(kw)
     mode: Mode = "resume" if kw["resume"] else "append" if kw["append"] else "new"
+    held = None if kw["rerun"] or kw["append"] else _held_copy(spec, kw["config_path"])
+    if held is not None:
+        click.echo(
+            f"skipped: the warehouse already holds this run complete ({held}); pass --rerun to run it again",
+            err=True,
+        )
+        click.echo(json.dumps({"log": str(spec.log), "run_id": None, "status": "skipped", "held": held}))
+        return
     click.echo(f"run -> {spec.log}", err=True)
     result = execute(spec, mode, progress=_step_printer(spec.steps))
     if sys.stderr.isatty():
@@ -185,8 +198,17 @@ def run_command(**kw: Any) -> None:
     )
 
 
+def _held_copy(spec: Any, config_path: str | None) -> str | None:
+    """Where the warehouse holds a complete run identical to `spec` (None: it does not)."""
+    from runner.identity import spec_identity
+    from warehouse.cli.launch_support import held_runs
+    from warehouse.cli.options import resolve_db
+
+    return held_runs(resolve_db(None, config_path)).get(spec_identity(spec))
+
+
 def _spec_from_options(kw: dict[str, Any]) -> Any:
-    from runner.defaults import dials_for_model
+    from runner.defaults import applied_dials
     from runner.dials import Dials, with_overrides
     from runner.endpoint import resolve_endpoint
     from runner.guardrails import load_guardrails
@@ -202,7 +224,10 @@ def _spec_from_options(kw: dict[str, Any]) -> Any:
     changes = _collect_dials(kw)
     dials = Dials()
     if kw["dials_mode"] == "auto":
-        dials = dials_for_model(dials, model, kw["defaults_file"])
+        auto, where = applied_dials(model, kw["defaults_file"])
+        dials = with_overrides(dials, auto, where)
+        shown = ", ".join(f"{k}={v}" for k, v in auto.items()) or "none"
+        click.echo(f"dials auto: {shown} (from {where})", err=True)
     dials = with_overrides(dials, changes, "options")
     endpoint = None
     if student == "llm":

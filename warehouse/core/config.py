@@ -1,5 +1,12 @@
 """warehouse.toml: where things live, path rules for model/provider/student/τ, and prices.
 
+    [paths]  runs = "runs", db = "runs/runs.duckdb"
+    [[path_rules]]  name, pattern (regex on the path under runs/), set = {model = "...", tau = "0.35"}
+    [models]  "my-mixtral" = "mistralai/Mixtral-8x7B-Instruct-v0.1"   # alias -> canonical model id
+    [status]  in_progress_minutes = 60   # an unfinished run whose file was written longer ago is
+                                         # crashed if its last line is torn, else incomplete
+    [prices."model"]  input_per_mtok, output_per_mtok
+
 Looked up in this order: an explicit path, $WAREHOUSE_CONFIG, ./warehouse.toml. Missing is fine
 (built-in defaults); present but invalid is a ConfigError naming the file and the problem.
 """
@@ -20,6 +27,7 @@ DEFAULT_DB = "runs/runs.duckdb"
 # instead of loaded; reading it takes memory bounded by this, not by the line.
 DEFAULT_MAX_LINE_BYTES = 16 * 2**20
 MIN_MAX_LINE_BYTES = 4096
+DEFAULT_IN_PROGRESS_MINUTES = 60.0
 ATTRIBUTES = ("provider", "model", "student", "tau", "stage")
 
 
@@ -41,7 +49,7 @@ class PathRule:
     name: str
     pattern: str
     set: dict[str, str] = field(default_factory=dict)
-    model_style: str = "as_is"  # as_is | underscore_slash_dot | first_underscore_slash
+    model_style: str = "as_is"  # as_is | underscore_slash_dot | first_underscore_slash | known_prefix
 
 
 @dataclass(frozen=True)
@@ -59,6 +67,8 @@ class Config:
     prices: dict[str, Price] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
     max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
+    models: dict[str, str] = field(default_factory=dict)  # [models] alias -> canonical id
+    in_progress_minutes: float = DEFAULT_IN_PROGRESS_MINUTES  # [status]: older torn tail = crashed
 
 
 def find_config_file(explicit: str | None = None) -> Path | None:
@@ -106,7 +116,27 @@ def parse_config(data: dict[str, Any], source: str = "<memory>") -> Config:
         prices=prices,
         raw=data,
         max_line_bytes=_max_line_bytes(_table(data, "ingest", source), source),
+        models=_models(data, source),
+        in_progress_minutes=_minutes(data, source),
     )
+
+
+def _models(data: dict[str, Any], source: str) -> dict[str, str]:
+    """[models]: alias = "canonical id" (e.g. my-mixtral = "mistralai/Mixtral-8x7B-Instruct-v0.1")."""
+    table = _table(data, "models", source)
+    bad = [k for k, v in table.items() if not isinstance(v, str) or not v.strip()]
+    if bad:
+        raise ConfigError(
+            f'{source}: [models] maps an alias to a model id string (alias = "org/Model"); fix {bad}'
+        )
+    return {str(k): str(v).strip() for k, v in table.items()}
+
+
+def _minutes(data: dict[str, Any], source: str) -> float:
+    value = _table(data, "status", source).get("in_progress_minutes", DEFAULT_IN_PROGRESS_MINUTES)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        raise ConfigError(f"{source}: [status] in_progress_minutes must be a positive number of minutes")
+    return float(value)
 
 
 def _max_line_bytes(ingest: dict[str, Any], source: str) -> int:
@@ -163,34 +193,33 @@ _P = r"(?P<provider>deepinfra|openai|together|openrouter|anthropic|ollama|vllm|l
 
 
 def builtin_rules() -> tuple[PathRule, ...]:
-    """Rules for the naming conventions of the old launch scripts."""
-    sg = "underscore_slash_dot"
+    """Rules for the naming conventions of the old launch scripts.
+
+    File-name suffixes after the model are allowed in any order: `_seed<n>`, `_N<steps>`,
+    `_state<nnn>`, `_sc<k>`, `_b<n>`, `_t<tau>` / `_tau<tau>` and free words. The last two rules
+    find a known model (or a [models] alias) at the start of a file or folder name."""
+    sg, known = "underscore_slash_dot", "known_prefix"
+    tail = r"(?=[_.])"  # the model slug ends at the next suffix or at the extension
+    deepinfra_stateful = {"provider": "deepinfra", "student": "stateful-llm", "tau": "0.35"}
     return (
         PathRule(
             "scattergun",
-            r"scattergun_phase2/(?P<stage>[^/]+)/(?P<model>.+?)_seed\d+_N\d+\.",
-            {"provider": "deepinfra", "student": "stateful-llm", "tau": "0.35"},
+            rf"scattergun_phase2/(?P<stage>[^/]+)/(?P<model>[^/]+?)_seed\d+_N\d+{tail}",
+            deepinfra_stateful,
             sg,
         ),
-        PathRule(
-            "guardrailed",
-            r"guardrailed/(?P<model>[^/]+?_[^/]+?)_state\d+\.",
-            {"provider": "deepinfra", "student": "stateful-llm", "tau": "0.35"},
-            sg,
-        ),
-        PathRule(
-            "guardrailed_misc",
-            r"guardrailed/",
-            {"provider": "deepinfra", "student": "stateful-llm", "tau": "0.35"},
-        ),
+        PathRule("guardrailed", r"guardrailed/(?P<model>[^/]+?)_state\d+(?=[_.])", deepinfra_stateful, known),
+        PathRule("guardrailed_misc", r"guardrailed/", deepinfra_stateful),
         PathRule("compare", rf"compare/{_P}_(?P<model>[^/]+)/", {"student": "llm", "tau": "0.40"}),
         PathRule(
             "minisuite_openai_default",
-            r"exp/openai_default_sc\d+_b\d+\.",
+            rf"exp/openai_default_sc\d+_b\d+{tail}",
             {"provider": "openai", "model": "gpt-4.1", "student": "stateful-llm", "tau": "0.25"},
         ),
         PathRule(
-            "minisuite", rf"exp/{_P}_(?P<model>.+?)_sc\d+_b\d+\.", {"student": "stateful-llm", "tau": "0.25"}
+            "minisuite",
+            rf"exp/{_P}_(?P<model>[^/]+?)_sc\d+_b\d+{tail}",
+            {"student": "stateful-llm", "tau": "0.25"},
         ),
         PathRule(
             "fc_batch_tau35",
@@ -218,12 +247,15 @@ def builtin_rules() -> tuple[PathRule, ...]:
             },
         ),
         PathRule("oracle_name", r"(^|/)oracle_", {"student": "oracle", "model": "oracle"}),
-        PathRule("smoke", r"smoke/(?P<model>[^/]+?)_N\d+\.", {}, "first_underscore_slash"),
-        PathRule("window", rf"window/{_P}_(?P<model>[^/]+?)_N\d+\.", {}),
+        PathRule("smoke", rf"smoke/(?P<model>[^/]+?)_N\d+{tail}", {}, "first_underscore_slash"),
+        PathRule("window", rf"window/{_P}_(?P<model>[^/]+?)_N\d+{tail}", {}),
         PathRule("tau_in_name", r"tau0?(?P<tau>\d{2,3})(?=[_.])", {}),
+        PathRule("t_in_name", r"_t(?P<tau>0\d{2}|[1-9]\d)(?=[_.])", {}),
         PathRule(
             "mixtral_name",
             r"(^|/)mixtral_",
             {"provider": "deepinfra", "model": "mistralai/Mixtral-8x7B-Instruct-v0.1"},
         ),
+        PathRule("model_in_file_name", r"(?:^|/)(?P<model>[^/]+?)\.jsonl(?:\.recovered|\.gz)?$", {}, known),
+        PathRule("model_in_folder_name", r"(?:^|/)(?P<model>[^/]+)/[^/]+$", {}, known),
     )

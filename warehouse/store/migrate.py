@@ -131,7 +131,33 @@ def migrate(
             with contextlib.suppress(Exception):  # a failed COMMIT has already ended the transaction:
                 con.execute("ROLLBACK")  # never let the ROLLBACK error hide the real one
             raise
+    if todo:
+        seed_model_names(con)
     return todo
+
+
+def seed_model_names(con: duckdb.DuckDBPyConnection) -> None:
+    """Fill an empty `model_names` with the shipped known models, so a migrated database names
+    models canonically before its next ingest (which adds the warehouse.toml aliases)."""
+    from warehouse.core.models import model_names
+
+    exists = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'model_names'"
+        " AND database_name = current_database() AND schema_name = 'main'"
+    ).fetchone()
+    if not exists or not exists[0]:
+        return
+    count = con.execute("SELECT count(*) FROM model_names").fetchone()
+    if count and count[0]:
+        return
+    rows = model_names().rows()
+    con.execute("BEGIN")
+    try:
+        con.executemany("INSERT INTO model_names VALUES (?, ?, ?)", [list(r) for r in rows])
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
 
 
 def _refuse_newer(con: duckdb.DuckDBPyConnection, where: str) -> None:

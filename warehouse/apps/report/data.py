@@ -78,7 +78,8 @@ def _stage(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("""CREATE OR REPLACE TEMP TABLE report_runs AS
         SELECT relpath, status, model, steps_logged, planned_steps, started_at FROM runs""")
     con.execute("""CREATE OR REPLACE TEMP TABLE report_summary AS
-        SELECT model, run_ts, steps_n, witness_final, credited_final FROM runs_summary""")
+        SELECT model, run_ts, steps_n, witness_final, credited_final FROM runs_summary
+        WHERE counted""")  # no duplicate re-runs, no runs without a model (listed under health)
 
 
 def _totals(con: duckdb.DuckDBPyConnection) -> Row:
@@ -113,11 +114,11 @@ def _health(con: duckdb.DuckDBPyConnection) -> Row:
             SELECT relpath, status, steps_logged, planned_steps FROM report_runs WHERE status <> 'complete'
             ORDER BY started_at DESC NULLS LAST, relpath LIMIT 8""",
         ),
-        "no_model": one(con, "SELECT count(*) AS n FROM report_runs WHERE model = 'unknown'").get("n", 0),
+        "no_model": one(con, "SELECT count(*) AS n FROM report_runs WHERE model IS NULL").get("n", 0),
         "no_model_examples": rows(
             con,
             """
-            SELECT relpath, steps_logged FROM report_runs WHERE model = 'unknown'
+            SELECT relpath, steps_logged FROM report_runs WHERE model IS NULL
             ORDER BY started_at DESC NULLS LAST, relpath LIMIT 8""",
         ),
         "drift": rows(con, "SELECT key, kind, n_lines FROM schema_drift ORDER BY n_lines DESC, key LIMIT 20"),

@@ -42,7 +42,7 @@ SELECT model, reason, n_runs, n_runs_failing, noncredited_n, reason_n, share, sh
 FROM failure_reasons_pooled WHERE level = 'model' ORDER BY model, share DESC NULLS LAST, reason
 """
 TOP_SQL = """
-WITH r AS (SELECT * FROM runs_summary WHERE steps_n > 0 AND coalesce(task, 'mcq') = 'mcq'),
+WITH r AS (SELECT * FROM runs_summary WHERE counted AND steps_n > 0 AND coalesce(task, 'mcq') = 'mcq'),
 g AS (
     SELECT model, setting_id, any_value(setting) AS setting, count(*) AS n_runs, sum(steps_n) AS n_steps,
            sum(credited_n) AS k, sum(credited_n * credited_n) AS kk, sum(credited_n * steps_n) AS km,
@@ -65,7 +65,7 @@ CORR_SQL = """
 WITH r AS (
     SELECT s.model, s.credited_final, s.tokens_per_step, s.mean_step_seconds, t.talk_ratio
     FROM runs_summary s LEFT JOIN talk t USING (run_key)
-    WHERE s.steps_n > 0 AND coalesce(s.task, 'mcq') = 'mcq'
+    WHERE s.counted AND s.steps_n > 0 AND coalesce(s.task, 'mcq') = 'mcq'
 ),
 long AS (
     SELECT model, 'tokens per step' AS x, tokens_per_step AS v, credited_final AS y FROM r

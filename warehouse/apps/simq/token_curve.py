@@ -29,7 +29,8 @@ MIN_LEVELS = 3
 RUNS_SQL = """
 SELECT model, coalesce(domain, '?') AS domain, credited_n, steps_n, tokens_per_step
 FROM runs_summary
-WHERE steps_n > 0 AND tokens_per_step > 0 AND credited_n IS NOT NULL AND coalesce(task, 'mcq') = 'mcq'
+WHERE counted AND steps_n > 0 AND tokens_per_step > 0 AND credited_n IS NOT NULL
+  AND coalesce(task, 'mcq') = 'mcq'
 ORDER BY model, domain, run_key
 """
 
