@@ -203,3 +203,46 @@ def test_ingest_runs_while_serving_and_the_next_page_shows_it(
     count = re.compile(r'id="count">(\d+) run')
     m_before, m_after = count.search(before), count.search(after)
     assert m_before and m_after and int(m_after.group(1)) > int(m_before.group(1)) == 2
+
+
+def test_repeated_items_unproven_settings_and_a_clustered_compare(tmp_path: Path) -> None:
+    """Two models x two settings x two runs on the same 40 items (synthetic, equal true rates):
+    items recur, so the compare headline (items) differs from the step pairs, and with 80 steps a
+    setting nothing is proven within the margin: the recommended setting says more data needed."""
+    import synth
+
+    from ingest import ingest_runs
+    from warehouse.store.db import open_reader
+
+    design = synth.Design(
+        base={"syn/a": 0.5, "syn/b": 0.5},
+        grid={"fact_cards_budget": (5, 10)},
+        runs=2,
+        steps=40,
+        shared_items=True,
+    )
+    synth.write_corpus(tmp_path / "runs", design, seed=7)
+    db = tmp_path / "runs.duckdb"
+    ingest_runs(str(tmp_path / "runs"), str(db))
+    con = open_reader(db)
+    try:
+        unproven = con.execute(
+            "SELECT count(*) FILTER (WHERE more_data_needed), count(*) FILTER (WHERE is_recommended),"
+            " count(*) FILTER (WHERE could_be_best AND NOT below_min_n) FROM best_settings"
+        ).fetchone() or (0, 0, 0)
+        n_items, diff, p_value = con.execute(
+            "SELECT n_items, diff, p_value FROM paired_comparison('syn/a', 'syn/b')"
+        ).fetchone() or (0, 0.0, 1.0)
+    finally:
+        con.close()
+    assert unproven[0] > 0 and unproven[1] == 2
+    with served(db) as base:
+        _, settings = get(base + "/settings")
+        _, page = get(base + "/compare?a=syn%2Fa&b=syn%2Fb&metric=credited")
+    assert settings.count("more data needed</span>") == unproven[0]
+    assert settings.count('<span class="tag good">recommended</span>') == unproven[1]
+    assert settings.count('<span class="tag">could be best') == unproven[2]
+    assert n_items == 40 and f"<b>{n_items}</b>" in page and f"p = {p_value:.3g}" in page
+    assert f"{100 * diff:.1f}%" in page
+    pairs = re.search(r"(\d+) step pairs over (\d+) items", page)
+    assert pairs and int(pairs.group(1)) == 4 * 40 and int(pairs.group(2)) == 40  # 4 runs a side
