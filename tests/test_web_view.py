@@ -84,11 +84,31 @@ def test_filters_and_sorting(wh: view_support.Warehouse, url: str) -> None:
     assert table.index("test/smart") < table.index("test/first")
 
 
-def test_ranking_and_best_settings_show_intervals(url: str) -> None:
+def test_ranking_and_best_settings_show_intervals(wh: view_support.Warehouse, url: str) -> None:
+    from warehouse.store.db import open_reader
+
+    con = open_reader(wh.db)
+    try:
+        ranking_rows = con.execute(
+            "SELECT model, rate_low, rate_high, could_be_best FROM model_ranking"
+        ).fetchall()
+        settings_rows = con.execute(
+            "SELECT model, rate_low, rate_high, is_recommended, more_data_needed FROM best_settings"
+        ).fetchall()
+    finally:
+        con.close()
     _, ranking = get(url + "/ranking")
-    assert "tie group" in ranking and ranking.count('class="ci"') == 2
+    assert "tie group" in ranking and ranking.count('class="ci"') == len(ranking_rows) == 2
+    assert "credited rate" in ranking and "could be best" in ranking
+    assert ranking.count('<span class="tag good">could be best') == sum(r[3] for r in ranking_rows)
+    for _, low, high, _ in ranking_rows:
+        assert f"{100 * low:.1f}% – {100 * high:.1f}%" in ranking
     _, settings = get(url + "/settings")
-    assert "recommended" in settings and "95% interval" in settings
+    assert "95% interval" in settings and settings.count('class="ci"') == len(settings_rows)
+    assert settings.count('<span class="tag good">recommended</span>') == sum(r[3] for r in settings_rows)
+    # 6 steps a setting: below the minimum, so nothing is proven and the best says more data needed
+    unproven = [r for r in settings_rows if r[3] and r[4]]
+    assert settings.count("more data needed</span>") == len(unproven)
 
 
 @pytest.mark.parametrize("kind", ["model", "model@setting", "run_id"])
@@ -104,17 +124,38 @@ def test_compare_matches_paired_comparison_and_lists_disagreements(
             for model, setting, run_id in con.execute("SELECT model, setting_id, run_id FROM runs").fetchall()
         }
         a, b = names["test/smart"], names["test/first"]
-        n_pairs, only_a, only_b = con.execute(
-            "SELECT n_pairs, only_a, only_b FROM paired_comparison($a, $b)", {"a": a, "b": b}
-        ).fetchone() or (0, 0, 0)
+        tests = con.execute(
+            "SELECT task_type, n_items, diff, diff_low, diff_high, p_value FROM paired_comparison($a, $b)",
+            {"a": a, "b": b},
+        ).fetchall()
+        only_a, only_b = con.execute(
+            "SELECT count(*) FILTER (WHERE s.credited AND NOT f.credited),"
+            " count(*) FILTER (WHERE NOT s.credited AND f.credited)"
+            " FROM steps s JOIN steps f USING (item_id)"
+            " WHERE s.model = 'test/smart' AND f.model = 'test/first'"
+        ).fetchone() or (0, 0)
     finally:
         con.close()
     status, page = get(url + f"/compare?a={quote(a, safe='')}&b={quote(b, safe='')}&metric=credited")
     assert status == 200
-    assert f"<b>{n_pairs}</b> paired steps" in page and n_pairs == view_support.STEPS
+    # the headline is the macro's (items averaged over repeats, clustered), one row per task type/tau
+    assert len(tests) == 1 and page.count('<tr class="test">') == 1
+    _, n_items, diff, low, high, p_value = tests[0]
+    assert n_items == view_support.STEPS and f"<b>{n_items}</b>" in page
+    for value in (diff, low, high):
+        assert f"{100 * value:.1f}%" in page
+    assert f"p = {p_value:.3g}" in page and "McNemar" not in page
+    # the page's own step pairs only list the disagreeing items, and say they are not a test
+    assert "descriptive, not a test" in page
     assert page.count('class="pair"') == only_a + only_b > 0
     assert page.count('class="side-a"') == page.count('class="side-b"') == only_a + only_b
-    assert "95% interval" in page and "McNemar" in page
+    assert "95% interval" in page
+
+
+def test_compare_with_an_unknown_side_is_a_one_line_page(url: str) -> None:
+    status, page = get(url + "/compare?a=test%2Fsmart&b=no-such-model")
+    assert status == 400 and "no-such-model" in html.unescape(page) and "matches no" in page
+    assert "Traceback" not in page
 
 
 @pytest.mark.parametrize(
@@ -162,3 +203,46 @@ def test_ingest_runs_while_serving_and_the_next_page_shows_it(
     count = re.compile(r'id="count">(\d+) run')
     m_before, m_after = count.search(before), count.search(after)
     assert m_before and m_after and int(m_after.group(1)) > int(m_before.group(1)) == 2
+
+
+def test_repeated_items_unproven_settings_and_a_clustered_compare(tmp_path: Path) -> None:
+    """Two models x two settings x two runs on the same 40 items (synthetic, equal true rates):
+    items recur, so the compare headline (items) differs from the step pairs, and with 80 steps a
+    setting nothing is proven within the margin: the recommended setting says more data needed."""
+    import synth
+
+    from ingest import ingest_runs
+    from warehouse.store.db import open_reader
+
+    design = synth.Design(
+        base={"syn/a": 0.5, "syn/b": 0.5},
+        grid={"fact_cards_budget": (5, 10)},
+        runs=2,
+        steps=40,
+        shared_items=True,
+    )
+    synth.write_corpus(tmp_path / "runs", design, seed=7)
+    db = tmp_path / "runs.duckdb"
+    ingest_runs(str(tmp_path / "runs"), str(db))
+    con = open_reader(db)
+    try:
+        unproven = con.execute(
+            "SELECT count(*) FILTER (WHERE more_data_needed), count(*) FILTER (WHERE is_recommended),"
+            " count(*) FILTER (WHERE could_be_best AND NOT below_min_n) FROM best_settings"
+        ).fetchone() or (0, 0, 0)
+        n_items, diff, p_value = con.execute(
+            "SELECT n_items, diff, p_value FROM paired_comparison('syn/a', 'syn/b')"
+        ).fetchone() or (0, 0.0, 1.0)
+    finally:
+        con.close()
+    assert unproven[0] > 0 and unproven[1] == 2
+    with served(db) as base:
+        _, settings = get(base + "/settings")
+        _, page = get(base + "/compare?a=syn%2Fa&b=syn%2Fb&metric=credited")
+    assert settings.count("more data needed</span>") == unproven[0]
+    assert settings.count('<span class="tag good">recommended</span>') == unproven[1]
+    assert settings.count('<span class="tag">could be best') == unproven[2]
+    assert n_items == 40 and f"<b>{n_items}</b>" in page and f"p = {p_value:.3g}" in page
+    assert f"{100 * diff:.1f}%" in page
+    pairs = re.search(r"(\d+) step pairs over (\d+) items", page)
+    assert pairs and int(pairs.group(1)) == 4 * 40 and int(pairs.group(2)) == 40  # 4 runs a side

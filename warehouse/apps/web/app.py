@@ -43,7 +43,7 @@ def create_app(db: str) -> Flask:
         return g.con
 
     app = Flask(__name__, template_folder=str(Path(__file__).parent / "templates"))
-    app.jinja_env.globals.update(letter=_letter, fmt=_fmt, pct=_pct, interval_bar=interval_bar)
+    app.jinja_env.globals.update(letter=_letter, fmt=_fmt, pct=_pct, interval_bar=interval_bar, parts=_parts)
     app.jinja_env.autoescape = True
 
     @app.teardown_appcontext
@@ -109,10 +109,10 @@ def create_app(db: str) -> Flask:
         con = cursor()
         a, b = request.args.get("a", ""), request.args.get("b", "")
         metric = request.args.get("metric", "credited")
-        result, pairs = None, []
+        tests, result, pairs = [], None, []
         if a and b:
             paired = snap().cached(("compare", a, b, metric), lambda: _compare(con, snap().ids, a, b, metric))
-            result, pairs = paired.summary, paired.disagreements
+            tests, result, pairs = paired.tests, paired.summary, paired.disagreements
         return render_template(
             "compare.html.j2",
             sides=snap().sides,
@@ -120,6 +120,7 @@ def create_app(db: str) -> Flask:
             b=b,
             metric=metric,
             metrics=queries.METRICS,
+            tests=tests,
             result=result,
             pairs=pairs,
         )
@@ -141,6 +142,14 @@ def _compare(
         pair["ta"], pair["tb"] = found.get(ka, []), found.get(kb, [])
         pair["stem"] = stems.get(ka, "")
     return paired
+
+
+def _parts(rows: list[dict[str, Any]], *keys: str) -> list[tuple[tuple[Any, ...], list[dict[str, Any]]]]:
+    """Rows grouped by the values of `keys`, groups in first-seen order (rows come sorted)."""
+    groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(tuple(row.get(k) for k in keys), []).append(row)
+    return list(groups.items())
 
 
 def _dials(run: dict[str, Any]) -> dict[str, Any]:

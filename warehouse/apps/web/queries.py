@@ -2,9 +2,12 @@
 the runs list (filters, sorting) and a paired comparison with the items the two sides disagree on.
 Every value is bound, never spliced; sort columns come from a fixed list.
 
-The pairing is the one `paired_comparison` documents (the i-th occurrence of an item on side A
-pairs with its i-th occurrence on side B, by run start, run, step, line), and the interval and
-p-value are the database's own macros; tests check both give the same counts.
+The comparison's statistics (difference, interval, p, n_items, one row per task type and tau) are
+the `paired_comparison` macro's own: each side's repeats of an item are averaged first and the
+variance is run- and item-clustered. The page pairs steps itself only to show transcripts side by
+side: the i-th occurrence of an MCQ item on side A with its i-th occurrence on side B (by run
+start, run, step, line). Those step pairs count one item many times, so they are described (a 2x2
+table), never tested.
 """
 
 from __future__ import annotations
@@ -133,40 +136,43 @@ FROM sa JOIN sb USING (item_id, occ)
 """
 
 
+# Step pairs, counted for description only: one item answered many times is many pairs here, so
+# no test is computed from this table (the test is paired_comparison's, over items).
 _SUMMARY = """
-WITH t AS (
-    SELECT count(*) AS n_pairs, count(DISTINCT item_id) AS n_items,
-           count(*) FILTER (WHERE ok_a AND ok_b) AS both_right,
-           count(*) FILTER (WHERE ok_a AND NOT ok_b) AS only_a,
-           count(*) FILTER (WHERE NOT ok_a AND ok_b) AS only_b,
-           count(*) FILTER (WHERE NOT ok_a AND NOT ok_b) AS both_wrong
-    FROM pairs
-)
-SELECT t.*,
-       (both_right + only_a)::DOUBLE / nullif(n_pairs, 0) AS rate_a,
-       (both_right + only_b)::DOUBLE / nullif(n_pairs, 0) AS rate_b,
-       (only_a - only_b)::DOUBLE / nullif(n_pairs, 0) AS diff,
-       CASE WHEN n_pairs > 0 THEN paired_diff_low(only_a, only_b, n_pairs) END AS diff_low,
-       CASE WHEN n_pairs > 0 THEN paired_diff_high(only_a, only_b, n_pairs) END AS diff_high,
-       CASE WHEN n_pairs > 0 THEN mcnemar_exact_p(only_a, only_b) END AS p_mcnemar
-FROM t
+SELECT count(*) AS n_pairs, count(DISTINCT item_id) AS n_items,
+       count(*) FILTER (WHERE ok_a AND ok_b) AS both_right,
+       count(*) FILTER (WHERE ok_a AND NOT ok_b) AS only_a,
+       count(*) FILTER (WHERE NOT ok_a AND ok_b) AS only_b,
+       count(*) FILTER (WHERE NOT ok_a AND NOT ok_b) AS both_wrong
+FROM pairs
 """
+_TEST = "SELECT * FROM paired_comparison($a, $b, metric := $m) ORDER BY task_type, tau NULLS LAST"
 
 
 @dataclass
 class Paired:
-    summary: dict[str, Any]
+    tests: list[dict[str, Any]]  # paired_comparison's rows: one per (task_type, tau) both sides ran
+    summary: dict[str, Any]  # step pairs (MCQ), descriptive: the 2x2 table and step counts
     disagreements: list[dict[str, Any]]  # the first `limit` pairs where one side succeeded
 
 
 def compare(
     con: duckdb.DuckDBPyConnection, ids: SideIds, a: str, b: str, metric: str, limit: int = 50
 ) -> Paired:
-    """Side a vs side b on the same items: counts, rates, the paired difference with its 95%
-    interval and McNemar's p; then the items where they disagree, in item order."""
+    """Side a vs side b on the same items: the database's paired test (items averaged over their
+    repeats, run- and item-clustered), then the step pairs where they disagree, in item order."""
+    import duckdb
+
     if metric not in METRICS:
         raise UsageError(f"metric {metric!r}: use one of {', '.join(METRICS)}")
     params = {"a": a, "b": b, "m": metric}
+    try:
+        tests = dicts(con.execute(_TEST, params))
+    except duckdb.Error as e:
+        line = str(e).splitlines()[0]
+        if "matches no" not in line:
+            raise
+        raise UsageError(line.split("paired_comparison: ", 1)[-1]) from None
     pairs = con.execute(_pairs_sql(ids, a, b), params).to_arrow_table()  # noqa: F841 - read by SQL
     summary = dicts(con.execute(_SUMMARY))[0]
     counts = con.execute(
@@ -181,4 +187,4 @@ def compare(
             {"n": limit},
         )
     )
-    return Paired(summary, disagree)
+    return Paired(tests, summary, disagree)

@@ -5,7 +5,8 @@ read once per snapshot into Arrow tables (the `runs` and `steps` views cost ~0.2
 and run, at any size); pages then filter, sort and pair those copies in milliseconds. Each
 request reads through its own cursor, where the copies are registered as `runs_t` and `steps_t`.
 When a newer snapshot is published, the next request opens it and rebuilds the copies. Costly
-page results (a comparison) are kept per snapshot too, the few most recent ones.
+page results (a comparison: the paired_comparison macro plus the step pairs) are kept per snapshot
+too, the few most recent ones.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ T = TypeVar("T")
 CACHE_ENTRIES = 32  # results of costly pages (a comparison) kept per snapshot
 
 # occ_model / occ_setting: the i-th occurrence of an item among a model's (a model and setting's)
-# MCQ steps, in the order paired_comparison pairs them; computed once here, not per compare.
+# MCQ steps, by run start, run, step, line: the compare page pairs steps by it to show transcripts
+# side by side (its test is paired_comparison's); computed once here, not per compare.
 _ELIGIBLE = "task_type = 'mcq' AND item_id IS NOT NULL"
 _OCC = "ORDER BY run_started_at, run_key, step, line_no) END"
 STEPS_SQL = f"""
@@ -65,8 +67,8 @@ class Snapshot:
             cur.register("steps_t", self.steps)
             self.runs: pa.Table = cur.execute(RUNS_SQL).to_arrow_table()
             cur.register("runs_t", self.runs)
-            self.ranking = dicts(cur.execute("SELECT * FROM model_ranking ORDER BY rank"))
-            order = "model, is_recommended DESC, is_best DESC, credited DESC"
+            self.ranking = dicts(cur.execute("SELECT * FROM model_ranking ORDER BY task_type, tau, rank"))
+            order = "model, task_type, tau, is_recommended DESC, could_be_best DESC, rate DESC, setting_id"
             self.settings = dicts(cur.execute(f"SELECT * FROM best_settings ORDER BY {order}"))
             self.choices = {name: _distinct(cur, name) for name in ("model", "campaign", "status", "tau")}
             settings = cur.execute(
