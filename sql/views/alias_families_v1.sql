@@ -31,7 +31,7 @@ WITH st AS (
                'ctxpos=' || _py_text(r.dials -> '$.context_position'), 'verify=' || _py_text(r.dials -> '$.verify'),
                'sc=' || _py_text(r.dials -> '$.self_consistency_n'), 'rich=' || _py_text(r.dials -> '$.rich'),
                'task=' || coalesce(r.task, 'None'), 'diff=' || coalesce(r.difficulty, 'None')) AS analysis_group
-    FROM steps_v1 s JOIN runs_v1 r USING (run_key)
+    FROM steps_v2 s JOIN runs_v2 r USING (run_key)
     WHERE s.alias_phase IS NOT NULL
 ),
 tagged AS (

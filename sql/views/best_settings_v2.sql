@@ -37,7 +37,8 @@ WITH st AS MATERIALIZED (
            fact_cards_budget, self_consistency_n, best_of_n, sc_extract_n, q_min, max_learn_boosts,
            idk_enabled, use_tools, closed_book, use_fact_cards, require_citations,
            correct, witness_pass, student_tokens, seconds, cost_usd
-    FROM steps_in_v1(campaign := campaign, since := since, until := until, runs := runs)
+    FROM (SELECT * REPLACE (CASE WHEN run_task = 'alias_swap' THEN 'alias_swap' ELSE task_type END AS task_type)
+          FROM steps_in_v2(campaign := campaign, since := since, until := until, runs := runs))
     WHERE model IS NOT NULL AND model <> 'unknown' AND (NOT apples_only OR apples)
 ),
 ok AS (SELECT * FROM st WHERE y IS NOT NULL),

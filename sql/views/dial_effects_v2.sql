@@ -1,9 +1,9 @@
 -- dial_effects v2: per model, task type and tau, each dial value against the most common one, within groups where every other dial is equal, with clustered intervals, BH q-values (ties share q) and power
 -- Table macro dial_effects_for(campaign, since, until, runs, metric := 'credited', conf := 0.95,
 --   power := 0.8); the view dial_effects is it with the defaults. Reads steps_in (the scope seam)
---   and runs_v1 for the dials of the runs in scope. Runs without a model are left out; an unknown
+--   and runs_v2 for the dials of the runs in scope. Runs without a model are left out; an unknown
 --   metric is an error. Partitioned by (task_type, tau): never pools tau values or task types.
--- Dials: the typed dials of runs_v1 taking at least two values within the model x task type x tau.
+-- Dials: the typed dials of runs_v2 taking at least two values within the model x task type x tau.
 -- ref_value: the value with the most runs (ties: more steps, smaller value).
 -- groups: settings of the other dials (plus task, difficulty, options, tau) in which both the value
 --   and ref_value were run; only those inform diff_vs_ref (weighted mean of per-group differences,
@@ -24,7 +24,8 @@ WITH st AS MATERIALIZED (
     SELECT run_key, coalesce(item_id, run_key || '#' || line_no::VARCHAR) AS item, model,
            task_type, tau, task_type || '|' || coalesce(tau::VARCHAR, '-') AS part,
            metric_value(metric, credited, correct, witness_pass)::INT::DOUBLE AS y, student_tokens, seconds
-    FROM steps_in_v1(campaign := campaign, since := since, until := until, runs := runs)
+    FROM (SELECT * REPLACE (CASE WHEN run_task = 'alias_swap' THEN 'alias_swap' ELSE task_type END AS task_type)
+          FROM steps_in_v2(campaign := campaign, since := since, until := until, runs := runs))
     WHERE model IS NOT NULL AND model <> 'unknown'
 ),
 ok AS (SELECT * FROM st WHERE y IS NOT NULL),
@@ -46,7 +47,7 @@ run_dials AS (
                r.evidence_weighted_selection::VARCHAR AS evidence_weighted_selection,
                r.uncertainty_gate::VARCHAR AS uncertainty_gate, r.verify::VARCHAR AS verify,
                r.context_position, r.temp_answer::VARCHAR AS temp_answer
-        FROM run_part p JOIN runs_v1 r USING (run_key))
+        FROM run_part p JOIN runs_v2 r USING (run_key))
     ON closed_book, self_consistency_n, sc_extract_n, fact_cards_budget, best_of_n, q_min,
        max_learn_boosts, idk_enabled, target_confidence, use_tools, use_fact_cards,
        require_citations, citation_mode, reasoning, controller, rerank,

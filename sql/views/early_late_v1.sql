@@ -16,7 +16,7 @@
 CREATE OR REPLACE VIEW early_late_v1 AS
 WITH src AS (
     SELECT run_key, run_id, model, setting_id, setting, step, line_no, credited::INT AS k
-    FROM steps_v1
+    FROM steps_v2
     WHERE task_type = 'mcq' AND coalesce(run_task, 'mcq') = 'mcq'
 ),
 seq AS (

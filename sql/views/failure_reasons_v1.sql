@@ -20,7 +20,7 @@
 CREATE OR REPLACE VIEW failure_reasons_v1 AS
 WITH src AS (
     SELECT run_key, run_id, model, setting_id, setting, credited, correct, reasons
-    FROM steps_v1
+    FROM steps_v2
     WHERE task_type = 'mcq' AND coalesce(run_task, 'mcq') = 'mcq'
 ),
 per_run AS (

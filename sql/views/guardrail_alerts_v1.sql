@@ -13,7 +13,7 @@ CREATE OR REPLACE VIEW guardrail_alerts_v1 AS
 WITH src AS (
     SELECT s.run_key, s.run_id, s.model, s.setting_id, s.step, s.line_no, s.credited,
            r.line -> '$.guardrail_alerts' AS g
-    FROM steps_v1 s JOIN records r ON r.file_id = s.file_id AND r.line_no = s.line_no
+    FROM steps_v2 s JOIN records r ON r.file_id = s.file_id AND r.line_no = s.line_no
     WHERE json_type(r.line -> '$.guardrail_alerts') = 'OBJECT'
 )
 SELECT run_key, run_id, model, setting_id, step, line_no, credited,

@@ -47,7 +47,7 @@ CREATE OR REPLACE VIEW model_profiles_v1 AS
 WITH src AS (
     SELECT run_key, model, credited, correct, witness_pass, coalesce(er_coverage, coverage) AS cov, reasons,
            student_tokens, tutor_tokens
-    FROM steps_v1
+    FROM steps_v2
     WHERE task_type = 'mcq' AND coalesce(run_task, 'mcq') = 'mcq'
 ),
 per_run AS (

@@ -31,7 +31,8 @@ WITH RECURSIVE st AS MATERIALIZED (
            setting_id, task_type, tau, task_type || '|' || coalesce(tau::VARCHAR, '-') AS part,
            metric_value(metric, credited, correct, witness_pass)::INT::DOUBLE AS y,
            correct, abstained, student_tokens, seconds, cost_usd
-    FROM steps_in_v1(campaign := campaign, since := since, until := until, runs := runs)
+    FROM (SELECT * REPLACE (CASE WHEN run_task = 'alias_swap' THEN 'alias_swap' ELSE task_type END AS task_type)
+          FROM steps_in_v2(campaign := campaign, since := since, until := until, runs := runs))
     WHERE model IS NOT NULL AND model <> 'unknown'
 ),
 ok AS (SELECT * FROM st WHERE y IS NOT NULL),

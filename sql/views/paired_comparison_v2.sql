@@ -25,7 +25,8 @@ WITH st AS MATERIALIZED (
     SELECT run_key, run_id, model, setting_id, coalesce(item_id, run_key || '#' || line_no::VARCHAR) AS item,
            task_type, tau, task_type || '|' || coalesce(tau::VARCHAR, '-') AS part,
            metric_value(metric, credited, correct, witness_pass)::INT::DOUBLE AS y
-    FROM steps_in_v1(campaign := campaign, since := since, until := until, runs := runs)
+    FROM (SELECT * REPLACE (CASE WHEN run_task = 'alias_swap' THEN 'alias_swap' ELSE task_type END AS task_type)
+          FROM steps_in_v2(campaign := campaign, since := since, until := until, runs := runs))
     WHERE model IS NOT NULL AND model <> 'unknown'
 ),
 matched AS (

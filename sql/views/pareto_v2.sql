@@ -1,6 +1,6 @@
 -- pareto v2: model x setting rows of best settings on the credited vs tokens / seconds / cost frontiers, within one task and τ, plus a significance-aware frontier
--- Rows come from the best-settings table through the one CTE `b` at the top (best_settings_v1 until
---   its v2 lands), without unattributed models. A row is compared only with rows of the same task
+-- Rows come from best_settings v2 (metric credited; its rate columns renamed credited*) through
+--   the one CTE `b` at the top, without unattributed models; task is its task_type. A row is compared only with rows of the same task
 --   and tau: credited at different τ values is not comparable.
 -- on_token_frontier: no other row (any model) has credited >= and tokens_per_step <= with one strict.
 -- on_time_frontier: the same with seconds_per_step; on_cost_frontier: with cost_per_step (NULL when
@@ -10,7 +10,12 @@
 -- Rows below the minimum n (below_min_n) are kept but flagged.
 
 CREATE OR REPLACE VIEW pareto_v2 AS
-WITH b AS MATERIALIZED (SELECT * FROM best_settings_v1 WHERE model IS NOT NULL AND model <> 'unknown')
+WITH b AS MATERIALIZED (
+    SELECT * EXCLUDE (task, rate, rate_low, rate_high, cost_per_success, n_success),
+           task_type AS task, rate AS credited, rate_low AS credited_low, rate_high AS credited_high,
+           cost_per_success AS cost_per_credited, n_success AS credited_n
+    FROM best_settings_v2 WHERE metric = 'credited' AND model IS NOT NULL AND model <> 'unknown'
+)
 SELECT
     b.model, b.task, b.tau, b.setting_id, b.setting, b.n_runs, b.n_steps, b.below_min_n,
     b.credited, b.credited_low, b.credited_high,

@@ -2,7 +2,7 @@
 -- Runs: MCQ runs only (alias-swap runs ask two phases of one rule: see the alias views; SAQ and
 --   other task types have no credited MCQ steps). Old logs without a task count as MCQ.
 -- Matching: two runs are a pair of arms when model, task conditions (task, difficulty, options, tau)
---   and every logged dial except use_tools and tools are equal (runs_v1.dial_kv minus those two).
+--   and every logged dial except use_tools and tools are equal (runs_v2.dial_kv minus those two).
 --   One row per model x matched setting that has runs in both arms; unmatched settings are left out.
 -- Per arm: n_runs, steps_n, credited (pooled over steps), acc, attribution_gap = acc - credited.
 -- rag_delta = credited_on - credited_off. Its 95% interval adds the two arms' cluster-robust
@@ -17,7 +17,7 @@ WITH src AS (
            array_to_string(list_filter(r.dial_kv, lambda e:
                NOT (starts_with(e, 'use_tools=') OR starts_with(e, 'tools='))), ';') AS match_dials,
            r.setting
-    FROM steps_v1 s JOIN runs_v1 r USING (run_key)
+    FROM steps_v2 s JOIN runs_v2 r USING (run_key)
     WHERE s.task_type = 'mcq' AND coalesce(s.run_task, 'mcq') = 'mcq' AND r.use_tools IS NOT NULL
 ),
 per_run AS (

@@ -12,7 +12,7 @@
 CREATE OR REPLACE VIEW saq_points_v1 AS
 WITH st AS (
     SELECT run_key, file_id, line_no, model, setting_id, setting
-    FROM steps_v1
+    FROM steps_v2
     WHERE task_type = 'saq'
 ),
 graded AS (

@@ -3,7 +3,7 @@
 --   student_usage / tutor_usage total_tokens; talk_ratio = tutor / (student + tutor), NULL when both
 --   are 0 or missing. tokens_per_step = student tokens / steps with student usage.
 -- n_turns = API calls logged in the steps' messages lists (NULL when the run logged no messages);
---   credited_final = credited share of the run's MCQ steps (as runs_summary_v1).
+--   credited_final = credited share of the run's MCQ steps (as runs_summary_v2).
 -- talk_pooled_v1: per model, the mean of the per-run talk ratios with a 95% Student t interval over
 --   runs (runs are the independent unit; NULL below 2 runs), and the run-level Pearson correlation
 --   of talk_ratio with credited_final (NULL below 3 runs) with a Fisher-z 95% interval (NULL below 4).
@@ -13,7 +13,7 @@ WITH src AS (
     SELECT s.run_key, s.run_id, s.model, s.setting_id, s.task_type, s.credited,
            s.student_tokens, s.tutor_tokens,
            json_array_length(r.line -> '$.messages') AS turns
-    FROM steps_v1 s JOIN records r ON r.file_id = s.file_id AND r.line_no = s.line_no
+    FROM steps_v2 s JOIN records r ON r.file_id = s.file_id AND r.line_no = s.line_no
 )
 SELECT run_key, any_value(run_id) AS run_id, any_value(model) AS model, any_value(setting_id) AS setting_id,
        count(*) AS steps_all,

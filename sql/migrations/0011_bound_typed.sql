@@ -1,4 +1,4 @@
--- 0010_bound_typed: typed values the views cannot convert, in rows stored before ingest bounded them.
+-- 0011_bound_typed: typed values the views cannot convert, in rows stored before ingest bounded them.
 -- A nanosecond `ts` (1757510189123456789), 1e17 or -1e309 made make_timestamp fail in every view
 -- that reads steps. The same rules as ingest/bounds.py: `ts` too big for seconds is read as
 -- milliseconds, microseconds or nanoseconds by its magnitude, else NULL; step numbers, durations,

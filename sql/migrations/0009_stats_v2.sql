@@ -1,4 +1,4 @@
--- 0008_stats_v2: design-aware statistics. Clustered (runs x items) intervals, could-be-best sets,
+-- 0009_stats_v2: design-aware statistics. Clustered (runs x items) intervals, could-be-best sets,
 -- non-inferior recommendations, BH with ties, validated metrics; every statistic is a table macro
 -- over steps_in (scope arguments campaign / since / until / runs) and partitioned by task type and tau.
 
@@ -30,3 +30,7 @@ CREATE OR REPLACE MACRO paired_comparison(a, b, metric := 'credited', campaign :
                                           until := 'infinity', runs := '*', conf := 0.95) AS TABLE
     SELECT * FROM paired_comparison_v2(a, b, metric := metric, campaign := campaign, since := since,
                                        until := until, runs := runs, conf := conf);
+
+-- pareto v2 reads best_settings v2, so it is created here, after it.
+-- include: views/pareto_v2.sql
+CREATE OR REPLACE VIEW pareto AS SELECT * FROM pareto_v2;

@@ -1,4 +1,4 @@
--- 0006_learning: the simulator's own questions as views: learning curves, early/late, retention,
+-- 0007_learning: the simulator's own questions as views: learning curves, early/late, retention,
 -- stability (LAUC, WIT, STAB, CL&S, forget onset), failure reasons, each per run and pooled over runs
 -- with intervals that treat the run (not the step) as the independent unit.
 

@@ -1,4 +1,4 @@
--- 0009_views_v1_settled: every v1 view and macro of 0002 defined again from its file, so all
+-- 0010_views_v1_settled: every v1 view and macro of 0002 defined again from its file, so all
 -- databases end with the same definitions whichever text of 0002 they applied.
 -- Why: 0002 includes the view files, and those files were edited after 0002 first shipped (the
 -- statistics macros, runs, dial_effects and others were made faster, and header_json was added

@@ -1,4 +1,4 @@
--- 0005_task_views: views for the task types beyond MCQ: SAQ key points and misconceptions
+-- 0006_task_views: views for the task types beyond MCQ: SAQ key points and misconceptions
 -- (saq_points), what self-consistency drafts add (saq_drafts), and the alias-swap experiment per
 -- run and family (alias_families) and pooled per setting and per model (alias_summary).
 

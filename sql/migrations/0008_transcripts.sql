@@ -1,4 +1,4 @@
--- 0007_transcripts: what the model was sent and what it said, one row per message, keyed to the
+-- 0008_transcripts: what the model was sent and what it said, one row per message, keyed to the
 -- step record (file_id, line_no). Filled at ingest from the step's `calls[].messages` and
 -- `calls[].completion` (runner --log-messages counts|text, schema_version 2). Older logs'
 -- `messages[]` events stay in the record as logged. Kept out of `records`' typed columns so the
