@@ -1,4 +1,5 @@
 -- alias_families v1: per run and alias family, phase-A vs phase-B accuracy and the phase-B credit rate with a Wilson 95% interval
+-- Counted runs only (steps_v2.counted: a model named, not a duplicate of an earlier run).
 -- One row per (run_key, family_id) of the alias-swap steps (steps that log an `alias` block; their
 --   task.type is mcq). family_id = alias.family_id, phase = alias.phase ('A' or 'B').
 -- a_n, a_correct, acc_a: phase-A steps, how many correct, a_correct / a_n (NULL without A steps).
@@ -31,7 +32,7 @@ WITH st AS (
                'ctxpos=' || _py_text(r.dials -> '$.context_position'), 'verify=' || _py_text(r.dials -> '$.verify'),
                'sc=' || _py_text(r.dials -> '$.self_consistency_n'), 'rich=' || _py_text(r.dials -> '$.rich'),
                'task=' || coalesce(r.task, 'None'), 'diff=' || coalesce(r.difficulty, 'None')) AS analysis_group
-    FROM steps_v2 s JOIN runs_v2 r USING (run_key)
+    FROM (SELECT * FROM steps_v2 WHERE counted) s JOIN runs_v2 r USING (run_key)
     WHERE s.alias_phase IS NOT NULL
 ),
 tagged AS (

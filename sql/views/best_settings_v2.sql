@@ -171,7 +171,7 @@ SELECT
     count(*) FILTER (WHERE could_be_best) OVER (PARTITION BY part, model) AS best_set_size,
     p - coalesce(best_other, p) AS diff_vs_best, diff_low, diff_high,
     CASE WHEN is_best THEN 1.0 ELSE p_vs_best END AS p_vs_best,
-    margin AS margin, non_inferior, is_recommended,
+    margin::DOUBLE AS margin, non_inferior, is_recommended,
     is_recommended AND NOT any_proven AS more_data_needed,
     CASE WHEN NOT non_inferior AND eligible AND scale IS NOT NULL THEN least(ceil(n * greatest(scale, 1.0)), 1e12)::BIGINT END
         AS n_needed,

@@ -1,4 +1,5 @@
 -- early_late v1: credited in a run's first k steps versus its last k steps, with a test and an interval; pooled per setting and model over runs
+-- Counted runs only (steps_v2.counted: a model named, not a duplicate of an earlier run).
 -- Runs: MCQ runs only (alias-swap runs ask two phases of one rule: see the alias views; SAQ and
 --   other task types have no credited MCQ steps). Old logs without a task count as MCQ.
 -- Unit: a run's MCQ steps in logged order. k = min(30, floor(n / 2)) for a run of n MCQ steps, so
@@ -16,8 +17,8 @@
 CREATE OR REPLACE VIEW early_late_v1 AS
 WITH src AS (
     SELECT run_key, run_id, model, setting_id, setting, step, line_no, credited::INT AS k
-    FROM steps_v2
-    WHERE task_type = 'mcq' AND coalesce(run_task, 'mcq') = 'mcq'
+    FROM steps_v2 WHERE counted
+    AND task_type = 'mcq' AND coalesce(run_task, 'mcq') = 'mcq'
 ),
 seq AS (
     SELECT run_key, any_value(run_id) AS run_id, any_value(model) AS model,

@@ -1,4 +1,5 @@
 -- failure_reasons v1: why credit is lost: the share of each logged reason among non-credited MCQ steps, per run and pooled per setting and model, with the no_snippet_quote alert and the attribution gap
+-- Counted runs only (steps_v2.counted: a model named, not a duplicate of an earlier run).
 -- Runs: MCQ runs only (alias-swap runs ask two phases of one rule: see the alias views; SAQ and
 --   other task types have no credited MCQ steps). Old logs without a task count as MCQ.
 -- Unit: MCQ steps. A non-credited step may log several reasons (citations_evidence.reasons); each
@@ -20,8 +21,8 @@
 CREATE OR REPLACE VIEW failure_reasons_v1 AS
 WITH src AS (
     SELECT run_key, run_id, model, setting_id, setting, credited, correct, reasons
-    FROM steps_v2
-    WHERE task_type = 'mcq' AND coalesce(run_task, 'mcq') = 'mcq'
+    FROM steps_v2 WHERE counted
+    AND task_type = 'mcq' AND coalesce(run_task, 'mcq') = 'mcq'
 ),
 per_run AS (
     SELECT run_key, any_value(run_id) AS run_id, any_value(model) AS model,

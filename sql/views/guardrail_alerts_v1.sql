@@ -1,4 +1,5 @@
 -- guardrail_alerts v1: the token guardrail as logged: one typed row per step that logged guardrail_alerts, and the share of steps in each band state per run and model
+-- Counted runs only (steps_v2.counted: a model named, not a duplicate of an earlier run).
 -- Source: the step's guardrail_alerts object (written when a run had a guardrail band). tokens_step:
 --   tokens (the step's student tokens), state (in_band | below_band | above_band | near_trough),
 --   band_low / band_high / opt (the band the run used), autonudge (whether the run was allowed to
@@ -13,7 +14,7 @@ CREATE OR REPLACE VIEW guardrail_alerts_v1 AS
 WITH src AS (
     SELECT s.run_key, s.run_id, s.model, s.setting_id, s.step, s.line_no, s.credited,
            r.line -> '$.guardrail_alerts' AS g
-    FROM steps_v2 s JOIN records r ON r.file_id = s.file_id AND r.line_no = s.line_no
+    FROM (SELECT * FROM steps_v2 WHERE counted) s JOIN records r ON r.file_id = s.file_id AND r.line_no = s.line_no
     WHERE json_type(r.line -> '$.guardrail_alerts') = 'OBJECT'
 )
 SELECT run_key, run_id, model, setting_id, step, line_no, credited,

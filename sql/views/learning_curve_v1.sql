@@ -1,4 +1,5 @@
 -- learning_curve v1: does the student learn across steps: each run's cumulative credited curve by step, and the curve pooled per setting and per model with run-level intervals
+-- Counted runs only (steps_v2.counted: a model named, not a duplicate of an earlier run).
 -- Runs: MCQ runs only (alias-swap runs ask two phases of one rule: see the alias views; SAQ and
 --   other task types have no credited MCQ steps). Old logs without a task count as MCQ.
 -- Unit: a run's MCQ steps in logged order (step, then line); position = 1, 2, ... within the run.
@@ -16,8 +17,8 @@ CREATE OR REPLACE VIEW learning_curve_v1 AS
 WITH src AS (
     SELECT run_key, run_id, model, setting_id, setting, run_status, step, line_no,
            credited::INT AS k, correct::INT AS c, witness_pass::INT AS w
-    FROM steps_v2
-    WHERE task_type = 'mcq' AND coalesce(run_task, 'mcq') = 'mcq'
+    FROM steps_v2 WHERE counted
+    AND task_type = 'mcq' AND coalesce(run_task, 'mcq') = 'mcq'
 ),
 pos AS (
     SELECT *, row_number() OVER (PARTITION BY run_key ORDER BY step, line_no) AS position,

@@ -1,4 +1,5 @@
 -- model_profiles v1: which dials each model needs, from its data: the evidence-, witness-, snippet-limited and token-heavy rules with n, intervals and a yes/no/uncertain verdict per rule
+-- Counted runs only (steps_v2.counted: a model named, not a duplicate of an earlier run).
 -- Runs: MCQ runs only (alias-swap runs ask two phases of one rule: see the alias views; SAQ and
 --   other task types have no credited MCQ steps). Old logs without a task count as MCQ.
 -- Unit: MCQ steps pooled per model; every interval is cluster-robust over runs (cluster_stats_v1:
@@ -47,8 +48,8 @@ CREATE OR REPLACE VIEW model_profiles_v1 AS
 WITH src AS (
     SELECT run_key, model, credited, correct, witness_pass, coalesce(er_coverage, coverage) AS cov, reasons,
            student_tokens, tutor_tokens
-    FROM steps_v2
-    WHERE task_type = 'mcq' AND coalesce(run_task, 'mcq') = 'mcq'
+    FROM steps_v2 WHERE counted
+    AND task_type = 'mcq' AND coalesce(run_task, 'mcq') = 'mcq'
 ),
 per_run AS (
     SELECT run_key, model, count(*) AS m,

@@ -1,4 +1,5 @@
 -- rag_delta v1: what the tools (retrieval) add: credited with use_tools on minus off, for runs of one model matched on every other dial and condition
+-- Counted runs only (steps_v2.counted: a model named, not a duplicate of an earlier run).
 -- Runs: MCQ runs only (alias-swap runs ask two phases of one rule: see the alias views; SAQ and
 --   other task types have no credited MCQ steps). Old logs without a task count as MCQ.
 -- Matching: two runs are a pair of arms when model, task conditions (task, difficulty, options, tau)
@@ -17,7 +18,7 @@ WITH src AS (
            array_to_string(list_filter(r.dial_kv, lambda e:
                NOT (starts_with(e, 'use_tools=') OR starts_with(e, 'tools='))), ';') AS match_dials,
            r.setting
-    FROM steps_v2 s JOIN runs_v2 r USING (run_key)
+    FROM (SELECT * FROM steps_v2 WHERE counted) s JOIN runs_v2 r USING (run_key)
     WHERE s.task_type = 'mcq' AND coalesce(s.run_task, 'mcq') = 'mcq' AND r.use_tools IS NOT NULL
 ),
 per_run AS (

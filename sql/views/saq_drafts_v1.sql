@@ -1,4 +1,5 @@
 -- saq_drafts v1: per model and setting, how much self-consistency drafts help SAQ answers: best draft vs first draft score, with a t 95% interval
+-- Counted runs only (steps_v2.counted: a model named, not a duplicate of an earlier run).
 -- From each SAQ step's logged saq_drafts (one per self-consistency draft, each with the tutor's
 --   grading): first = the first draft's grading.score, best = the highest draft grading.score (the
 --   grading the step logs). Steps without drafts are left out.
@@ -14,8 +15,8 @@
 CREATE OR REPLACE VIEW saq_drafts_v1 AS
 WITH st AS (
     SELECT run_key, file_id, line_no, model, setting_id, setting
-    FROM steps_v2
-    WHERE task_type = 'saq'
+    FROM steps_v2 WHERE counted
+    AND task_type = 'saq'
 ),
 drafts AS (
     SELECT st.*,

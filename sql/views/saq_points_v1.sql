@@ -1,4 +1,5 @@
 -- saq_points v1: per model and setting, how often each expected key point is found or missed and how often each misconception tag occurs in SAQ answers, with Wilson 95% intervals
+-- Counted runs only (steps_v2.counted: a model named, not a duplicate of an earlier run).
 -- Read from the logged grading of each SAQ step (task.type = saq; the tutor's grading of the best
 --   draft): grading.found_points, grading.missing_points, grading.misconception_tags.
 -- kind = 'point': label is a key point; found = steps where it was found, missed = steps where it
@@ -12,8 +13,8 @@
 CREATE OR REPLACE VIEW saq_points_v1 AS
 WITH st AS (
     SELECT run_key, file_id, line_no, model, setting_id, setting
-    FROM steps_v2
-    WHERE task_type = 'saq'
+    FROM steps_v2 WHERE counted
+    AND task_type = 'saq'
 ),
 graded AS (
     SELECT st.*,

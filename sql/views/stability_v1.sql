@@ -1,4 +1,5 @@
 -- stability v1: context learning and stability per run (LAUC, WIT, STAB, CL&S, forget_onset_step) and pooled per setting and model with run-level intervals
+-- Counted runs only (steps_v2.counted: a model named, not a duplicate of an earlier run).
 -- Runs: MCQ runs only (alias-swap runs ask two phases of one rule: see the alias views; SAQ and
 --   other task types have no credited MCQ steps). Old logs without a task count as MCQ.
 -- Unit: a run's MCQ steps in logged order; n = their count, positions 0 .. n-1 below.
@@ -25,8 +26,8 @@ CREATE OR REPLACE VIEW stability_v1 AS
 WITH src AS (
     SELECT run_key, run_id, model, setting_id, setting, step, line_no,
            credited::INT AS k, witness_pass::INT AS w
-    FROM steps_v2
-    WHERE task_type = 'mcq' AND coalesce(run_task, 'mcq') = 'mcq'
+    FROM steps_v2 WHERE counted
+    AND task_type = 'mcq' AND coalesce(run_task, 'mcq') = 'mcq'
 ),
 cum AS (
     SELECT *, avg(k) OVER (PARTITION BY run_key ORDER BY step, line_no ROWS UNBOUNDED PRECEDING) AS cum_k

@@ -8,7 +8,8 @@
 --   not positive, max(V_run, V_item); with fewer than 2 runs only the item part (runs cannot vary).
 --   Degrees of freedom: Satterthwaite over the run part (G_run - 1) and the extra item part
 --   (V_item - V_run&item, G_item - 1), floored to an integer >= 1: intervals use Student t, not z.
---   cgm_var(vr, gr, vi, gi, vri)      the combined variance from the three (scaled) components
+--   cgm_var(vr, gr, vi, gi, vri)      the combined variance from the three (scaled) components, never
+--                                     below 0 (sums of squares can round to a hair under it)
 --   cgm_df(vr, gr, vi, gi, vri)       its degrees of freedom
 --   t_p_two_sided(t, df)              two-sided Student t p-value (exact for df 1, 2; Peizer-Pratt above)
 --   t_crit(conf, df)                  two-sided t critical value: t_crit(0.95, 1e9) = 1.96
@@ -19,9 +20,9 @@
 
 CREATE OR REPLACE MACRO cgm_var(vr, gr, vi, gi, vri) AS (
     CASE WHEN gr >= 2 AND gi >= 2 THEN
-             CASE WHEN vr + vi - vri > 0 THEN vr + vi - vri ELSE greatest(vr, vi) END
-         WHEN gi >= 2 THEN vi
-         WHEN gr >= 2 THEN vr END
+             CASE WHEN vr + vi - vri > 0 THEN vr + vi - vri ELSE greatest(vr, vi, 0.0) END
+         WHEN gi >= 2 THEN greatest(vi, 0.0)
+         WHEN gr >= 2 THEN greatest(vr, 0.0) END
 );
 
 CREATE OR REPLACE MACRO cgm_df(vr, gr, vi, gi, vri) AS greatest(1.0, floor(

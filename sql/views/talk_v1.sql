@@ -1,4 +1,5 @@
 -- talk v1: how much the tutor talks: per run the tutor / (student + tutor) token ratio, tokens per step and turns, and the ratio pooled per model over runs
+-- Counted runs only (steps_v2.counted: a model named, not a duplicate of an earlier run).
 -- Unit: every logged step of a run (MCQ or not). student_tokens / tutor_tokens = sums of the steps'
 --   student_usage / tutor_usage total_tokens; talk_ratio = tutor / (student + tutor), NULL when both
 --   are 0 or missing. tokens_per_step = student tokens / steps with student usage.
@@ -13,7 +14,7 @@ WITH src AS (
     SELECT s.run_key, s.run_id, s.model, s.setting_id, s.task_type, s.credited,
            s.student_tokens, s.tutor_tokens,
            json_array_length(r.line -> '$.messages') AS turns
-    FROM steps_v2 s JOIN records r ON r.file_id = s.file_id AND r.line_no = s.line_no
+    FROM (SELECT * FROM steps_v2 WHERE counted) s JOIN records r ON r.file_id = s.file_id AND r.line_no = s.line_no
 )
 SELECT run_key, any_value(run_id) AS run_id, any_value(model) AS model, any_value(setting_id) AS setting_id,
        count(*) AS steps_all,
