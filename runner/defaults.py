@@ -77,12 +77,14 @@ def _evidence_comment(ev: dict[str, Any]) -> list[str]:
     if not ev:
         return []
     parts = [f"n = {ev.get('n_steps')} steps in {ev.get('n_runs')} runs"]
-    if ev.get("credited") is not None:
-        interval = ""
-        if ev.get("credited_low") is not None and ev.get("credited_high") is not None:
-            interval = f" (95% interval {ev['credited_low']:.3f}-{ev['credited_high']:.3f})"
-        parts.append(f"credited {ev['credited']:.3f}{interval}")
+    rate, low, high = (ev.get(f"credited{s}", ev.get(f"rate{s}")) for s in ("", "_low", "_high"))
+    if rate is not None:
+        interval = f" (95% interval {low:.3f}-{high:.3f})" if low is not None and high is not None else ""
+        parts.append(f"credited {rate:.3f}{interval}")
     parts += [f"{k} {ev[k]}" for k in ("tau", "task") if ev.get(k) is not None]
+    if ev.get("more_data_needed"):
+        more = f" (about {ev['runs_needed']} more runs would decide)" if ev.get("runs_needed") else ""
+        parts.append(f"not proven within the margin of the best: more data needed{more}")
     return ["# " + "; ".join(parts)]
 
 

@@ -11,9 +11,9 @@
 
 CREATE OR REPLACE VIEW pareto_v2 AS
 WITH b AS MATERIALIZED (
-    SELECT * EXCLUDE (task, rate, rate_low, rate_high, cost_per_success, n_success),
-           task_type AS task, rate AS credited, rate_low AS credited_low, rate_high AS credited_high,
-           cost_per_success AS cost_per_credited, n_success AS credited_n
+    SELECT model, task_type AS task, tau, setting_id, setting, n_runs, n_steps, below_min_n,
+           rate AS credited, rate_low AS credited_low, rate_high AS credited_high, n_success AS credited_n,
+           tokens_per_step, seconds_per_step, cost_per_step, cost_per_success AS cost_per_credited
     FROM best_settings_v2 WHERE metric = 'credited' AND model IS NOT NULL AND model <> 'unknown'
 )
 SELECT

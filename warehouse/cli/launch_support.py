@@ -192,7 +192,21 @@ def print_view(
     return write_rows(cols, iter([rounded]), "table", sys.stdout)
 
 
-EVIDENCE_COLUMNS = ("n_steps", "n_runs", "credited", "credited_low", "credited_high", "tau", "task")
+# best_settings v2 names the metric's rate `rate*`; v1 named it `credited*`: either is read.
+EVIDENCE_COLUMNS = (
+    "n_steps",
+    "n_runs",
+    "credited",
+    "credited_low",
+    "credited_high",
+    "rate",
+    "rate_low",
+    "rate_high",
+    "tau",
+    "task",
+    "more_data_needed",
+    "runs_needed",
+)
 
 
 def recommended_rows(db: str) -> list[dict[str, Any]]:

@@ -42,7 +42,7 @@ def plan_next_command(
 
     \b
     Example:
-      warehouse plan-next --out next.toml && warehouse sweep next.toml --dry-run
+      warehouse plan-next --out runs/next.toml && warehouse sweep runs/next.toml --dry-run
       warehouse plan-next --campaign exp --margin 0.05
     """
     from warehouse.apps.analysis import margin_from
