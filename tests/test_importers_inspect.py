@@ -57,7 +57,7 @@ def test_an_inspect_log_becomes_one_run_with_a_step_per_sample_and_epoch(
     assert (
         line["source"]["target"] == QUESTIONS[0][1] and line["source"]["scores"]["includes"]["value"] == "C"
     )
-    ranking = rows(db, "SELECT model, n_steps, credited_n FROM model_ranking")
+    ranking = rows(db, "SELECT model, n_steps, n_success FROM model_ranking")
     assert ranking == [("model", 6, 4)]
 
 

@@ -33,10 +33,8 @@ def _check(db: Path) -> None:
         "type": "equals",
         "value": "4",
     }
-    pairs = rows(
-        db, "SELECT n_pairs, both_right, both_wrong FROM paired_comparison('echo', 'echo', 'correct')"
-    )
-    assert pairs[0][0] >= 3
+    pairs = rows(db, "SELECT n_items, items_tied FROM paired_comparison('echo', 'echo', 'correct')")
+    assert pairs == [(3, 3)]  # a side against itself: every one of the 3 items tied
 
 
 def test_a_promptfoo_result_becomes_a_run_per_provider_and_prompt(tmp_path: Path) -> None:
