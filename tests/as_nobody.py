@@ -43,6 +43,16 @@ _PRELOAD = (
     "ingest.manifest",
     "ingest.load",
     "ingest.lines",
+    "encodings.ascii",
+    "encodings.latin_1",
+    "csv",
+    "warehouse.core.models",
+    "warehouse.core.logformat",
+    "warehouse.store.checksums",
+    "ingest.attribution",
+    "ingest.bounds",
+    "ingest.transcripts",
+    "ingest.importers",
 )
 
 
