@@ -97,7 +97,7 @@ def header(draw: st.DrawFn, run: str) -> dict[str, Any]:
 
 
 def bad_dials() -> list[str]:
-    from ingest.records import DIAL_NAMES
+    from warehouse.core.logformat import DIAL_NAMES
 
     return list(DIAL_NAMES)
 

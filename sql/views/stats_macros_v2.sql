@@ -8,9 +8,13 @@
 --   not positive, max(V_run, V_item); with fewer than 2 runs only the item part (runs cannot vary).
 --   Degrees of freedom: Satterthwaite over the run part (G_run - 1) and the extra item part
 --   (V_item - V_run&item, G_item - 1), floored to an integer >= 1: intervals use Student t, not z.
---   cgm_var(vr, gr, vi, gi, vri)      the combined variance from the three (scaled) components, never
---                                     below 0 (sums of squares can round to a hair under it)
---   cgm_df(vr, gr, vi, gi, vri)       its degrees of freedom
+--   cgm_var(vr, gr, vi, gi, vri)      the combined variance from the three (scaled) components; when
+--                                     it is not positive (beyond 1e-9 of vr + vi: float noise must
+--                                     not decide, it differs between backends) the larger one-way
+--                                     variance; never below 0
+--   cgm_df(vr, gr, vi, gi, vri)       its degrees of freedom (Satterthwaite); components summing to
+--                                     under 1e-12 count as no variance, so summation noise (which
+--                                     differs between backends) cannot swing df from 20 to 1
 --   t_p_two_sided(t, df)              two-sided Student t p-value (exact for df 1, 2; Peizer-Pratt above)
 --   t_crit(conf, df)                  two-sided t critical value: t_crit(0.95, 1e9) = 1.96
 --   rate_low/high(p, n, v, df, conf)  Wilson interval at the effective n = p(1-p)/v (Kish design
@@ -20,15 +24,16 @@
 
 CREATE OR REPLACE MACRO cgm_var(vr, gr, vi, gi, vri) AS (
     CASE WHEN gr >= 2 AND gi >= 2 THEN
-             CASE WHEN vr + vi - vri > 0 THEN vr + vi - vri ELSE greatest(vr, vi, 0.0) END
+             CASE WHEN vr + vi - vri > 1e-9 * (vr + vi) THEN vr + vi - vri ELSE greatest(vr, vi, 0.0) END
          WHEN gi >= 2 THEN greatest(vi, 0.0)
          WHEN gr >= 2 THEN greatest(vr, 0.0) END
 );
 
 CREATE OR REPLACE MACRO cgm_df(vr, gr, vi, gi, vri) AS greatest(1.0, floor(
-    CASE WHEN gr >= 2 AND gi >= 2 THEN coalesce(least(gr + gi - 2.0,
-             (vr + greatest(vi - vri, 0.0)) ^ 2
-             / nullif(vr ^ 2 / (gr - 1.0) + greatest(vi - vri, 0.0) ^ 2 / (gi - 1.0), 0)), gr + gi - 2.0)
+    CASE WHEN gr >= 2 AND gi >= 2 THEN
+             CASE WHEN vr + greatest(vi - vri, 0.0) <= 1e-12 THEN gr + gi - 2.0  -- no variance: not float noise
+                  ELSE least(gr + gi - 2.0, (vr + greatest(vi - vri, 0.0)) ^ 2
+                             / (vr ^ 2 / (gr - 1.0) + greatest(vi - vri, 0.0) ^ 2 / (gi - 1.0))) END
          WHEN gi >= 2 THEN gi - 1.0
          WHEN gr >= 2 THEN gr - 1.0 END));
 
