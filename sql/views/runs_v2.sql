@@ -1,4 +1,6 @@
 -- runs v2: one row per run with its canonical model, τ (never missing), status (crashed vs in progress), task type and duplicate flag
+-- harness: the harness that wrote the results (inspect, lm-eval, promptfoo for imported files, see
+--   docs/importers.md); native = a log in this format (the simulator's or `warehouse run`'s).
 -- Identity and copies as in v1: the copy with the most valid steps wins (then: has run_end, present,
 --   .jsonl, lowest file_id); `paths` lists every copy, n_copies counts them. A file whose lines hold
 --   no run header, no step and no run_end (a JSONL that is not a run log, e.g. perturbed cards) never
@@ -178,6 +180,7 @@ SELECT
     json_extract_string(t.plan, '$.name')                         AS plan_name,
     TRY_CAST(json_extract_string(t.plan, '$.seed') AS BIGINT)     AS plan_seed,
     json_extract_string(t.runner, '$.name')                       AS runner_name,
+    coalesce(json_extract_string(t.runner, '$.harness'), 'native') AS harness,
     t.schema_version,
     t.cfg_task                                                    AS task,
     coalesce(t.step_task_type, CASE WHEN t.cfg_task = 'alias_swap' THEN 'mcq' ELSE t.cfg_task END) AS task_type,
