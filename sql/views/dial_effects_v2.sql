@@ -166,8 +166,10 @@ tested AS (
     LEFT JOIN own_v ov USING (part, model, dial, value)
 ),
 pv AS (
-    SELECT *, CASE WHEN diff IS NULL THEN NULL WHEN se > 0 THEN t_p_two_sided(diff / se, df)
-                   WHEN diff = 0 THEN 1.0 ELSE 0.0 END AS p_value
+    -- rounded to 12 decimals: p-values equal in exact arithmetic differ in the last bits (summation
+    -- order), and BH must see them as ties
+    SELECT *, round(CASE WHEN diff IS NULL THEN NULL WHEN se > 0 THEN t_p_two_sided(diff / se, df)
+                         WHEN diff = 0 THEN 1.0 ELSE 0.0 END, 12) AS p_value
     FROM tested
 ),
 bh AS (
