@@ -15,6 +15,7 @@ import shutil
 import signal
 import subprocess
 import tarfile
+import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,7 +73,26 @@ def _durations(trace: list[str]) -> dict[str, float]:
     }
 
 
+def _copiers_of(folder: Path) -> list[int]:
+    """PIDs of detached spare copiers (warehouse/store/spare.py) working on a file in `folder`."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            args = cmdline.read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if any(a.endswith(b"spare.py") for a in args) and any(str(folder).encode() in a for a in args):
+            found.append(int(cmdline.parent.name))
+    return found
+
+
 def _restore(template: Path, target: Path) -> None:
+    # A spare copier started by the previous (killed or finished) ingest may still be copying
+    # into `target`: let it finish before the folder is replaced, or it renames its copy into
+    # the new folder under a stamp the recreated file can match (inode numbers are reused).
+    deadline = time.monotonic() + 30
+    while _copiers_of(target) and time.monotonic() < deadline:
+        time.sleep(0.05)
     if target.exists():
         shutil.rmtree(target)
     subprocess.run(["cp", "-a", str(template), str(target)], check=True)
