@@ -23,6 +23,7 @@ from ingest.manifest import (
     refresh_attributes,
     refresh_models,
     refresh_prices,
+    settings_stale,
     write_outcomes,
 )
 from ingest.summary import (
@@ -104,7 +105,7 @@ def _precheck(db: str, root: Path, config: Config, summary: IngestSummary) -> tu
     try:
         if max(applied(con), default=0) != code_version():
             return False, None
-        stats, rules_stale = read_stats(con), _rules_stale(con, config)
+        stats, rules_stale = read_stats(con), settings_stale(con, config)
         found, skipped, problems = discover(root)
         split = split_unchanged(found, stats)
         changed, _, gone = split
@@ -149,7 +150,7 @@ def _ingest(
     plans, missing = _plan(con, root, summary, scan)
     summary.files_missing = len(missing)
     work = [p for p in plans if p.action in LOAD_ACTIONS]
-    if not work and not missing and not _rules_stale(con, config) and not _unreadable_news(con, summary):
+    if not work and not missing and not settings_stale(con, config) and not _unreadable_news(con, summary):
         count_actions(plans, summary)
         return  # nothing to do: no transaction, nothing to publish
     load_bytes = sum(p.found.size - p.start for p in work)
@@ -201,22 +202,6 @@ def _unreadable_news(con: duckdb.DuckDBPyConnection, summary: IngestSummary) -> 
     """True when what could not be read differs from what the database last recorded."""
     row = con.execute("SELECT value FROM settings WHERE key = ?", [UNREADABLE_KEY]).fetchone()
     return row[0] != unreadable_json(summary) if row else summary.files_unreadable > 0
-
-
-def _rules_stale(con: duckdb.DuckDBPyConnection, config: Config) -> bool:
-    """True when warehouse.toml's path rules or prices differ from what the database used."""
-    from ingest.manifest import MODELS_KEY, PRICES_KEY, RULES_KEY, models_digest, prices_digest, rules_digest
-
-    # Our own constant keys inlined, no parameters: binding any parameter makes duckdb import
-    # pandas when it is installed (0.3-0.4 s of every no-op ingest).
-    keys = ", ".join(f"'{key}'" for key in (RULES_KEY, PRICES_KEY, MODELS_KEY))
-    stored = dict(con.execute(f"SELECT key, value FROM settings WHERE key IN ({keys})").fetchall())
-    names = model_names(config.models)
-    return (
-        stored.get(RULES_KEY) != rules_digest(config.path_rules, names)
-        or stored.get(PRICES_KEY) != prices_digest(config.prices)
-        or stored.get(MODELS_KEY) != models_digest(names, config.in_progress_minutes)
-    )
 
 
 def count_actions(plans: list[Planned], summary: IngestSummary) -> None:
