@@ -134,3 +134,12 @@ def write(runs: Path) -> None:
         "\n".join(run("r4", "m-b", R4, tokens=1000, guarded=True)) + "\n"
     )
     (runs / "learn" / "ma5.jsonl").write_text("\n".join(run("r5", "m-a", R5, tools=True)) + "\n")
+
+
+def ingested(root: Path) -> Path:
+    """The fixture's logs written under root/runs and ingested into root/runs.duckdb."""
+    from ingest import ingest_runs
+
+    write(root / "runs")
+    ingest_runs(str(root / "runs"), str(root / "runs.duckdb"))
+    return root / "runs.duckdb"

@@ -11,27 +11,17 @@ from typing import Any
 
 import learning_fixture
 import pytest
-
-from ingest import ingest_runs
-from warehouse.store.db import open_reader
+from ingest_support import dict_rows
 
 
 @pytest.fixture(scope="module")
 def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("learn")
-    learning_fixture.write(root / "runs")
-    ingest_runs(str(root / "runs"), str(root / "runs.duckdb"))
-    return root / "runs.duckdb"
+    return learning_fixture.ingested(root)
 
 
 def rows(db: Path, sql: str) -> list[dict[str, Any]]:
-    con = open_reader(db)
-    try:
-        cur = con.execute(sql)
-        names = [d[0] for d in cur.description]
-        return [dict(zip(names, r)) for r in cur.fetchall()]
-    finally:
-        con.close()
+    return dict_rows(db, sql)
 
 
 def by_run(db: Path, view: str) -> dict[str, dict[str, Any]]:
