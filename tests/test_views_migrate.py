@@ -229,12 +229,12 @@ def test_a_database_of_the_previous_release_migrates(tmp_path: Path) -> None:
     assert _fetch(old, runs) == _fetch(fresh, runs)  # (status: in_progress depends on the clock)
     # Path attributes come from the path rules of the ingest that stored them: newer built-in rules
     # (e.g. a model at the start of a file name) apply at the next ingest, which sees them changed.
-    from ingest.run import _rules_stale
+    from ingest.manifest import settings_stale
     from warehouse.core.config import load_config
 
     con = duckdb.connect(str(old), read_only=True)
     try:
-        assert _rules_stale(con, load_config())
+        assert settings_stale(con, load_config())
         assert con.execute("SELECT count(*) FROM model_names").fetchone()[0] > 20  # seeded by migrate
     finally:
         con.close()
