@@ -51,10 +51,12 @@ def slug_dash(model: str) -> str:
     return model.replace("/", "-")
 
 
-def plan_file(i: int, steps: int, rng: random.Random) -> tuple[str, RunSpec]:
-    """Relative path and run settings of file i (the family decides both)."""
+def plan_file(i: int, steps: int, rng: random.Random, legacy: bool = False) -> tuple[str, RunSpec]:
+    """Relative path and run settings of file i (the family decides both; `legacy`: an old era)."""
     roll = rng.random()
     spec = RunSpec(steps=steps)
+    if legacy:
+        return legacy_file(i, spec)
     if roll < 0.33:
         stage = ("breadth", "depth", "long")[i % 3]
         model = SCATTERGUN_MODELS[(i // 3) % len(SCATTERGUN_MODELS)]
@@ -144,6 +146,11 @@ def plan_file(i: int, steps: int, rng: random.Random) -> tuple[str, RunSpec]:
         )[i % 4]
         spec.update(provider="deepinfra", tools=["tfidf_retriever"], budget=10, **extra)
         return f"{name}.jsonl", spec
+    return legacy_file(i, spec)
+
+
+def legacy_file(i: int, spec: RunSpec) -> tuple[str, RunSpec]:
+    """An old-era log: v0 (no header) or v1 (a header with 11 dials)."""
     era = ("v0", "v1")[i % 2]
     spec.update(era=era, model=MIXTRAL, provider="deepinfra", student="llm")
     return f"legacy/2025-09-02/{era}_live_{i}.jsonl", spec

@@ -19,6 +19,12 @@ Presets (put big corpora under /tmp/bench, never in the repo):
   --preset 1gb     ~1,620 files x 160 steps    (~1 GB, ~270k steps; ~45 s with --jobs 2)
   --preset many    20,000 files x 5 steps      (~415 MB, ~21 KB/file)
   --preset 5gb     ~8,100 files x 160 steps    (~5 GB; needs 5 GB of disk and ~4 min on 2 cores)
+Mixes (corpus_mix.py: file sizes drawn around a median with a long tail, several runs appended
+per file, glued and torn lines, some .gz, old eras):
+  --preset mixed-500mb  1,168 files, median ~180 KB, six of 30-36 MB   (~500 MB)
+  --preset mixed-100mb  290 files, median ~180 KB, one of ~25 MB       (~100 MB)
+  --preset multirun     160 files of 4-12 runs, median ~1.2 MB, two of 30-36 MB (~300 MB)
+  --preset small-many   5,000 files of 1-2 runs, median ~30 KB          (~190 MB)
 
 Examples:
   python3 benchmarks/gen_corpus.py /tmp/bench/c1g --preset 1gb --jobs 2
@@ -29,6 +35,7 @@ Examples:
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import math
 import os
@@ -43,7 +50,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpus_layout import plan_file, side_files
-from corpus_shapes import header_record, run_end_record
+from corpus_mix import MIXES, plan_mix
+from corpus_shapes import RunSpec, header_record, run_end_record
 from corpus_steps import step_record
 
 PRESETS: dict[str, dict[str, int]] = {
@@ -60,33 +68,22 @@ AVG_FILE_OVERHEAD = 2400
 MANIFEST = Path("_catalog") / "gen_manifest.json"
 
 
-def build_file(i: int, seed: int, steps: int, dirty_frac: float) -> tuple[str, bytes, Counter[str]]:
-    """The path and bytes of file i plus its ground-truth counts."""
+def build_file(
+    i: int, seed: int, steps: int, dirty_frac: float, mix: str | None = None
+) -> tuple[str, bytes, Counter[str]]:
+    """The path and bytes (gzipped for a .gz) of file i plus its ground-truth counts."""
     rng = random.Random(f"{seed}:{i}")
-    relpath, spec = plan_file(i, steps, rng)
+    plan = plan_mix(MIXES[mix], i, random.Random(f"{seed}:{i}:mix"), AVG_STEP_BYTES) if mix else None
+    relpath, spec = plan_file(i, plan.steps if plan else steps, rng, legacy=bool(plan and plan.legacy))
     spec.finalize(rng)
-    lines: list[tuple[str, bytes]] = []  # (kind, line bytes incl. newline)
     ts = 1757000000 + (seed % 1000) * 86400 + i * 977
-    defect = _pick_defect(rng, dirty_frac, spec.era != "v0" and steps >= 2)
-    runs = _run_plan(rng, steps, two_runs=defect == "glued")
-    for r, n_steps in enumerate(runs):
-        run_id = _uuid(rng) if spec.era != "v0" else None
-        if spec.era != "v0":
-            header = _dump(header_record(spec, run_id, ts, rng)) + b"\n"
-            if r > 0 and defect == "glued":
-                # A killed writer left a partial line; the re-run's header was glued onto it.
-                _, prev = lines.pop()
-                header = prev[: len(prev) // 2] + header
-                lines.append(("bad", header))
-            else:
-                lines.append(("header", header))
-        cards: list[dict[str, Any]] = []
-        for s in range(n_steps):
-            ts += rng.randint(20, 180)
-            rec, cards = step_record(spec, run_id, s, ts, cards, rng)
-            lines.append(("step", _dump(rec) + b"\n"))
-        if spec.schema_version == 2 and n_steps == spec.steps:
-            lines.append(("run_end", _dump(run_end_record(run_id, ts + 1, n_steps)) + b"\n"))
+    if plan is None:
+        defect = _pick_defect(rng, dirty_frac, spec.era != "v0" and steps >= 2)
+        runs = _run_plan(rng, steps, two_runs=defect == "glued")
+        glued = set(range(1, len(runs))) if defect == "glued" else set()
+    else:
+        defect, runs, glued = ("torn" if plan.torn else None), plan.runs, plan.glued
+    lines = _run_lines(spec, runs, glued if spec.era != "v0" else set(), ts, rng)
     if defect == "garbage" and len(lines) > 2:
         at = rng.randint(1, len(lines) - 1)
         bad = rng.choice(
@@ -115,7 +112,36 @@ def build_file(i: int, seed: int, steps: int, dirty_frac: float) -> tuple[str, b
         valid_lines=kinds["header"] + kinds["step"] + kinds["run_end"],
         complete_lines=len(lines) - kinds["torn"],
     )
-    return relpath, b"".join(data for _, data in lines), stats
+    data = b"".join(data for _, data in lines)
+    if plan is not None and plan.gz:
+        stats["gz_files"] = 1
+        return relpath + ".gz", gzip.compress(data, compresslevel=6, mtime=0), stats
+    return relpath, data, stats
+
+
+def _run_lines(
+    spec: RunSpec, runs: list[int], glued: set[int], ts: int, rng: random.Random
+) -> list[tuple[str, bytes]]:
+    """(kind, line bytes incl. newline) of the runs appended to one file; a run in `glued` was
+    started after a killed writer left a partial line, and its header is glued onto that line."""
+    lines: list[tuple[str, bytes]] = []
+    for r, n_steps in enumerate(runs):
+        run_id = _uuid(rng) if spec.era != "v0" else None
+        if spec.era != "v0":
+            header = _dump(header_record(spec, run_id, ts, rng)) + b"\n"
+            if r in glued and lines:
+                _, prev = lines.pop()
+                lines.append(("bad", prev[: len(prev) // 2] + header))
+            else:
+                lines.append(("header", header))
+        cards: list[dict[str, Any]] = []
+        for s in range(n_steps):
+            ts += rng.randint(20, 180)
+            rec, cards = step_record(spec, run_id, s, ts, cards, rng)
+            lines.append(("step", _dump(rec) + b"\n"))
+        if spec.schema_version == 2 and n_steps == spec.steps:
+            lines.append(("run_end", _dump(run_end_record(run_id, ts + 1, n_steps)) + b"\n"))
+    return lines
 
 
 def _run_plan(rng: random.Random, steps: int, two_runs: bool = False) -> list[int]:
@@ -144,12 +170,12 @@ def _dump(obj: dict[str, Any]) -> bytes:
     return json.dumps(obj, ensure_ascii=False).encode("utf-8")
 
 
-def _work(args: tuple[str, list[int], int, int, float]) -> Counter[str]:
-    out, indices, seed, steps, dirty = args
+def _work(args: tuple[str, list[int], int, int, float, str | None]) -> Counter[str]:
+    out, indices, seed, steps, dirty, mix = args
     total: Counter[str] = Counter()
     root = Path(out)
     for i in indices:
-        relpath, data, stats = build_file(i, seed, steps, dirty)
+        relpath, data, stats = build_file(i, seed, steps, dirty, mix)
         path = root / relpath
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
@@ -168,7 +194,10 @@ def files_for_size(size_mb: float, steps: int) -> int:
 def resolve(
     preset: str | None, files: int | None = None, steps: int | None = None, size_mb: float | None = None
 ) -> tuple[int, int]:
-    """(files, steps) from a preset and/or explicit options (explicit options win)."""
+    """(files, steps) from a preset and/or explicit options (explicit options win). A mix preset
+    (corpus_mix.py) draws each file's steps: steps is 0."""
+    if preset in MIXES:
+        return files or MIXES[preset].files, 0
     base = PRESETS.get(preset or "", {})
     steps = steps or base.get("steps", 160)
     size = size_mb or base.get("size_mb")
@@ -188,14 +217,16 @@ def generate(
     dirty_frac: float = 0.0,
     preset: str | None = None,
 ) -> dict[str, Any]:
-    """Write the corpus (replacing `out`) and return its manifest."""
+    """Write the corpus (replacing `out`) and return its manifest. A mix preset (corpus_mix.py)
+    draws each file's size, runs and defects; `steps` is then unused."""
+    mix = preset if preset in MIXES else None
     start = time.perf_counter()
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
     chunk = max(1, min(500, files // max(1, jobs * 8)))
     tasks = [
-        (str(out), list(range(a, min(files, a + chunk))), seed, steps, dirty_frac)
+        (str(out), list(range(a, min(files, a + chunk))), seed, steps, dirty_frac, mix)
         for a in range(0, files, chunk)
     ]
     total: Counter[str] = Counter()
@@ -213,6 +244,7 @@ def generate(
         "steps": steps,
         "seed": seed,
         "dirty_frac": dirty_frac,
+        "mix": mix,
         "counts": {
             k: total.get(k, 0)
             for k in (
@@ -227,6 +259,7 @@ def generate(
                 "blank_lines",
                 "torn_tails",
                 "glued",
+                "gz_files",
                 "complete_lines",
             )
         },
@@ -252,7 +285,7 @@ def main(argv: list[str] | None = None) -> int:
         epilog=__doc__.split("\n\n", 1)[1],
     )
     ap.add_argument("out", type=Path, help="output directory (replaced)")
-    ap.add_argument("--preset", choices=sorted(PRESETS))
+    ap.add_argument("--preset", choices=sorted([*PRESETS, *MIXES]))
     ap.add_argument("--files", type=int, help="number of log files")
     ap.add_argument("--steps", type=int, help="steps per run (the file name's N)")
     ap.add_argument("--size-mb", type=float, help="target size: derives --files from --steps")

@@ -30,7 +30,7 @@ _ACCEPTED_BY_DUCKDB_ONLY = (b"NaN", b"Infinity")
 # Valid JSON that orjson cannot represent (nesting deeper than 1024, a number beyond a double):
 # DuckDB's parser (the fast path, and the typing of every line) takes it, so the exact path asks DuckDB.
 _UNREPRESENTABLE = ("depth limit exceeded", "number is infinity")
-_BOM = b"\xef\xbb\xbf"
+BOM = b"\xef\xbb\xbf"
 _duckdb: list[object] = []
 
 
@@ -224,7 +224,7 @@ def _positions(line: bytes, token: bytes) -> list[int]:
     return found
 
 
-def _take(
+def take_line(
     sink: Sink, read: FileRead, file_id: int, line_no: int, offset: int, line: Line, max_line: int
 ) -> None:
     if isinstance(line, Oversize):
@@ -272,11 +272,11 @@ def read_stream(
     read = FileRead(end=start, lines=start_line, pending=0)
     try:
         for offset, line in _split(stream, start, max_line):
-            if offset in (0, -1) and isinstance(line, bytes) and line.startswith(_BOM):  # encoding, not data
+            if offset in (0, -1) and isinstance(line, bytes) and line.startswith(BOM):  # encoding, not data
                 line, offset = line[3:], (3 if offset == 0 else -4)
             if offset < 0:
                 if complete_tail:  # a finished .gz: its last line needs no newline
-                    _take(sink, read, file_id, read.lines + 1, -1 - offset, line, max_line)
+                    take_line(sink, read, file_id, read.lines + 1, -1 - offset, line, max_line)
                     read.lines += 1
                     read.end = -1 - offset + _length(line)
                 else:
@@ -285,7 +285,7 @@ def read_stream(
             if not read.first_line and read.lines == 0:
                 read.first_line = line.prefix if isinstance(line, Oversize) else line
             read.lines += 1
-            _take(sink, read, file_id, read.lines, offset, line, max_line)
+            take_line(sink, read, file_id, read.lines, offset, line, max_line)
             read.end = offset + _length(line) + 1
             if sink.size >= CHUNK * 2:
                 yield read

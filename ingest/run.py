@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ingest.bounds import bound_load
+from ingest.bulk import load_bulk
 from ingest.discover import Found, Known, Planned, discover, plan, readable, split_unchanged
 from ingest.fast import load_fast
 from ingest.lines import Sink, first_line, legacy_key
@@ -280,9 +281,13 @@ def _transaction(
         _delete_rewritten(con, outcomes)
         phase("delete_rewritten")
         limit = config.max_line_bytes
+        sink, moved = Sink(), dict[int, int]()
         fast_ids = load_fast(con, outcomes, load_id, reporter.advance, limit) if fast else set()
         phase("fast_load")
-        sink, moved = Sink(), dict[int, int]()
+        if fast:
+            rest = [o for o in outcomes if o.file_id not in fast_ids]
+            fast_ids |= load_bulk(con, rest, load_id, sink, reporter.advance, limit)
+            phase("bulk_load")
         for o in outcomes:
             if o.file_id in fast_ids or o.plan.action == "relinked":
                 continue

@@ -1,4 +1,4 @@
-"""Property-based fuzzing of the exact line reader (ingest/lines.py read_stream/_take).
+"""Property-based fuzzing of the exact line reader (ingest/lines.py read_stream/take_line).
 
 Valid JSONL is generated, then lines are mutated at random (cut, glued, bytes inserted, replaced
 or deleted, NaN, invalid UTF-8, blanked, newlines inserted). An independent reference (Python's

@@ -1,0 +1,360 @@
+"""The bulk line path: whole files that DuckDB's reader (ingest/fast.py) does not take — small
+files, files with a torn tail, a glued or garbage line, a .gz — read here and checked line by line
+in bulk, so one bad line no longer sends its whole file through the per-line Python path.
+
+Each file is read (a .gz decompressed) and cut at newlines into lines exactly as the exact path
+cuts them; its complete lines go, many files at once, through one DuckDB statement that tells,
+per line, whether it is a JSON object whose keys are all known and unique, with nothing DuckDB
+accepts but orjson refuses (NaN, Infinity, trailing commas) and no \\r. Those lines are inserted
+through the projection both paths share. Every other line (blank, bad JSON, bad UTF-8, a torn line
+with the next record glued on, unknown or repeated keys) goes, in file order, through the exact
+path's own line handler (ingest/lines.py `take_line`), so it is quarantined, split or loaded exactly
+as there. Run keys follow the headers of both kinds of lines, in order. A trailing line without a
+newline is held back (pending) as the exact path does, except at the end of a .gz.
+
+Files read here: new or rewritten (read from byte 0), plain or .gz, no line longer than
+max_line_bytes, no byte-order mark. Others take the exact path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import orjson
+
+from ingest.lines import BOM, CHUNK, GZIP_ERRORS, FileRead, Sink, open_log, take_line
+from ingest.load import FastPathMismatch, FileOutcome, insert_staged
+from ingest.records import header_key
+from warehouse.core.config import DEFAULT_MAX_LINE_BYTES
+from warehouse.core.logformat import KNOWN_KEYS
+
+if TYPE_CHECKING:
+    import duckdb
+    import numpy as np
+    import pyarrow as pa
+
+BATCH_BYTES = 64 * 2**20  # lines checked and inserted per statement (bounds memory)
+ROWS_PER_ARROW_BATCH = 2048  # DuckDB scans an Arrow table one record batch per task
+
+_LENIENT = r"""
+    contains(line, 'NaN') OR contains(line, 'Infinity') OR contains(line, ',}') OR contains(line, ',]')
+    OR contains(line, chr(13))
+    OR ((contains(line, ' }') OR contains(line, ' ]') OR contains(line, chr(9)))
+        AND regexp_matches(line, ',\s*[\]}]'))
+"""
+# One parse per line for its keys (try: a line that is not JSON gives NULL, not an error); the
+# header's fields only where a run_header key is.
+_CHECK_SQL = f"""
+SELECT k IS NOT NULL AND len(k) > 0 AND NOT ({_LENIENT}) AS parsed, hash(k) AS keys_hash,
+       CASE WHEN list_contains(k, 'run_header') THEN (line -> '$.run_header')::VARCHAR = 'true'
+            ELSE false END AS is_header,
+       CASE WHEN list_contains(k, 'run_header') THEN (line -> '$.run_id')::VARCHAR END AS run_id
+FROM (SELECT line, try(json_keys(line)) AS k FROM __lines__)
+"""
+_SHAPES_SQL = """
+SELECT h, len(k) > 0 AND len(k) = len(list_distinct(k)) AND list_has_all($known, k)
+FROM (SELECT unnest($h) AS h, json_keys(unnest($l)) AS k)
+"""
+
+
+@dataclass
+class _Piece:
+    """Whole lines of one file: `data` starts at byte `offset`, its first line is line `base` + 1."""
+
+    outcome: FileOutcome
+    read: FileRead
+    lines: list[bytes]
+    offset: int
+    base: int
+
+    @property
+    def size(self) -> int:
+        return sum(map(len, self.lines)) + len(self.lines)
+
+
+@dataclass
+class _State:
+    """Per file, across its pieces: the run key lines attach to, the seed of synthetic keys, the
+    lines inserted here."""
+
+    key: str
+    read: FileRead = field(default_factory=lambda: FileRead(end=0, lines=0, pending=0))
+    ok: int = 0
+
+
+class _ExactFile(Exception):
+    """A .gz this path leaves to the exact path (corrupt, cut, a long line, a byte-order mark)."""
+
+
+def load_bulk(
+    con: duckdb.DuckDBPyConnection,
+    outcomes: list[FileOutcome],
+    load_id: int,
+    sink: Sink,
+    advance: Callable[[int], None],
+    max_line: int = DEFAULT_MAX_LINE_BYTES,
+) -> set[int]:
+    """Load the files this path takes, inside the caller's transaction; returns their file ids.
+    Lines it hands to the exact path's line handler wait in `sink` for the caller's flush."""
+    states: dict[int, _State] = {}
+    batch: list[_Piece] = []
+    size = 0
+    for o in outcomes:
+        if not _eligible(o, max_line):
+            continue
+        seed = o.seed_key or o.legacy or ""
+        state = _State(key=seed)
+        try:
+            for piece in _pieces(o, state.read, max_line):
+                if o.file_id not in states:
+                    states[o.file_id] = state
+                    sink.seeds[o.file_id] = sink.current[o.file_id] = seed
+                batch.append(piece)
+                size += piece.size
+                if size >= BATCH_BYTES:
+                    _load_batch(con, batch, states, sink, load_id, max_line)
+                    batch, size = [], 0
+        except _ExactFile:
+            continue
+        states.setdefault(o.file_id, state)  # an empty file
+        advance(o.plan.found.size)
+    if batch:
+        _load_batch(con, batch, states, sink, load_id, max_line)
+    taken = [o for o in outcomes if o.file_id in states]
+    for o in taken:
+        state = states[o.file_id]
+        o.end, o.lines, o.pending = state.read.end, state.read.lines, state.read.pending
+        o.good, o.bad, o.blank = o.good + state.read.good, o.bad + state.read.bad, o.blank + state.read.blank
+        o.run_key_at_end = state.key
+    _verify(con, taken, states, load_id)
+    return set(states)
+
+
+def _eligible(o: FileOutcome, max_line: int) -> bool:
+    from ingest.fast import _lines_within
+
+    f = o.plan.found
+    if o.plan.start or o.plan.action == "relinked" or f.kind not in ("jsonl", "recovered", "gz"):
+        return False
+    if f.kind == "gz" or f.size == 0:
+        return True  # a .gz's lines are measured once decompressed (_pieces)
+    with open(f.path, "rb") as fh:
+        if fh.read(3) == BOM:
+            return False
+        return _lines_within(fh, f.size, max_line)
+
+
+def _pieces(o: FileOutcome, read: FileRead, max_line: int) -> Iterator[_Piece]:
+    """The file's complete lines in pieces of about CHUNK bytes; the last piece's FileRead has
+    the pending tail. A .gz that cannot be read whole, or holds a line longer than max_line or a
+    byte-order mark, is left to the exact path (nothing of it is yielded: see _unreadable)."""
+    f = o.plan.found
+    if f.kind == "gz":
+        data = _gunzip(f.path, max_line)
+        if data is None:
+            raise _ExactFile
+        lines = data.split(b"\n")
+        tail = lines.pop()
+        if tail:
+            lines.append(tail)  # a finished .gz: its last line needs no newline
+        read.lines, read.end = len(lines), len(data)
+        yield _Piece(o, read, lines, 0, 0)
+        return
+    offset, base, carry = 0, 0, b""
+    with open(f.path, "rb") as fh:
+        left = f.size
+        while left > 0:
+            chunk = fh.read(min(CHUNK, left))
+            if not chunk:
+                break
+            left -= len(chunk)
+            data = carry + chunk if carry else chunk
+            cut = data.rfind(b"\n") + 1
+            carry = data[cut:]
+            if cut:
+                lines = data[: cut - 1].split(b"\n")
+                yield _Piece(o, read, lines, offset, base)
+                offset, base = offset + cut, base + len(lines)
+    read.lines, read.end, read.pending = base, offset, len(carry)
+
+
+def _gunzip(path: str, max_line: int) -> bytes | None:
+    """The decompressed .gz, or None when it is corrupt or cut, or its lines are not plain."""
+    stream = open_log(path, "gz", 0)
+    parts = []
+    try:
+        while chunk := stream.read(CHUNK):
+            parts.append(chunk)
+    except GZIP_ERRORS:
+        return None
+    finally:
+        stream.close()
+    data = b"".join(parts)
+    if data.startswith(BOM) or any(len(line) > max_line for line in data.split(b"\n")):
+        return None
+    return data
+
+
+def _load_batch(
+    con: duckdb.DuckDBPyConnection,
+    batch: list[_Piece],
+    states: dict[int, _State],
+    sink: Sink,
+    load_id: int,
+    max_line: int,
+) -> None:
+    """Check every line of the batch, hand the failing ones to the line handler in file order,
+    insert the others."""
+    import pyarrow as pa
+
+    lines = _arrow_lines(batch)
+    ok, is_header, run_id = _check(con, lines)
+    ok_np = ok.to_numpy(zero_copy_only=False)
+    header_np = is_header.fill_null(False).to_numpy(zero_copy_only=False) & ok_np
+    file_ids: list[int] = []
+    line_nos: list[int] = []
+    keys: list[str] = []
+    start = 0
+    for piece in batch:
+        n, fid = len(piece.lines), piece.outcome.file_id
+        walk = _Walk(piece, states[fid], sink, max_line)
+        keys += walk.keys(ok_np[start : start + n], header_np[start : start + n], run_id, start)
+        file_ids += [fid] * n
+        line_nos += range(piece.base + 1, piece.base + n + 1)
+        start += n
+    table = pa.table(
+        {
+            "line": lines,
+            "file_id": pa.array(file_ids, pa.int64()),
+            "line_no": pa.array(line_nos, pa.int64()),
+            "run_key": pa.array(keys, pa.string()),
+        }
+    ).filter(ok)
+    del lines
+    if table.num_rows:
+        rows = pa.Table.from_batches(table.to_batches(max_chunksize=ROWS_PER_ARROW_BATCH))
+        insert_staged(con, "SELECT file_id, line_no, line, run_key FROM __rows__", {"load_id": load_id}, rows)
+
+
+@dataclass
+class _Walk:
+    """One piece's lines in order: runs of checked lines take the current run key; a checked
+    header starts a key; a failing line goes through the line handler (which may start a key too:
+    a header glued after a torn line)."""
+
+    piece: _Piece
+    state: _State
+    sink: Sink
+    max_line: int
+
+    def keys(self, ok: np.ndarray, header: np.ndarray, run_id: pa.Array, start: int) -> list[str]:
+        import numpy as np
+
+        piece, state, fid = self.piece, self.state, self.piece.outcome.file_id
+        keys: list[str] = []
+        offsets = None
+        pos = 0
+        for e in np.flatnonzero(~ok | header).tolist():
+            keys += [state.key] * (e - pos)
+            line_no = piece.base + e + 1
+            if ok[e]:
+                logged = run_id[start + e].as_py()
+                state.key = header_key(
+                    orjson.loads(logged) if logged is not None else None, self._seed(), line_no
+                )
+            else:
+                if offsets is None:
+                    offsets = np.cumsum([0] + [len(line) + 1 for line in piece.lines]).tolist()
+                self.sink.current[fid] = state.key
+                take_line(
+                    self.sink,
+                    piece.read,
+                    fid,
+                    line_no,
+                    piece.offset + offsets[e],
+                    piece.lines[e],
+                    self.max_line,
+                )
+                state.key = self.sink.current[fid]
+            keys.append(state.key)
+            pos = e + 1
+        keys += [state.key] * (len(piece.lines) - pos)
+        good = int(ok.sum())
+        state.ok += good
+        piece.read.good += good
+        return keys
+
+    def _seed(self) -> str:
+        return self.sink.seeds.get(self.piece.outcome.file_id, "")
+
+
+def _verify(
+    con: duckdb.DuckDBPyConnection, taken: list[FileOutcome], states: dict[int, _State], load_id: int
+) -> None:
+    """Each file has as many rows as lines it checked (before the line handler's rows are
+    flushed); fills in each outcome from its FileRead."""
+    counts = (
+        dict(
+            con.execute(
+                "SELECT file_id, count(*) FROM records WHERE load_id = $load_id GROUP BY file_id",
+                {"load_id": load_id},
+            ).fetchall()
+        )
+        if taken
+        else {}
+    )
+    for o in taken:
+        if counts.get(o.file_id, 0) != states[o.file_id].ok:
+            raise FastPathMismatch(o.plan.found.path)
+
+
+def _arrow_lines(batch: list[_Piece]) -> pa.Array:
+    """Every line of the batch as one string array; a line that is not UTF-8 becomes "" (which
+    fails the check, so the line handler sees its bytes)."""
+    import pyarrow as pa
+
+    raw = pa.array([line for piece in batch for line in piece.lines], pa.large_binary())
+    try:
+        return raw.cast(pa.large_string())
+    except pa.ArrowInvalid:
+        clean = [line if _utf8(line) else b"" for piece in batch for line in piece.lines]
+        return pa.array(clean, pa.large_binary()).cast(pa.large_string())
+
+
+def _utf8(line: bytes) -> bool:
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _check(con: duckdb.DuckDBPyConnection, lines: pa.Array) -> tuple[pa.Array, pa.Array, pa.Array]:
+    """Per line: (ok, is_header, run_id as JSON text)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    source = pa.Table.from_batches(pa.table({"line": lines}).to_batches(max_chunksize=ROWS_PER_ARROW_BATCH))  # noqa: F841 - read by name in the SQL below
+    got = con.execute(_CHECK_SQL.replace("__lines__", "source")).to_arrow_table()
+    parsed = got["parsed"].combine_chunks()
+    hashes = got["keys_hash"].combine_chunks()
+    good = _good_shapes(con, lines, parsed, hashes)
+    ok = pc.and_(pc.fill_null(parsed, False), pc.is_in(hashes, value_set=pa.array(good, hashes.type)))
+    return pc.fill_null(ok, False), got["is_header"].combine_chunks(), got["run_id"].combine_chunks()
+
+
+def _good_shapes(
+    con: duckdb.DuckDBPyConnection, lines: pa.Array, parsed: pa.Array, hashes: pa.Array
+) -> list[int]:
+    """The key-list hashes whose key list is non-empty, unique and all known (checked once per
+    shape: records come in few shapes)."""
+    import pyarrow.compute as pc
+
+    candidates = pc.unique(pc.filter(hashes, pc.fill_null(parsed, False))).to_pylist()
+    if not candidates:
+        return []
+    examples = [lines[pc.index(hashes, h).as_py()].as_py() for h in candidates]
+    rows = con.execute(_SHAPES_SQL, {"h": candidates, "l": examples, "known": list(KNOWN_KEYS)}).fetchall()
+    return [h for h, good in rows if good]
