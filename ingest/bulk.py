@@ -48,6 +48,7 @@ _LENIENT = r"""
 # header's fields only where a run_header key is.
 _CHECK_SQL = f"""
 SELECT k IS NOT NULL AND len(k) > 0 AND NOT ({_LENIENT}) AS parsed, hash(k) AS keys_hash,
+       strlen(line) AS n,
        CASE WHEN list_contains(k, 'run_header') THEN (line -> '$.run_header')::VARCHAR = 'true'
             ELSE false END AS is_header,
        CASE WHEN list_contains(k, 'run_header') THEN (line -> '$.run_id')::VARCHAR END AS run_id
@@ -61,17 +62,34 @@ FROM (SELECT unnest($h) AS h, json_keys(unnest($l)) AS k)
 
 @dataclass
 class _Piece:
-    """Whole lines of one file: `data` starts at byte `offset`, its first line is line `base` + 1."""
+    """Whole lines of one file, each with its newline: `data` starts at byte `offset` of the
+    file, its first line is line `base` + 1; `starts` holds each line's start and, last, the end."""
 
     outcome: FileOutcome
     read: FileRead
-    lines: list[bytes]
+    data: memoryview
+    starts: np.ndarray
     offset: int
     base: int
 
     @property
     def size(self) -> int:
-        return sum(map(len, self.lines)) + len(self.lines)
+        return len(self.data)
+
+    @property
+    def count(self) -> int:
+        return len(self.starts) - 1
+
+    def line(self, i: int) -> bytes:
+        return bytes(self.data[int(self.starts[i]) : int(self.starts[i + 1]) - 1])
+
+
+def _piece(o: FileOutcome, read: FileRead, data: memoryview, offset: int, base: int) -> _Piece:
+    import numpy as np
+
+    ends = np.flatnonzero(np.frombuffer(data, np.uint8) == 10)
+    starts = np.concatenate(([0], ends + 1)).astype(np.int64)
+    return _Piece(o, read, data, starts, offset, base)
 
 
 @dataclass
@@ -147,20 +165,20 @@ def _eligible(o: FileOutcome, max_line: int) -> bool:
 
 
 def _pieces(o: FileOutcome, read: FileRead, max_line: int) -> Iterator[_Piece]:
-    """The file's complete lines in pieces of about CHUNK bytes; the last piece's FileRead has
-    the pending tail. A .gz that cannot be read whole, or holds a line longer than max_line or a
-    byte-order mark, is left to the exact path (nothing of it is yielded: see _unreadable)."""
+    """The file's complete lines in pieces of about CHUNK bytes; `read` ends with the file's
+    counts and pending tail. A .gz that cannot be read whole, or holds a line longer than
+    max_line or a byte-order mark, raises _ExactFile before anything of it is yielded."""
     f = o.plan.found
     if f.kind == "gz":
         data = _gunzip(f.path, max_line)
         if data is None:
             raise _ExactFile
-        lines = data.split(b"\n")
-        tail = lines.pop()
-        if tail:
-            lines.append(tail)  # a finished .gz: its last line needs no newline
-        read.lines, read.end = len(lines), len(data)
-        yield _Piece(o, read, lines, 0, 0)
+        end = len(data)
+        if data and not data.endswith(b"\n"):
+            data += b"\n"  # a finished .gz: its last line needs no newline
+        piece = _piece(o, read, memoryview(data), 0, 0)
+        read.lines, read.end = piece.count, end
+        yield piece
         return
     offset, base, carry = 0, 0, b""
     with open(f.path, "rb") as fh:
@@ -174,9 +192,9 @@ def _pieces(o: FileOutcome, read: FileRead, max_line: int) -> Iterator[_Piece]:
             cut = data.rfind(b"\n") + 1
             carry = data[cut:]
             if cut:
-                lines = data[: cut - 1].split(b"\n")
-                yield _Piece(o, read, lines, offset, base)
-                offset, base = offset + cut, base + len(lines)
+                piece = _piece(o, read, memoryview(data)[:cut], offset, base)
+                yield piece
+                offset, base = offset + cut, base + piece.count
     read.lines, read.end, read.pending = base, offset, len(carry)
 
 
@@ -213,29 +231,31 @@ def _load_batch(
     ok, is_header, run_id = _check(con, lines)
     ok_np = ok.to_numpy(zero_copy_only=False)
     header_np = is_header.fill_null(False).to_numpy(zero_copy_only=False) & ok_np
-    file_ids: list[int] = []
-    line_nos: list[int] = []
+    import numpy as np
+
+    file_ids, line_nos = [], []
     keys: list[str] = []
     start = 0
     for piece in batch:
-        n, fid = len(piece.lines), piece.outcome.file_id
+        n, fid = piece.count, piece.outcome.file_id
         walk = _Walk(piece, states[fid], sink, max_line)
         keys += walk.keys(ok_np[start : start + n], header_np[start : start + n], run_id, start)
-        file_ids += [fid] * n
-        line_nos += range(piece.base + 1, piece.base + n + 1)
+        file_ids.append(np.full(n, fid, np.int64))
+        line_nos.append(np.arange(piece.base + 1, piece.base + n + 1, dtype=np.int64))
         start += n
     table = pa.table(
         {
             "line": lines,
-            "file_id": pa.array(file_ids, pa.int64()),
-            "line_no": pa.array(line_nos, pa.int64()),
+            "file_id": np.concatenate(file_ids),
+            "line_no": np.concatenate(line_nos),
             "run_key": pa.array(keys, pa.string()),
         }
     ).filter(ok)
     del lines
     if table.num_rows:
         rows = pa.Table.from_batches(table.to_batches(max_chunksize=ROWS_PER_ARROW_BATCH))
-        insert_staged(con, "SELECT file_id, line_no, line, run_key FROM __rows__", {"load_id": load_id}, rows)
+        staged = "SELECT file_id, line_no, rtrim(line, chr(10)) AS line, run_key FROM __rows__"
+        insert_staged(con, staged, {"load_id": load_id}, rows)
 
 
 @dataclass
@@ -254,7 +274,6 @@ class _Walk:
 
         piece, state, fid = self.piece, self.state, self.piece.outcome.file_id
         keys: list[str] = []
-        offsets = None
         pos = 0
         for e in np.flatnonzero(~ok | header).tolist():
             keys += [state.key] * (e - pos)
@@ -265,22 +284,20 @@ class _Walk:
                     orjson.loads(logged) if logged is not None else None, self._seed(), line_no
                 )
             else:
-                if offsets is None:
-                    offsets = np.cumsum([0] + [len(line) + 1 for line in piece.lines]).tolist()
                 self.sink.current[fid] = state.key
                 take_line(
                     self.sink,
                     piece.read,
                     fid,
                     line_no,
-                    piece.offset + offsets[e],
-                    piece.lines[e],
+                    piece.offset + int(piece.starts[e]),
+                    piece.line(e),
                     self.max_line,
                 )
                 state.key = self.sink.current[fid]
             keys.append(state.key)
             pos = e + 1
-        keys += [state.key] * (len(piece.lines) - pos)
+        keys += [state.key] * (piece.count - pos)
         good = int(ok.sum())
         state.ok += good
         piece.read.good += good
@@ -310,34 +327,34 @@ def _verify(
             raise FastPathMismatch(o.plan.found.path)
 
 
-def _arrow_lines(batch: list[_Piece]) -> pa.Array:
-    """Every line of the batch as one string array; a line that is not UTF-8 becomes "" (which
-    fails the check, so the line handler sees its bytes)."""
+def _arrow_lines(batch: list[_Piece]) -> pa.ChunkedArray:
+    """Every line of the batch, with its newline, as strings over the read buffers (no copy); a
+    line that is not UTF-8 becomes a bare newline (which fails the check, so the line handler
+    sees its bytes)."""
     import pyarrow as pa
 
-    raw = pa.array([line for piece in batch for line in piece.lines], pa.large_binary())
-    try:
-        return raw.cast(pa.large_string())
-    except pa.ArrowInvalid:
-        clean = [line if _utf8(line) else b"" for piece in batch for line in piece.lines]
-        return pa.array(clean, pa.large_binary()).cast(pa.large_string())
+    chunks = []
+    for piece in batch:
+        offsets, data = pa.py_buffer(piece.starts), pa.py_buffer(piece.data)
+        raw = pa.Array.from_buffers(pa.large_binary(), piece.count, [None, offsets, data])
+        try:
+            chunks.append(raw.cast(pa.large_string()))
+        except pa.ArrowInvalid:
+            lines = (piece.line(i) for i in range(piece.count))
+            clean = [line + b"\n" if _utf8(line) else b"\n" for line in lines]
+            chunks.append(pa.array(clean, pa.large_binary()).cast(pa.large_string()))
+    return pa.chunked_array(chunks, pa.large_string())
 
 
-def _utf8(line: bytes) -> bool:
-    try:
-        line.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
-def _check(con: duckdb.DuckDBPyConnection, lines: pa.Array) -> tuple[pa.Array, pa.Array, pa.Array]:
+def _check(con: duckdb.DuckDBPyConnection, lines: pa.ChunkedArray) -> tuple[pa.Array, pa.Array, pa.Array]:
     """Per line: (ok, is_header, run_id as JSON text)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     source = pa.Table.from_batches(pa.table({"line": lines}).to_batches(max_chunksize=ROWS_PER_ARROW_BATCH))  # noqa: F841 - read by name in the SQL below
     got = con.execute(_CHECK_SQL.replace("__lines__", "source")).to_arrow_table()
+    if not pc.all(pc.equal(got["n"], pc.binary_length(lines))).as_py():
+        raise FastPathMismatch("the line check returned rows out of order")  # redone exactly
     parsed = got["parsed"].combine_chunks()
     hashes = got["keys_hash"].combine_chunks()
     good = _good_shapes(con, lines, parsed, hashes)
@@ -346,7 +363,7 @@ def _check(con: duckdb.DuckDBPyConnection, lines: pa.Array) -> tuple[pa.Array, p
 
 
 def _good_shapes(
-    con: duckdb.DuckDBPyConnection, lines: pa.Array, parsed: pa.Array, hashes: pa.Array
+    con: duckdb.DuckDBPyConnection, lines: pa.ChunkedArray, parsed: pa.Array, hashes: pa.Array
 ) -> list[int]:
     """The key-list hashes whose key list is non-empty, unique and all known (checked once per
     shape: records come in few shapes)."""
@@ -358,3 +375,11 @@ def _good_shapes(
     examples = [lines[pc.index(hashes, h).as_py()].as_py() for h in candidates]
     rows = con.execute(_SHAPES_SQL, {"h": candidates, "l": examples, "known": list(KNOWN_KEYS)}).fetchall()
     return [h for h, good in rows if good]
+
+
+def _utf8(line: bytes) -> bool:
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True

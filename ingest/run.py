@@ -284,12 +284,13 @@ def _transaction(
         sink, moved = Sink(), dict[int, int]()
         fast_ids = load_fast(con, outcomes, load_id, reporter.advance, limit) if fast else set()
         phase("fast_load")
-        if fast:
+        bulk_ids = set[int]()
+        if fast:  # what the reader left: checked in bulk, failing lines one by one (ingest/bulk.py)
             rest = [o for o in outcomes if o.file_id not in fast_ids]
-            fast_ids |= load_bulk(con, rest, load_id, sink, reporter.advance, limit)
+            bulk_ids = load_bulk(con, rest, load_id, sink, reporter.advance, limit)
             phase("bulk_load")
         for o in outcomes:
-            if o.file_id in fast_ids or o.plan.action == "relinked":
+            if o.file_id in fast_ids or o.file_id in bulk_ids or o.plan.action == "relinked":
                 continue
             load_exact(con, o, sink, load_id, moved, config.max_line_bytes)
             reporter.advance(o.plan.found.size - o.plan.start)
@@ -301,7 +302,9 @@ def _transaction(
         phase("transcripts")
         bounded = bound_load(con, load_id)
         summary.values_out_of_range += sum(entry[0] for entry in bounded.values())
-        newer = _record_drift(con, sink, load_id, headers=bool(fast_ids) or sink.headers > 0, more=bounded)
+        newer = _record_drift(
+            con, sink, load_id, headers=bool(fast_ids or bulk_ids) or sink.headers > 0, more=bounded
+        )
         names = model_names(config.models)
         write_outcomes(con, outcomes, load_id, str(root.resolve()), config.path_rules, names)
         mark_missing(con, [k.file_id for k in missing])
