@@ -18,6 +18,7 @@ max_line_bytes, no byte-order mark. Others take the exact path.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -106,6 +107,12 @@ class _ExactFile(Exception):
     """A .gz this path leaves to the exact path (corrupt, cut, a long line, a byte-order mark)."""
 
 
+def bulk_min_bytes() -> int:
+    """Below this many bytes in all, the files take the exact path (importing pyarrow and numpy
+    costs more than a few lines: ~0.3 s)."""
+    return int(os.environ.get("WAREHOUSE_BULK_MIN_BYTES", 2**20))
+
+
 def load_bulk(
     con: duckdb.DuckDBPyConnection,
     outcomes: list[FileOutcome],
@@ -115,32 +122,25 @@ def load_bulk(
     max_line: int = DEFAULT_MAX_LINE_BYTES,
 ) -> set[int]:
     """Load the files this path takes, inside the caller's transaction; returns their file ids.
-    Lines it hands to the exact path's line handler wait in `sink` for the caller's flush."""
+    Lines it hands to the exact path's line handler wait in `sink` for the caller's flush.
+    The next batch is read (in a thread: reads, the newline scan and the UTF-8 check release the
+    GIL) while DuckDB checks and inserts this one; at most two batches are in memory."""
+    chosen = [o for o in outcomes if _eligible(o, max_line)]
+    if not chosen or sum(o.plan.found.size for o in chosen) < bulk_min_bytes():
+        return set()
+    from concurrent.futures import ThreadPoolExecutor
+
     states: dict[int, _State] = {}
-    batch: list[_Piece] = []
-    size = 0
-    for o in outcomes:
-        if not _eligible(o, max_line):
-            continue
-        seed = o.seed_key or o.legacy or ""
-        state = _State(key=seed)
-        try:
-            for piece in _pieces(o, state.read, max_line):
-                if o.file_id not in states:
-                    states[o.file_id] = state
-                    sink.seeds[o.file_id] = sink.current[o.file_id] = seed
-                batch.append(piece)
-                size += piece.size
-                if size >= BATCH_BYTES:
-                    _load_batch(con, batch, states, sink, load_id, max_line)
-                    batch, size = [], 0
-        except _ExactFile:
-            continue
-        states.setdefault(o.file_id, state)  # an empty file
-        advance(o.plan.found.size)
-    if batch:
-        _load_batch(con, batch, states, sink, load_id, max_line)
-    taken = [o for o in outcomes if o.file_id in states]
+    batches = _batches(chosen, states, max_line)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        ahead = pool.submit(next, batches, None)
+        while (got := ahead.result()) is not None:
+            ahead = pool.submit(next, batches, None)
+            batch, lines, done = got
+            _load_batch(con, batch, lines, states, sink, load_id, max_line)
+            del batch, lines
+            advance(done)
+    taken = [o for o in chosen if o.file_id in states]
     for o in taken:
         state = states[o.file_id]
         o.end, o.lines, o.pending = state.read.end, state.read.lines, state.read.pending
@@ -148,6 +148,31 @@ def load_bulk(
         o.run_key_at_end = state.key
     _verify(con, taken, states, load_id)
     return set(states)
+
+
+def _batches(
+    chosen: list[FileOutcome], states: dict[int, _State], max_line: int
+) -> Iterator[tuple[list[_Piece], pa.ChunkedArray, int]]:
+    """(pieces, their lines as Arrow strings, bytes of the files finished) of about BATCH_BYTES
+    each; adds each file's state when its first piece is read."""
+    batch: list[_Piece] = []
+    size = done = 0
+    for o in chosen:
+        state = _State(key=o.seed_key or o.legacy or "")
+        try:
+            for piece in _pieces(o, state.read, max_line):
+                states[o.file_id] = state
+                batch.append(piece)
+                size += piece.size
+                if size >= BATCH_BYTES:
+                    yield batch, _arrow_lines(batch), done
+                    batch, size, done = [], 0, 0
+        except _ExactFile:
+            continue
+        states[o.file_id] = state  # (an empty file has no piece)
+        done += o.plan.found.size
+    if batch or done:
+        yield batch, _arrow_lines(batch), done
 
 
 def _eligible(o: FileOutcome, max_line: int) -> bool:
@@ -218,6 +243,7 @@ def _gunzip(path: str, max_line: int) -> bytes | None:
 def _load_batch(
     con: duckdb.DuckDBPyConnection,
     batch: list[_Piece],
+    lines: pa.ChunkedArray,
     states: dict[int, _State],
     sink: Sink,
     load_id: int,
@@ -227,7 +253,8 @@ def _load_batch(
     insert the others."""
     import pyarrow as pa
 
-    lines = _arrow_lines(batch)
+    if not batch:
+        return
     ok, is_header, run_id = _check(con, lines)
     ok_np = ok.to_numpy(zero_copy_only=False)
     header_np = is_header.fill_null(False).to_numpy(zero_copy_only=False) & ok_np
@@ -238,6 +265,8 @@ def _load_batch(
     start = 0
     for piece in batch:
         n, fid = piece.count, piece.outcome.file_id
+        if fid not in sink.seeds:  # the file's first piece
+            sink.seeds[fid] = sink.current[fid] = states[fid].key
         walk = _Walk(piece, states[fid], sink, max_line)
         keys += walk.keys(ok_np[start : start + n], header_np[start : start + n], run_id, start)
         file_ids.append(np.full(n, fid, np.int64))

@@ -67,8 +67,11 @@ FROM fast_rows GROUP BY filename
 
 
 def fast_min_bytes() -> int:
-    """Files smaller than this take the exact path (DuckDB's per-file overhead dominates)."""
-    return int(os.environ.get("WAREHOUSE_FAST_MIN_BYTES", 256 * 1024))
+    """Files smaller than this are left to the bulk line path (ingest/bulk.py). By default that
+    is every file: on mixed corpora (many small files, runs appended, a few 30 MB files) this
+    reader cost ~1.4x the bulk path's CPU, on uniform clean ones about the same (benchmarks/
+    RESULTS.md, 2026-12-07). WAREHOUSE_FAST_MIN_BYTES=N puts files of N bytes or more here."""
+    return int(os.environ.get("WAREHOUSE_FAST_MIN_BYTES", 2**62))
 
 
 _Part = tuple[list[FileOutcome], "pa.Table"]
