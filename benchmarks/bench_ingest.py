@@ -15,7 +15,7 @@ markdown summary (between markers) to benchmarks/RESULTS.md. Corpora live under 
 (default /tmp/bench) and are generated on first use with gen_corpus.py.
 
 Examples:
-  .venv/bin/python benchmarks/bench_ingest.py                         # 1gb + many, 3 rounds
+  .venv/bin/python benchmarks/bench_ingest.py                         # every shape, 3 rounds
   .venv/bin/python benchmarks/bench_ingest.py --corpora 100mb --rounds 1 --no-results-md
   .venv/bin/python benchmarks/bench_ingest.py --corpora 5gb --rounds 1 --incr-corpus none --query-corpus none
   .venv/bin/python benchmarks/bench_ingest.py --corpus mine=/data/runs --rounds 3
@@ -73,7 +73,9 @@ def prepare_corpus(label: str, path: Path | None, args: argparse.Namespace) -> C
         path = args.root / label
         files, steps = gen_corpus.resolve(label)
         m = gen_corpus.read_manifest(path)
-        if not m or (m["files"], m["steps"], m["seed"], m["dirty_frac"]) != (files, steps, args.seed, 0.0):
+        mix = label if label in gen_corpus.MIXES else None
+        seen = (m["files"], m["steps"], m["seed"], m["dirty_frac"], m.get("mix")) if m else None
+        if seen != (files, steps, args.seed, 0.0, mix):
             print(
                 f"[bench] generating corpus {label} ({files} files x {steps} steps) in {path}",
                 file=sys.stderr,
@@ -103,7 +105,7 @@ class Bench:
     # ------------------------------------------------------------ cases
     def cmd(self, case: str, corpus: Corpus, db: Path) -> str:
         if case == "cat":
-            return f"find {quote(corpus.path)} -name '*.jsonl' -print0 | xargs -0 cat > /dev/null"
+            return f"find {quote(corpus.path)} -name '*.jsonl*' -print0 | xargs -0 cat > /dev/null"
         if case in ("floor", "floor_narrow"):
             narrow = " --narrow" if case == "floor_narrow" else ""
             batch = (
@@ -251,8 +253,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     ap.add_argument(
         "--corpora",
-        default="1gb,many",
-        help="comma-separated presets (100mb, 1gb, many, 5gb), generated under --root",
+        default="1gb,many,mixed-500mb,mixed-100mb,multirun,small-many",
+        help="comma-separated presets (100mb, 1gb, many, 5gb, and the mixes of corpus_mix.py: "
+        "mixed-500mb, mixed-100mb, multirun, small-many), generated under --root",
     )
     ap.add_argument(
         "--corpus",

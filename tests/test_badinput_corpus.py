@@ -2,8 +2,8 @@
 
 Exact good-row count per file, one quarantine row (with line number and raw bytes) per bad line,
 blank lines counted not quarantined, no phantom rows, nothing silently dropped or narrowed, and
-the DuckDB fast path (WAREHOUSE_FAST_MIN_BYTES=1) and the exact line reader give identical
-databases.
+the DuckDB fast path (WAREHOUSE_FAST_MIN_BYTES=1), the bulk line path (ingest/bulk.py) and the
+exact line reader give identical databases.
 """
 
 from __future__ import annotations
@@ -47,10 +47,13 @@ def corpus(
     runs = root / "runs"
     expect = bad.build(runs)
     expect["bad/trunc.jsonl.gz"] = bad.truncated_gz_expect(runs)
-    dbs = {"fast": root / "fast" / "runs.duckdb", "exact": root / "exact" / "runs.duckdb"}
+    dbs = {name: root / name / "runs.duckdb" for name in ("fast", "bulk", "exact")}
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("WAREHOUSE_FAST_MIN_BYTES", "1")
         fast = ingest_runs(str(runs), str(dbs["fast"]))
+    with pytest.MonkeyPatch.context() as mp:  # every file through the bulk line path
+        mp.setenv("WAREHOUSE_BULK_MIN_BYTES", "0")
+        assert ingest_runs(str(runs), str(dbs["bulk"])).files_fast_path == 0
     exact = ingest_runs(str(runs), str(dbs["exact"]), fast=False)
     assert fast.files_fast_path > 0 and exact.files_fast_path == 0
     total_lines = sum(e.good + e.bad + e.blank for e in expect.values())
@@ -62,7 +65,7 @@ def corpus(
     yield runs, expect, dbs
 
 
-@pytest.mark.parametrize("path", ["fast", "exact"])
+@pytest.mark.parametrize("path", ["fast", "bulk", "exact"])
 def test_exact_counts_per_file_and_one_quarantine_row_per_bad_line(
     corpus: tuple[Path, dict[str, bad.Expect], dict[str, Path]], path: str
 ) -> None:
@@ -86,13 +89,14 @@ def test_fast_and_exact_paths_build_identical_databases(
     corpus: tuple[Path, dict[str, bad.Expect], dict[str, Path]],
 ) -> None:
     _runs, _expect, dbs = corpus
-    assert content_hash(dbs["fast"]) == content_hash(dbs["exact"])
-    assert rows(dbs["fast"], MANIFEST_SQL) == rows(dbs["exact"], MANIFEST_SQL)
     drift = "SELECT key, kind, n_lines FROM schema_drift ORDER BY ALL"
-    assert rows(dbs["fast"], drift) == rows(dbs["exact"], drift)
+    for path in ("fast", "bulk"):
+        assert content_hash(dbs[path]) == content_hash(dbs["exact"]), path
+        assert rows(dbs[path], MANIFEST_SQL) == rows(dbs["exact"], MANIFEST_SQL), path
+        assert rows(dbs[path], drift) == rows(dbs["exact"], drift), path
 
 
-@pytest.mark.parametrize("path", ["fast", "exact"])
+@pytest.mark.parametrize("path", ["fast", "bulk", "exact"])
 def test_each_line_is_kept_as_logged(
     corpus: tuple[Path, dict[str, bad.Expect], dict[str, Path]], path: str
 ) -> None:
@@ -112,7 +116,7 @@ def test_each_line_is_kept_as_logged(
         assert logged.decode().endswith(line), (relpath, line_no)
 
 
-@pytest.mark.parametrize("path", ["fast", "exact"])
+@pytest.mark.parametrize("path", ["fast", "bulk", "exact"])
 def test_quarantine_keeps_the_raw_bytes_of_each_bad_line(
     corpus: tuple[Path, dict[str, bad.Expect], dict[str, Path]], path: str
 ) -> None:
@@ -134,7 +138,7 @@ def test_quarantine_keeps_the_raw_bytes_of_each_bad_line(
     assert len(got) == sum(e.bad for e in expect.values())
 
 
-@pytest.mark.parametrize("path", ["fast", "exact"])
+@pytest.mark.parametrize("path", ["fast", "bulk", "exact"])
 def test_type_drift_keeps_the_raw_value_and_nulls_the_typed_column(
     corpus: tuple[Path, dict[str, bad.Expect], dict[str, Path]], path: str
 ) -> None:
@@ -168,7 +172,7 @@ def test_type_drift_keeps_the_raw_value_and_nulls_the_typed_column(
     assert rows(db, "SELECT first_line_no, n_lines FROM schema_drift WHERE key = 'new_col'") == [(7, 1)]
 
 
-@pytest.mark.parametrize("path", ["fast", "exact"])
+@pytest.mark.parametrize("path", ["fast", "bulk", "exact"])
 def test_nothing_is_narrowed_or_dropped(
     corpus: tuple[Path, dict[str, bad.Expect], dict[str, Path]], path: str
 ) -> None:
@@ -246,7 +250,7 @@ def test_torn_tail_is_held_back_then_loaded_once_complete(tmp_path: Path) -> Non
         assert rows(db, "SELECT step FROM records WHERE kind = 'step'") == [(9,)]
 
 
-@pytest.mark.parametrize("path", ["fast", "exact"])
+@pytest.mark.parametrize("path", ["fast", "bulk", "exact"])
 def test_out_of_range_typed_values_are_bounded_reported_and_every_view_answers(
     corpus: tuple[Path, dict[str, bad.Expect], dict[str, Path]], path: str
 ) -> None:
