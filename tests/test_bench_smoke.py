@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import subprocess
 import sys
@@ -30,8 +31,9 @@ def _tree(root: Path) -> dict[str, bytes]:
 def _count_lines(root: Path) -> dict[str, int]:
     """Independent recount of the generator's ground truth."""
     counts = {"headers": 0, "steps": 0, "run_ends": 0, "bad_lines": 0, "blank_lines": 0, "torn_tails": 0}
-    for path in root.rglob("*.jsonl"):
-        lines = path.read_bytes().split(b"\n")
+    for path in [*root.rglob("*.jsonl"), *root.rglob("*.jsonl.gz")]:
+        data = path.read_bytes()
+        lines = (gzip.decompress(data) if path.suffix == ".gz" else data).split(b"\n")
         if lines.pop():
             counts["torn_tails"] += 1
         for line in lines:
@@ -74,6 +76,20 @@ def test_generator_is_deterministic_and_its_manifest_is_true(tmp_path: Path) -> 
         if line.startswith('{"run_header": true')
     )
     assert len(header["config"]["dials"]) == 58
+
+
+def test_mix_presets_draw_sizes_runs_and_defects_deterministically(tmp_path: Path) -> None:
+    args = ("--preset", "multirun", "--files", "24", "--seed", "5")
+    one = _gen(tmp_path / "a", *args, "--jobs", "1")
+    two = _gen(tmp_path / "b", *args, "--jobs", "2")
+    assert _tree(tmp_path / "a") == _tree(tmp_path / "b")
+    counts = one["counts"]
+    assert counts == two["counts"] and one["mix"] == "multirun"
+    recount = _count_lines(tmp_path / "a")
+    assert recount == {k: counts[k] for k in recount}
+    assert counts["runs"] >= 4 * 24 and counts["glued"] > 0 and counts["torn_tails"] > 0
+    sizes = sorted(p.stat().st_size for p in (tmp_path / "a").rglob("*.jsonl*"))
+    assert sizes[-1] > 2 * sizes[len(sizes) // 2]  # sizes spread around the median
 
 
 def test_bench_runs_on_a_tiny_corpus(tmp_path: Path) -> None:
