@@ -339,18 +339,9 @@ class _Walk:
 def _verify(
     con: duckdb.DuckDBPyConnection, taken: list[FileOutcome], states: dict[int, _State], load_id: int
 ) -> None:
-    """Each file has as many rows as lines it checked (before the line handler's rows are
-    flushed); fills in each outcome from its FileRead."""
-    counts = (
-        dict(
-            con.execute(
-                "SELECT file_id, count(*) FROM records WHERE load_id = $load_id GROUP BY file_id",
-                {"load_id": load_id},
-            ).fetchall()
-        )
-        if taken
-        else {}
-    )
+    """Each file has as many rows as lines it checked (the line handler's rows are not flushed yet)."""
+    sql = "SELECT file_id, count(*) FROM records WHERE load_id = $load_id GROUP BY file_id"
+    counts = dict(con.execute(sql, {"load_id": load_id}).fetchall()) if taken else {}
     for o in taken:
         if counts.get(o.file_id, 0) != states[o.file_id].ok:
             raise FastPathMismatch(o.plan.found.path)
@@ -370,7 +361,9 @@ def _arrow_lines(batch: list[_Piece]) -> pa.ChunkedArray:
             chunks.append(raw.cast(pa.large_string()))
         except pa.ArrowInvalid:
             lines = (piece.line(i) for i in range(piece.count))
-            clean = [line + b"\n" if _utf8(line) else b"\n" for line in lines]
+            clean = [
+                line + b"\n" if line.decode("utf-8", "replace").encode() == line else b"\n" for line in lines
+            ]
             chunks.append(pa.array(clean, pa.large_binary()).cast(pa.large_string()))
     return pa.chunked_array(chunks, pa.large_string())
 
@@ -404,11 +397,3 @@ def _good_shapes(
     examples = [lines[pc.index(hashes, h).as_py()].as_py() for h in candidates]
     rows = con.execute(_SHAPES_SQL, {"h": candidates, "l": examples, "known": list(KNOWN_KEYS)}).fetchall()
     return [h for h, good in rows if good]
-
-
-def _utf8(line: bytes) -> bool:
-    try:
-        line.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
