@@ -30,7 +30,7 @@ from warehouse.core.atomic import fsync_dir
 from warehouse.core.config import cache_dir
 from warehouse.core.errors import DataError
 from warehouse.core.faults import fault_point
-from warehouse.store import spare
+from warehouse.store import reflink, spare
 
 MIN_FREE_BYTES = 64 * 2**20
 
@@ -92,7 +92,7 @@ def seed_live(paths: DbPaths) -> None:
     if paths.live.exists():
         return
     source_stamp = spare.stamp(paths.published)
-    if source_stamp is not None and spare.take(paths.published, paths.live):
+    if source_stamp is not None and _take_or_clone(paths):
         _write_marker(paths, source_stamp)
         return
     source = paths.published if source_stamp is not None else template_database()
@@ -104,6 +104,20 @@ def seed_live(paths: DbPaths) -> None:
     os.replace(tmp, paths.live)
     if source_stamp is not None:  # live == published now: a session that changes nothing need not publish
         _write_marker(paths, source_stamp)
+
+
+def _take_or_clone(paths: DbPaths) -> bool:
+    """Seed live without copying: the snapshot's spare if one is made or being made, else a
+    copy-on-write clone where the file system offers them (warehouse/store/reflink.py)."""
+    if spare.take(paths.published, paths.live):
+        return True
+    if not reflink.supported(paths.published):
+        return False
+    tmp = paths.tmp()
+    if not reflink.clone(paths.published, tmp):
+        return False
+    os.replace(tmp, paths.live)
+    return True
 
 
 def seeded_from(paths: DbPaths) -> str | None:
@@ -170,7 +184,8 @@ def publish(paths: DbPaths) -> float:
     paths.marker.unlink(missing_ok=True)
     if retired is not None:
         _remove_in_background(retired)
-    spare.start_copier(paths.published)
+    if not reflink.supported(paths.published):  # with clones, the next writer clones instead
+        spare.start_copier(paths.published)
     return time.perf_counter() - start
 
 
