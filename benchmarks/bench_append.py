@@ -153,9 +153,14 @@ def one_run(v: Variant, corpus: Path) -> dict[str, Any]:
 
 
 def prepare(spec: str, db: Path, root: Path) -> Variant:
+    """`label=rev`, or `label=rev@path` to start from the database at path (say, one built by that
+    revision) instead of DB."""
     label, _, rev = spec.partition("=")
+    rev, _, own_db = rev.partition("@")
+    db = Path(own_db) if own_db else db
     code = extract(rev or "tree", root)
-    target = root / label / db.name
+    # Beside its own database (which may be on another file system), else under --root.
+    target = (db.parent.parent if own_db else root) / f"bench-{label}" / db.name
     shutil.rmtree(target.parent, ignore_errors=True)
     target.parent.mkdir(parents=True)
     subprocess.run(["cp", "--sparse=always", str(db), str(target)], check=True)
@@ -184,7 +189,9 @@ def main() -> None:
     ap.add_argument("corpus", type=Path)
     ap.add_argument("db", type=Path)
     ap.add_argument("file", type=Path, help="the log file a step line is appended to each round")
-    ap.add_argument("--variant", action="append", required=True, help="label=rev (a git revision or `tree`)")
+    ap.add_argument(
+        "--variant", action="append", required=True, help="label=rev[@db] (rev: a git revision or `tree`)"
+    )
     ap.add_argument("--rounds", type=int, default=10)
     ap.add_argument("--root", type=Path, default=Path("/tmp/bench/append"))
     args = ap.parse_args()
