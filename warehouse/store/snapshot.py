@@ -9,7 +9,9 @@ Layout for `--db runs/runs.duckdb`:
                             snapshot it copies (while live still matches, it holds nothing new).
   runs/.runs.duckdb.retired-<pid>  the snapshot just replaced, until a detached rm deletes it.
   runs/.runs.duckdb.spare-<stamp>  a copy of the snapshot made after publishing, so the next
-                            write need not copy (warehouse/store/spare.py).
+                            write need not copy (warehouse/store/spare.py). Only where the file
+                            system has no copy-on-write clones: where it has (btrfs, XFS), the
+                            writer seeds live with a clone, whatever the size (reflink.py).
 
 So readers never block ingest, ingest never breaks readers (an open reader keeps its old inode),
 and each reader sees one consistent committed state. The writer never open()s a database file
