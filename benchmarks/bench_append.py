@@ -97,14 +97,14 @@ class DiskSampler(threading.Thread):
         super().__init__(daemon=True)
         self.folder = folder
         self.peak = allocated(folder)
-        self._stop = threading.Event()
+        self._halt = threading.Event()
 
     def run(self) -> None:
-        while not self._stop.wait(0.01):
+        while not self._halt.wait(0.01):
             self.peak = max(self.peak, allocated(self.folder))
 
     def stop(self) -> int:
-        self._stop.set()
+        self._halt.set()
         self.join()
         return max(self.peak, allocated(self.folder))
 
