@@ -9,7 +9,9 @@ Layout for `--db runs/runs.duckdb`:
                             snapshot it copies (while live still matches, it holds nothing new).
   runs/.runs.duckdb.retired-<pid>  the snapshot just replaced, until a detached rm deletes it.
   runs/.runs.duckdb.spare-<stamp>  a copy of the snapshot made after publishing, so the next
-                            write need not copy (warehouse/store/spare.py).
+                            write need not copy (warehouse/store/spare.py). Only where the file
+                            system has no copy-on-write clones: where it has (btrfs, XFS), the
+                            writer seeds live with a clone, whatever the size (reflink.py).
 
 So readers never block ingest, ingest never breaks readers (an open reader keeps its old inode),
 and each reader sees one consistent committed state. The writer never open()s a database file
@@ -30,7 +32,7 @@ from warehouse.core.atomic import fsync_dir
 from warehouse.core.config import cache_dir
 from warehouse.core.errors import DataError
 from warehouse.core.faults import fault_point
-from warehouse.store import spare
+from warehouse.store import reflink, spare
 
 MIN_FREE_BYTES = 64 * 2**20
 
@@ -92,7 +94,7 @@ def seed_live(paths: DbPaths) -> None:
     if paths.live.exists():
         return
     source_stamp = spare.stamp(paths.published)
-    if source_stamp is not None and spare.take(paths.published, paths.live):
+    if source_stamp is not None and _take_or_clone(paths):
         _write_marker(paths, source_stamp)
         return
     source = paths.published if source_stamp is not None else template_database()
@@ -104,6 +106,20 @@ def seed_live(paths: DbPaths) -> None:
     os.replace(tmp, paths.live)
     if source_stamp is not None:  # live == published now: a session that changes nothing need not publish
         _write_marker(paths, source_stamp)
+
+
+def _take_or_clone(paths: DbPaths) -> bool:
+    """Seed live without copying: the snapshot's spare if one is made or being made, else a
+    copy-on-write clone where the file system offers them (warehouse/store/reflink.py)."""
+    if spare.take(paths.published, paths.live):
+        return True
+    if not reflink.supported(paths.published):
+        return False
+    tmp = paths.tmp()
+    if not reflink.clone(paths.published, tmp):
+        return False
+    os.replace(tmp, paths.live)
+    return True
 
 
 def seeded_from(paths: DbPaths) -> str | None:
@@ -170,7 +186,8 @@ def publish(paths: DbPaths) -> float:
     paths.marker.unlink(missing_ok=True)
     if retired is not None:
         _remove_in_background(retired)
-    spare.start_copier(paths.published)
+    if not reflink.supported(paths.published):  # with clones, the next writer clones instead
+        spare.start_copier(paths.published)
     return time.perf_counter() - start
 
 

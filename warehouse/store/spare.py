@@ -15,7 +15,8 @@ Safe without the writer lock because a published snapshot is never written again
 copies from a descriptor it opened, checks that descriptor's stamp is the published one, and
 names the result after it; a writer takes only the spare named after the stamp published now.
 The cost is disk: one more copy of the database while idle (made only if it leaves at least the
-database's size free). WAREHOUSE_SPARE_COPY=0 turns it off.
+database's size free). WAREHOUSE_SPARE_COPY=0 turns it off. Not started where the file system
+clones files (warehouse/store/reflink.py): there the writer seeds with a clone instead.
 """
 
 from __future__ import annotations
