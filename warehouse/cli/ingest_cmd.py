@@ -46,7 +46,9 @@ def ingest_command(
     """
     from ingest import ingest_runs
     from warehouse.core.config import load_config
+    from warehouse.core.nopandas import hide_pandas
 
+    hide_pandas()
     config = load_config(config_path)
     summary = ingest_runs(
         runs_dir or config.runs_dir, db or config.db, config=config, progress=not quiet, fast=not exact_only
