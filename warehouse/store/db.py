@@ -76,6 +76,7 @@ def sweep_stale(paths: DbPaths) -> list[Path]:
     patterns = (
         f".{paths.published.name}.tmp-*",
         f"{paths.marker.name}.tmp-*",
+        f".{paths.published.name}.nochange.tmp-*",  # ingest/nochange.py's record being written
         f".{paths.published.name}.retired-*",
     )
     for pattern in patterns:
