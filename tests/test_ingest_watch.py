@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from ingest.watch import IDLE_EXIT_S, relevant
 from tests.ingest_support import scalar
 from warehouse.core.errors import LockedError
 from warehouse.store.db import writer_lock
@@ -122,3 +123,38 @@ def test_watch_of_a_missing_folder_fails_at_once(tmp_path: Path) -> None:
     assert done.stderr.strip().splitlines() == [
         f"error: runs directory {tmp_path / 'nope'} does not exist: pass the folder holding your logs"
     ]
+
+
+def children(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+
+
+def test_a_database_in_the_runs_folder_does_not_wake_the_watch(fixture_runs: Path, tmp_path: Path) -> None:
+    db = fixture_runs / "runs.duckdb"  # the default layout: runs/runs.duckdb beside the logs
+    with watching(fixture_runs, db, tmp_path) as proc:
+        wait_for("the first round", lambda: has_files(db))
+        # Its own writes (live copy, WAL, record, spare) are no change: the worker retires when idle.
+        wait_for("the idle worker's exit", lambda: not children(proc.pid), timeout=60)
+        time.sleep(IDLE_EXIT_S + 1.5)
+        assert not children(proc.pid)
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=60)
+    assert proc.returncode == 0
+    assert scalar(db, "SELECT count(*) FROM ingest_log") == 1
+
+
+def test_which_changes_wake_the_watch() -> None:
+    root = "/data/runs"
+    wakes = {
+        "/data/runs/a/x.jsonl": True,
+        "/data/runs/a/x.jsonl.gz": True,
+        "/data/runs/a/results.json": True,  # a file an importer may claim
+        "/data/runs/runs.duckdb": False,
+        "/data/runs/runs.duckdb.wal": False,
+        "/data/runs/.runs.duckdb.live": False,
+        "/data/runs/_aggregated/plots/x.jsonl": False,
+        "/data/runs/a/notes.txt": False,
+        "/data/other/x.jsonl": False,
+    }
+    assert {path: relevant(root, 2, path) for path in wakes} == wakes  # 2: modified
+    assert relevant(root, 3, "/data/runs/old-folder")  # 3: deleted; a removed folder lists no files
