@@ -21,20 +21,24 @@ def ingest_runs(
     config: Config | None = None,
     progress: bool = False,
     fast: bool = True,
+    direct: bool = False,
 ) -> IngestSummary:
     """Bring every new, grown or rewritten log under runs_dir into db (a no-op if none).
 
     `db` is a file (the embedded warehouse, ingest/run.py) or a `ducklake:` URL (claims per file,
-    ingest/lake.py); the backend is chosen here, once."""
+    ingest/lake.py); the backend is chosen here, once. `direct`: the caller knows files changed
+    (a watch round), so the embedded warehouse skips its read-only check and goes to the writer."""
     backend = backend_for(db)
     if backend.is_lake:
         from ingest.lake import ingest_lake
 
         return ingest_lake(str(runs_dir), backend.target, config=config, progress=progress, fast=fast)
-    return _embedded(Path(runs_dir), backend.target, config, progress, fast)
+    return _embedded(Path(runs_dir), backend.target, config, progress, fast, direct)
 
 
-def _embedded(root: Path, db: str, config: Config | None, progress: bool, fast: bool) -> IngestSummary:
+def _embedded(
+    root: Path, db: str, config: Config | None, progress: bool, fast: bool, direct: bool
+) -> IngestSummary:
     """The embedded warehouse: first the no-op check that needs no DuckDB (ingest/nochange.py),
     then ingest/run.py, which reuses its scan."""
     quick = None
@@ -55,4 +59,6 @@ def _embedded(root: Path, db: str, config: Config | None, progress: bool, fast: 
             return summary
     from ingest.run import ingest_embedded
 
-    return ingest_embedded(str(root), db, config=config, progress=progress, fast=fast, quick=quick)
+    return ingest_embedded(
+        str(root), db, config=config, progress=progress, fast=fast, quick=quick, direct=direct
+    )

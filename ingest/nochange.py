@@ -13,8 +13,8 @@ publishing and with the writer lock still held:
 The next ingest scans as before (one stat per file) and is a no-op without opening the database
 when the snapshot published now has the recorded stamp, the rows (path, relpath, kind, size,
 mtime_ns, inode of every log file, sorted) digest the same, the key matches (the runs folder, the
-migrations' file names, the digests of warehouse.toml's path rules, prices and model names), and
-neither a live file nor a WAL is beside the snapshot. That compares what the DuckDB check
+migrations' file names, the digests of warehouse.toml's path rules, prices and model names), no
+WAL is beside the snapshot and no live file holds work it lacks. That compares what the DuckDB check
 compares (each file's size, mtime_ns and inode against the manifest, the settings digests, the
 schema version) and more. A published snapshot is never written again, so a record naming its
 stamp stays true; any writer that publishes changes the stamp, and any doubt takes the DuckDB
@@ -68,11 +68,20 @@ def check(db: str, root: Path, config: Config) -> Quick:
     wanted = _entry(before, root, config, rows)
     noop = (
         _read(published) == wanted
-        and not published.with_name(f".{published.name}.live").exists()
+        and _nothing_unpublished(published, before)
         and not published.with_name(published.name + ".wal").exists()
         and stamp(published) == before
     )
     return Quick(before, rows, skipped, problems, noop)
+
+
+def _nothing_unpublished(published: Path, snapshot: str) -> bool:
+    """No live file, or one still equal to the snapshot it was copied from (a writer that found
+    nothing to do leaves it so)."""
+    from warehouse.store.snapshot import paths_for, seeded_from
+
+    paths = paths_for(published)
+    return not paths.live.exists() or seeded_from(paths) == snapshot
 
 
 def record(db: str, snapshot: str | None, root: Path, config: Config, rows: list[Row]) -> None:

@@ -20,12 +20,12 @@ from warehouse.store.spare import stamp
 @dataclass(frozen=True)
 class Scan:
     """The directory scan, begun after the snapshot `stamp` was published, and its split
-    against that snapshot's manifest."""
+    against that snapshot's manifest (None: the writer splits it, against the same manifest)."""
 
     found: list[Found]
     skipped: list[str]
     problems: list[str]
-    split: tuple[list[Found], int, list[str]]
+    split: tuple[list[Found], int, list[str]] | None
     stamp: str
 
 

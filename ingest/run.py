@@ -11,7 +11,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ingest.bounds import bound_load
-from ingest.discover import Found, Known, Planned, discover, plan, readable, rows_of, split_unchanged
+from ingest.discover import (
+    Found,
+    Known,
+    Planned,
+    discover,
+    found_files,
+    plan,
+    readable,
+    rows_of,
+    split_unchanged,
+)
 from ingest.fast import load_fast
 from ingest.lines import Sink, first_line, legacy_key
 from ingest.load import FastPathMismatch, FileOutcome, flush, load_exact, now_load_id
@@ -60,11 +70,13 @@ def ingest_embedded(
     progress: bool = False,
     fast: bool = True,
     quick: Quick | None = None,
+    direct: bool = False,
 ) -> IngestSummary:
     """Bring every new, grown or rewritten log under runs_dir into db (a no-op if none).
 
     `db` is the embedded warehouse's file; `ingest.ingest_runs` sends a lake URL to
-    ingest/lake.py instead. `quick`: the scan of ingest/nochange.py's check, reused."""
+    ingest/lake.py instead. `quick`: the scan of ingest/nochange.py's check, reused. `direct`:
+    the caller knows files changed (a watch round): no read-only check first, the writer decides."""
     root = Path(runs_dir)
     if not root.is_dir():
         raise UsageError(f"runs directory {runs_dir} does not exist: pass the folder holding your logs")
@@ -72,7 +84,12 @@ def ingest_embedded(
     started = time.perf_counter()
     summary = IngestSummary(runs_dir=str(root.resolve()), db=str(db))
     phase = Phases(summary)
-    noop, scan = precheck(db, root, config, summary, quick)
+    scan: Scan | None
+    if direct and quick is not None and quick.stamp is not None:
+        found = found_files(quick.rows)
+        noop, scan = False, Scan(found, quick.skipped, quick.problems, None, quick.stamp)
+    else:
+        noop, scan = precheck(db, root, config, summary, quick)
     phase("noop_check")
     if noop:
         summary.seconds = round(time.perf_counter() - started, 3)
@@ -98,7 +115,7 @@ def _plan(
     """(plans of the changed files, manifest rows of vanished ones, every file found)."""
     if scan and seeded_from(paths_for(summary.db)) == scan.stamp:
         found, skipped, problems = scan.found, scan.skipped, scan.problems  # live = the snapshot scanned
-        changed, unchanged, gone = scan.split
+        changed, unchanged, gone = scan.split or split_unchanged(found, read_stats(con))
     else:  # a scan begun now, with the lock held, is newer than anything live holds
         found, skipped, problems = discover(root)
         changed, unchanged, gone = split_unchanged(found, read_stats(con))

@@ -25,7 +25,8 @@ def one_round(runs_dir: str, db: str, config_path: str | None, fast: bool) -> di
     from warehouse.core.config import load_config
 
     try:
-        summary = ingest_runs(runs_dir, db, config=load_config(config_path), fast=fast)
+        # direct: a watch round follows a change, so no read-only check before the writer.
+        summary = ingest_runs(runs_dir, db, config=load_config(config_path), fast=fast, direct=True)
     except WarehouseError as e:
         return {"error": one_line(e), "code": int(e.exit_code)}
     except Exception as e:  # noqa: BLE001 - a bug or the disk: one line, and the watcher carries on
