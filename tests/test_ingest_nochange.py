@@ -95,3 +95,17 @@ def test_a_new_file_and_a_deleted_one_are_seen(fixture_runs: Path, db_path: Path
     (fixture_runs / "exp" / "another_sc1_b6.jsonl").unlink()
     assert ingest_runs(str(fixture_runs), str(db_path)).files_missing == 1
     assert _noop_in_child(fixture_runs, db_path)["files_unchanged"] == 10
+
+
+def test_a_writer_round_with_nothing_to_do_leaves_the_noop_fast(fixture_runs: Path, db_path: Path) -> None:
+    ingest_runs(str(fixture_runs), str(db_path))
+    record_path(db_path).unlink()
+    before = db_path.stat()
+    summary = ingest_runs(str(fixture_runs), str(db_path), direct=True)  # as a watch round does
+    assert (summary.load_id, summary.files_unchanged) == (None, 10)
+    assert (db_path.stat().st_ino, db_path.stat().st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    # The writer's live copy is left, still equal to the snapshot: no unpublished work.
+    assert _noop_in_child(fixture_runs, db_path)["duckdb"] is False
+    with open(fixture_runs / LOG, "a") as fh:
+        fh.write(json.dumps({"run_id": "run-c", "step": 9}) + "\n")
+    assert ingest_runs(str(fixture_runs), str(db_path), direct=True).lines_good == 1
