@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from typing import Any
 
@@ -42,10 +43,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--exact-only", action="store_true")
     args = parser.parse_args(argv)
     hide_pandas()
+    # The replies get stdout to themselves: anything else printing there (a library, DuckDB)
+    # goes to stderr instead.
+    replies = os.fdopen(os.dup(sys.stdout.fileno()), "w")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     for _ in sys.stdin:
         reply = one_round(args.runs_dir, args.db, args.config, not args.exact_only)
-        sys.stdout.write(json.dumps(reply) + "\n")
-        sys.stdout.flush()
+        replies.write(json.dumps(reply) + "\n")
+        replies.flush()
     return 0
 
 
