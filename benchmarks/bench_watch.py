@@ -50,6 +50,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--root", type=Path, default=Path("/tmp/bench"))
     p.add_argument("--lines", type=int, default=12, help="lines per regime (medians over these)")
     p.add_argument("--python", default=sys.executable)
+    p.add_argument("--json", type=Path, default=HERE / "out" / "bench_watch.json", help="results file")
     return p.parse_args(argv)
 
 
@@ -202,9 +203,8 @@ def main(argv: list[str] | None = None) -> int:
     load = os.getloadavg()
     print(f"{args.lines} lines per regime; load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
     print(report(results))
-    out = HERE / "out"
-    out.mkdir(exist_ok=True)
-    (out / "bench_watch.json").write_text(json.dumps(results, indent=1))
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(results, indent=1))
     return 0
 
 
