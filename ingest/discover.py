@@ -16,7 +16,7 @@ import os
 from pathlib import Path
 from typing import Literal, NamedTuple
 
-from ingest.scan import scan
+from ingest.scan import Row, scan
 from warehouse.core.errors import DataError
 
 HEAD_BYTES = 64 * 1024
@@ -68,14 +68,23 @@ class Planned(NamedTuple):
 def discover(runs_dir: Path) -> tuple[list[Found], list[str], list[str]]:
     """Log files under runs_dir (sorted), the relative paths of skipped non-log files and links,
     and problems (`relpath: reason`: a folder that cannot be listed, a name that is not UTF-8)."""
+    rows, skipped, problems = scan_rows(runs_dir)
+    return found_files(rows), skipped, problems
+
+
+def scan_rows(runs_dir: Path) -> tuple[list[Row], list[str], list[str]]:
+    """discover() with the scan's plain tuples (what ingest/nochange.py digests)."""
     try:
-        rows, skipped, problems = scan(str(runs_dir.resolve()))
+        return scan(str(runs_dir.resolve()))
     except OSError as e:
         where = e.filename or runs_dir
         raise DataError(
             f"cannot read {where}: {e.strerror or e}; fix its permissions or move it out of {runs_dir}"
         ) from e
-    return list(map(Found._make, rows)), skipped, problems
+
+
+def found_files(rows: list[Row]) -> list[Found]:
+    return list(map(Found._make, rows))
 
 
 def readable(found: list[Found]) -> tuple[list[Found], list[str]]:
@@ -168,3 +177,8 @@ def _plan_new(f: Found, archived: list[Known]) -> Planned:
         if f.size == k.ingested_bytes and _prefix_unchanged(f, k):
             return Planned(f, "relinked", k, k.ingested_bytes, k.ingested_lines)
     return Planned(f, "new", None, 0, 0)
+
+
+def rows_of(found: list[Found]) -> list[Row]:
+    """found_files() undone: the scan's plain tuples."""
+    return [(f.path, f.relpath, f.kind, f.size, f.mtime_ns, f.inode) for f in found]

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import secrets
 from typing import TYPE_CHECKING, Any
 
+from ingest.digests import (
+    MODELS_KEY,
+    PRICES_KEY,
+    RULES_KEY,
+    models_digest,
+    prices_digest,
+    rules_digest,
+    settings_digests,
+)
 from ingest.discover import Known, Stats, fingerprints
 from ingest.load import FileOutcome
 from ingest.pathrules import derive
@@ -24,9 +32,6 @@ _KNOWN_COLS = (
     " ingested_bytes, ingested_lines, run_key_at_end, legacy_key"
 )
 KNOWN_BY_PATH_MAX = 64  # more paths: read every row (binding long lists is slow)
-RULES_KEY = "path_rules_digest"
-PRICES_KEY = "prices_digest"
-MODELS_KEY = "model_names_digest"
 IN_PROGRESS_KEY = "in_progress_minutes"
 
 
@@ -71,13 +76,6 @@ def read_stats(con: duckdb.DuckDBPyConnection) -> Stats:
 
 def new_file_id() -> int:
     return secrets.randbits(62)
-
-
-def rules_digest(rules: tuple[PathRule, ...], names: ModelNames | None = None) -> str:
-    """Changes when the rules or the model names they accept (known_prefix rules) change."""
-    text = json.dumps([(r.name, r.pattern, sorted(r.set.items()), r.model_style) for r in rules])
-    text += (names or model_names()).digest()
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def derived_columns(
@@ -238,11 +236,6 @@ def refresh_attributes(
     return True
 
 
-def prices_digest(prices: dict[str, Price]) -> str:
-    text = json.dumps(sorted((m, p.input_per_mtok, p.output_per_mtok) for m, p in prices.items()))
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
 def refresh_prices(con: duckdb.DuckDBPyConnection, prices: dict[str, Price]) -> bool:
     """Mirror warehouse.toml's [prices] into the `prices` table the cost views read."""
     from warehouse.store.prices import sync_prices
@@ -287,10 +280,6 @@ def refresh_models(con: duckdb.DuckDBPyConnection, names: ModelNames, in_progres
     return True
 
 
-def models_digest(names: ModelNames, in_progress_minutes: float) -> str:
-    return f"{names.digest()}:{in_progress_minutes}"
-
-
 def settings_stale(con: duckdb.DuckDBPyConnection, config: Config) -> bool:
     """True when warehouse.toml's path rules, prices or model names differ from what the database
     used (so attributes must be derived again even when no file changed)."""
@@ -298,9 +287,4 @@ def settings_stale(con: duckdb.DuckDBPyConnection, config: Config) -> bool:
     # pandas when it is installed (0.3-0.4 s of every no-op ingest).
     keys = ", ".join(f"'{key}'" for key in (RULES_KEY, PRICES_KEY, MODELS_KEY))
     stored = dict(con.execute(f"SELECT key, value FROM settings WHERE key IN ({keys})").fetchall())
-    names = model_names(config.models)
-    return (
-        stored.get(RULES_KEY) != rules_digest(config.path_rules, names)
-        or stored.get(PRICES_KEY) != prices_digest(config.prices)
-        or stored.get(MODELS_KEY) != models_digest(names, config.in_progress_minutes)
-    )
+    return any(stored.get(key) != digest for key, digest in settings_digests(config).items())

@@ -12,7 +12,17 @@ from typing import TYPE_CHECKING
 
 from ingest.bounds import bound_load
 from ingest.bulk import load_bulk
-from ingest.discover import Found, Known, Planned, discover, plan, readable, split_unchanged
+from ingest.discover import (
+    Found,
+    Known,
+    Planned,
+    discover,
+    found_files,
+    plan,
+    readable,
+    rows_of,
+    split_unchanged,
+)
 from ingest.fast import load_fast
 from ingest.lines import Sink, first_line, legacy_key
 from ingest.load import FastPathMismatch, FileOutcome, flush, load_exact, now_load_id
@@ -27,6 +37,8 @@ from ingest.manifest import (
     settings_stale,
     write_outcomes,
 )
+from ingest.nochange import Quick, record
+from ingest.precheck import Scan, precheck
 from ingest.summary import (
     UNREADABLE_KEY,
     IngestSummary,
@@ -43,8 +55,7 @@ from warehouse.core.errors import UsageError
 from warehouse.core.faults import fault_point
 from warehouse.core.logformat import DIAL_NAMES, SCHEMA_VERSION
 from warehouse.core.models import model_names
-from warehouse.store.db import open_reader, open_writer
-from warehouse.store.migrate import applied, code_version
+from warehouse.store.db import open_writer
 from warehouse.store.snapshot import check_free_space, paths_for, seeded_from
 from warehouse.store.spare import stamp
 
@@ -53,12 +64,20 @@ if TYPE_CHECKING:
 
 
 def ingest_embedded(
-    runs_dir: str, db: str, *, config: Config | None = None, progress: bool = False, fast: bool = True
+    runs_dir: str,
+    db: str,
+    *,
+    config: Config | None = None,
+    progress: bool = False,
+    fast: bool = True,
+    quick: Quick | None = None,
+    direct: bool = False,
 ) -> IngestSummary:
     """Bring every new, grown or rewritten log under runs_dir into db (a no-op if none).
 
     `db` is the embedded warehouse's file; `ingest.ingest_runs` sends a lake URL to
-    ingest/lake.py instead."""
+    ingest/lake.py instead. `quick`: the scan of ingest/nochange.py's check, reused. `direct`:
+    the caller knows files changed (a watch round): no read-only check first, the writer decides."""
     root = Path(runs_dir)
     if not root.is_dir():
         raise UsageError(f"runs directory {runs_dir} does not exist: pass the folder holding your logs")
@@ -66,67 +85,38 @@ def ingest_embedded(
     started = time.perf_counter()
     summary = IngestSummary(runs_dir=str(root.resolve()), db=str(db))
     phase = Phases(summary)
-    noop, scan = _precheck(db, root, config, summary)
+    scan: Scan | None
+    if direct and quick is not None and quick.stamp is not None:
+        found = found_files(quick.rows)
+        noop, scan = False, Scan(found, quick.skipped, quick.problems, None, quick.stamp)
+    else:
+        noop, scan = precheck(db, root, config, summary, quick)
     phase("noop_check")
     if noop:
         summary.seconds = round(time.perf_counter() - started, 3)
         return summary
-    with open_writer(db, "warehouse ingest") as con:
+    proven: list[list[Found] | None] = []  # the scan the manifest now equals, if it does
+
+    def published() -> None:  # under the writer lock, right after publishing
+        if proven and proven[0] is not None:
+            record(db, stamp(Path(db)), root, config, rows_of(proven[0]))
+
+    with open_writer(db, "warehouse ingest", on_published=published) as con:
         phase("open")
-        _ingest(con, root, config, summary, progress, fast, phase, scan)
+        proven.append(_ingest(con, root, config, summary, progress, fast, phase, scan))
         phase("ingest")
     phase("checkpoint_publish")
     summary.seconds = round(time.perf_counter() - started, 3)
     return summary
 
 
-@dataclass(frozen=True)
-class Scan:
-    """The directory scan, begun after the snapshot `stamp` was published, and its split
-    against that snapshot's manifest."""
-
-    found: list[Found]
-    skipped: list[str]
-    problems: list[str]
-    split: tuple[list[Found], int, list[str]]
-    stamp: str
-
-
-def _precheck(db: str, root: Path, config: Config, summary: IngestSummary) -> tuple[bool, Scan | None]:
-    """(no-op?, directory scan) answered from the published snapshot, read-only, when the writer
-    has no live file (it was renamed into the snapshot): no copy, no lock. Any doubt means "there
-    is work"; the scan and its split, when made, are reused by the writer."""
-    paths = paths_for(db)
-    before = stamp(paths.published)
-    if paths.live.exists() or before is None:
-        return False, None
-    if paths.published.with_name(paths.published.name + ".wal").exists():
-        return False, None  # a stale WAL would fail this open; the writer sweeps it
-    con = open_reader(db, check_schema=False)
-    try:
-        if max(applied(con), default=0) != code_version():
-            return False, None
-        stats, rules_stale = read_stats(con), settings_stale(con, config)
-        found, skipped, problems = discover(root)
-        split = split_unchanged(found, stats)
-        changed, _, gone = split
-        if changed or gone or rules_stale or problems:
-            # Reusable while `con` read the snapshot published before the scan began.
-            same = stamp(paths.published) == before
-            return False, Scan(found, skipped, problems, split, before) if same else None
-    finally:
-        con.close()
-    summary.files_skipped, summary.skipped_examples = len(skipped), skipped[:5]
-    summary.files_unchanged = len(found)
-    return True, None
-
-
 def _plan(
     con: duckdb.DuckDBPyConnection, root: Path, summary: IngestSummary, scan: Scan | None
-) -> tuple[list[Planned], list[Known]]:
+) -> tuple[list[Planned], list[Known], list[Found]]:
+    """(plans of the changed files, manifest rows of vanished ones, every file found)."""
     if scan and seeded_from(paths_for(summary.db)) == scan.stamp:
         found, skipped, problems = scan.found, scan.skipped, scan.problems  # live = the snapshot scanned
-        changed, unchanged, gone = scan.split
+        changed, unchanged, gone = scan.split or split_unchanged(found, read_stats(con))
     else:  # a scan begun now, with the lock held, is newer than anything live holds
         found, skipped, problems = discover(root)
         changed, unchanged, gone = split_unchanged(found, read_stats(con))
@@ -135,7 +125,7 @@ def _plan(
     changed, unreadable = readable(changed)
     summary.note_unreadable(problems + unreadable)
     known, archived = read_known(con, [f.path for f in changed] + gone)
-    return plan(changed, known, archived)
+    return (*plan(changed, known, archived), found)
 
 
 def _ingest(
@@ -147,13 +137,16 @@ def _ingest(
     fast: bool,
     phase: Phases,
     scan: Scan | None,
-) -> None:
-    plans, missing = _plan(con, root, summary, scan)
+) -> list[Found] | None:
+    """Load what changed; return the files found when the manifest now holds exactly them (none
+    unreadable), for ingest/nochange.py's record."""
+    plans, missing, found = _plan(con, root, summary, scan)
     summary.files_missing = len(missing)
     work = [p for p in plans if p.action in LOAD_ACTIONS]
+    proven = found if summary.files_unreadable == 0 else None
     if not work and not missing and not settings_stale(con, config) and not _unreadable_news(con, summary):
         count_actions(plans, summary)
-        return  # nothing to do: no transaction, nothing to publish
+        return proven  # nothing to do: no transaction, nothing to publish
     load_bytes = sum(p.found.size - p.start for p in work)
     check_free_space(Path(summary.db).resolve().parent, load_bytes)
     bulk = load_bytes >= BULK_BYTES and not any(p.action == "rewritten" for p in work)
@@ -173,6 +166,7 @@ def _ingest(
     load_plans(con, root, config, plans, summary, missing=missing, fast=fast, progress=progress, phase=phase)
     if bulk:
         con.execute("RESET threads")
+    return proven
 
 
 LOAD_ACTIONS = ("new", "grown", "rewritten", "relinked")

@@ -104,28 +104,34 @@ def _walk(top: str, cut: int, exclude: frozenset[str] = frozenset()) -> Scanned:
                 name = entry.name
                 if name[0] == "." or name in SKIP_DIRS:
                     continue
-                if not _utf8(name):
+                if not (name.isascii() or _utf8(name)):
                     problems.append(f"{printable(entry.path[cut:])}: name is not valid UTF-8; rename it")
                     continue
+                path = entry.path
                 if entry.is_dir(follow_symlinks=False):
-                    if entry.path not in exclude:
-                        stack.append(entry.path)
+                    if path not in exclude:
+                        stack.append(path)
                     continue
-                kind = log_kind(name, entry.path)
                 if not entry.is_file(follow_symlinks=False):
                     if entry.is_symlink():
-                        links.append((entry.path, entry.path[cut:]))
+                        links.append((path, path[cut:]))
                     continue
+                # Most files are plain logs: a .jsonl no importer could claim (see log_kind).
+                plain = name.endswith(".jsonl") and not name.startswith("samples_")
+                kind = _JSONL if plain else log_kind(name, path)
                 if kind is None:
                     if not name.endswith(OWN_SUFFIXES):
-                        skipped.append(entry.path[cut:])
+                        skipped.append(path[cut:])
                     continue
                 try:
                     st = entry.stat(follow_symlinks=False)
                 except FileNotFoundError:
                     continue  # removed since the folder was listed
-                rows.append((entry.path, entry.path[cut:], kind, st.st_size, st.st_mtime_ns, st.st_ino))
+                rows.append((path, path[cut:], kind, st.st_size, st.st_mtime_ns, st.st_ino))
     return rows, skipped, links, problems
+
+
+_JSONL = "jsonl"
 
 
 def _follow(root: str, rows: list[Row], skipped: list[str], links: list[Link], problems: list[str]) -> None:

@@ -9,12 +9,13 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from ingest.load import FileOutcome
 from warehouse import __version__
 from warehouse.core.logformat import SCHEMA_VERSION
 
 if TYPE_CHECKING:
     import duckdb
+
+    from ingest.load import FileOutcome
 
 
 @dataclass

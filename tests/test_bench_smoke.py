@@ -165,3 +165,20 @@ def test_ab_bench_runs_an_a_a_comparison(tmp_path: Path) -> None:
         [*cmd[:3], "no-such-rev", *cmd[4:], *opts], capture_output=True, text=True, check=False
     )
     assert bad.returncode != 0 and "bench_ab: cannot extract 'no-such-rev'" in bad.stderr
+
+
+def test_watch_bench_runs_on_a_tiny_corpus(tmp_path: Path) -> None:
+    _gen(tmp_path / "tiny", "--files", "4", "--steps", "3")
+    out = tmp_path / "watch.json"
+    cmd = [sys.executable, str(BENCH / "bench_watch.py"), "--root", str(tmp_path), "--lines", "2"]
+    done = subprocess.run(
+        [*cmd, "--corpus", f"tiny={tmp_path / 'tiny'}", "--json", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "| tiny | 4 |" in done.stdout
+    got = json.loads(out.read_text())["tiny"]
+    assert got["exit_code"] == 0 and got["idle"]["children"] == 0  # the worker retired when idle
+    assert got["sweep"]["n"] == 2 and got["burst"]["rounds"] >= 1

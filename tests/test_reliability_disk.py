@@ -18,6 +18,7 @@ import pytest
 from ingest_support import content_hash, rows
 from reliability_support import child, cli, shell_count, state, write_corpus
 
+from ingest.nochange import record_path
 from warehouse.core.errors import ExitCode
 from warehouse.store.snapshot import MIN_FREE_BYTES, paths_for
 
@@ -58,7 +59,13 @@ def test_stale_temp_files_and_wal_are_swept_by_the_next_writer(tmp_path: Path) -
     assert not stale_marker.exists()
     # (the retired snapshot is rm'd, the spare copy made, by detached processes: timing-dependent)
     leftovers = {p.name for p in db.parent.iterdir() if ".retired-" not in p.name and ".spare-" not in p.name}
-    assert leftovers <= {db.name, paths.live.name, paths.lock.name, paths.marker.name}, leftovers
+    assert leftovers <= {
+        db.name,
+        paths.live.name,
+        paths.lock.name,
+        paths.marker.name,
+        record_path(db).name,
+    }, leftovers
     assert rows(db, "SELECT count(*) FROM ingest_log") == [(2,)]
     assert shell_count(db, "select count(*) from duckdb_tables() where table_name = 'intruder'") == "0"
 

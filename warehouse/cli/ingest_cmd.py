@@ -17,6 +17,12 @@ from warehouse.store.backend import backend_for
 @json_option("Print the summary as JSON on stdout.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress or summary on stderr.")
 @click.option(
+    "--watch",
+    is_flag=True,
+    help="Keep the database current: ingest now and after every burst of changes, until Ctrl-C "
+    "or SIGTERM (exit 0). A failed round is one line on stderr and is retried.",
+)
+@click.option(
     "--exact-only",
     is_flag=True,
     hidden=True,
@@ -28,6 +34,7 @@ def ingest_command(
     config_path: str | None,
     as_json: bool,
     quiet: bool,
+    watch: bool,
     exact_only: bool,
 ) -> None:
     """Load new, grown and rewritten run logs into the database.
@@ -39,15 +46,29 @@ def ingest_command(
     (.eval, .json), promptfoo results (.json) and lm-evaluation-harness samples
     (samples_*.jsonl), recognised by their content (docs/importers.md).
 
+    With --watch it keeps running: each burst of changes under RUNS_DIR (inotify) is one more
+    ingest, published within about a second; --json prints one line per round that changed
+    something.
+
     \b
     Example:
       warehouse ingest runs/ --db runs/runs.duckdb
       warehouse ingest --json | jq .lines_good
+      warehouse ingest runs/ --watch
     """
     from ingest import ingest_runs
     from warehouse.core.config import load_config
+    from warehouse.core.nopandas import hide_pandas
 
+    hide_pandas()
     config = load_config(config_path)
+    if watch:
+        from warehouse.cli.watch_output import watch_command
+
+        watch_command(
+            runs_dir or config.runs_dir, db or config.db, config_path, as_json, quiet, not exact_only
+        )
+        return
     summary = ingest_runs(
         runs_dir or config.runs_dir, db or config.db, config=config, progress=not quiet, fast=not exact_only
     )

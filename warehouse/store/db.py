@@ -12,7 +12,7 @@ import errno
 import fcntl
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
@@ -76,6 +76,7 @@ def sweep_stale(paths: DbPaths) -> list[Path]:
     patterns = (
         f".{paths.published.name}.tmp-*",
         f"{paths.marker.name}.tmp-*",
+        f".{paths.published.name}.nochange.tmp-*",  # ingest/nochange.py's record being written
         f".{paths.published.name}.retired-*",
     )
     for pattern in patterns:
@@ -92,12 +93,18 @@ def sweep_stale(paths: DbPaths) -> list[Path]:
 
 @contextlib.contextmanager
 def open_writer(
-    db: str | os.PathLike[str], command: str = "warehouse", *, repair: bool = False
+    db: str | os.PathLike[str],
+    command: str = "warehouse",
+    *,
+    repair: bool = False,
+    on_published: Callable[[], None] | None = None,
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """The only way to write: lock, open the private file, and publish on success.
 
     `repair`: first record the code's checksums of changed migrations, if the database's objects
-    prove to match (warehouse/store/repair.py); the lake repairs in `warehouse lake migrate`."""
+    prove to match (warehouse/store/repair.py); the lake repairs in `warehouse lake migrate`.
+    `on_published` runs after a successful publish, the lock still held (so the snapshot
+    published then is this writer's; ingest/nochange.py records what it holds)."""
     if backend_for(db).is_lake:  # DuckLake backend (warehouse/store/lake/connection.py): no publishing
         from warehouse.store.lake import connection as lake
 
@@ -123,6 +130,8 @@ def open_writer(
         finally:
             con.close()
         publish_if_written(paths)
+        if on_published is not None:
+            on_published()
 
 
 @contextlib.contextmanager
