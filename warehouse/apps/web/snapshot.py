@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from warehouse.apps.runview import RUN_COLUMNS, STEP_COLUMNS, dicts
+from warehouse.apps.web import paired
 from warehouse.apps.web.queries import SideIds
 from warehouse.core.errors import DataError
 
@@ -35,7 +36,7 @@ CACHE_ENTRIES = 32  # results of costly pages (a comparison) kept per snapshot
 _ELIGIBLE = "task_type = 'mcq' AND item_id IS NOT NULL"
 _OCC = "ORDER BY run_started_at, run_key, step, line_no) END"
 STEPS_SQL = f"""
-SELECT run_key, run_id, model, setting_id, run_started_at, task_type, {STEP_COLUMNS},
+SELECT run_key, run_id, model, setting_id, run_started_at, task_type, {paired.COLUMNS}, {STEP_COLUMNS},
        CASE WHEN {_ELIGIBLE} THEN row_number() OVER (
            PARTITION BY {_ELIGIBLE}, model, item_id {_OCC} AS occ_model,
        CASE WHEN {_ELIGIBLE} THEN row_number() OVER (
