@@ -3,8 +3,9 @@ the runs list (filters, sorting) and a paired comparison with the items the two 
 Every value is bound, never spliced; sort columns come from a fixed list.
 
 The comparison's statistics (difference, interval, p, n_items, one row per task type and tau) are
-the `paired_comparison` macro's own: each side's repeats of an item are averaged first and the
-variance is run- and item-clustered. The page pairs steps itself only to show transcripts side by
+the `paired_comparison` macro's, computed over `steps_t` (paired.py; a test checks they are equal):
+each side's repeats of an item are averaged first and the variance is run- and item-clustered.
+The page pairs steps itself only to show transcripts side by
 side: the i-th occurrence of an MCQ item on side A with its i-th occurrence on side B (by run
 start, run, step, line). Those step pairs count one item many times, so they are described (a 2x2
 table), never tested.

@@ -5,8 +5,8 @@ read once per snapshot into Arrow tables (the `runs` and `steps` views cost ~0.2
 and run, at any size); pages then filter, sort and pair those copies in milliseconds. Each
 request reads through its own cursor, where the copies are registered as `runs_t` and `steps_t`.
 When a newer snapshot is published, the next request opens it and rebuilds the copies. Costly
-page results (a comparison: the paired_comparison macro plus the step pairs) are kept per snapshot
-too, the few most recent ones.
+page results (a comparison: paired_comparison's statistic plus the step pairs, 0.1-0.5 s on 100k
+steps) are kept per snapshot too, the few most recent ones.
 """
 
 from __future__ import annotations
