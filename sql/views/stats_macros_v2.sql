@@ -14,7 +14,10 @@
 --                                     variance; never below 0
 --   cgm_df(vr, gr, vi, gi, vri)       its degrees of freedom (Satterthwaite); components summing to
 --                                     under 1e-12 count as no variance, so summation noise (which
---                                     differs between backends) cannot swing df from 20 to 1
+--                                     differs between backends) cannot swing df from 20 to 1; the
+--                                     value is rounded to 9 decimals before the floor, so an exact
+--                                     integer (df = G - 1 when one component vanishes) computed as
+--                                     6.9999999999 in one summation order is not floored to 6
 --   t_p_two_sided(t, df)              two-sided Student t p-value (exact for df 1, 2; Peizer-Pratt above)
 --   t_crit(conf, df)                  two-sided t critical value: t_crit(0.95, 1e9) = 1.96
 --   rate_low/high(p, n, v, df, conf)  Wilson interval at the effective n = p(1-p)/v (Kish design
@@ -29,13 +32,13 @@ CREATE OR REPLACE MACRO cgm_var(vr, gr, vi, gi, vri) AS (
          WHEN gr >= 2 THEN greatest(vr, 0.0) END
 );
 
-CREATE OR REPLACE MACRO cgm_df(vr, gr, vi, gi, vri) AS greatest(1.0, floor(
+CREATE OR REPLACE MACRO cgm_df(vr, gr, vi, gi, vri) AS greatest(1.0, floor(round(
     CASE WHEN gr >= 2 AND gi >= 2 THEN
              CASE WHEN vr + greatest(vi - vri, 0.0) <= 1e-12 THEN gr + gi - 2.0  -- no variance: not float noise
                   ELSE least(gr + gi - 2.0, (vr + greatest(vi - vri, 0.0)) ^ 2
                              / (vr ^ 2 / (gr - 1.0) + greatest(vi - vri, 0.0) ^ 2 / (gi - 1.0))) END
          WHEN gi >= 2 THEN gi - 1.0
-         WHEN gr >= 2 THEN gr - 1.0 END));
+         WHEN gr >= 2 THEN gr - 1.0 END, 9)));
 
 CREATE OR REPLACE MACRO t_p_two_sided(t, df) AS list_transform([[t::DOUBLE, floor(df)::DOUBLE]], lambda v:
     CASE WHEN v[1] IS NULL OR v[2] IS NULL OR v[2] < 1 THEN NULL

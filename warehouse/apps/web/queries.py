@@ -3,8 +3,9 @@ the runs list (filters, sorting) and a paired comparison with the items the two 
 Every value is bound, never spliced; sort columns come from a fixed list.
 
 The comparison's statistics (difference, interval, p, n_items, one row per task type and tau) are
-the `paired_comparison` macro's own: each side's repeats of an item are averaged first and the
-variance is run- and item-clustered. The page pairs steps itself only to show transcripts side by
+the `paired_comparison` macro's, computed over `steps_t` (paired.py; a test checks they are equal):
+each side's repeats of an item are averaged first and the variance is run- and item-clustered.
+The page pairs steps itself only to show transcripts side by
 side: the i-th occurrence of an MCQ item on side A with its i-th occurrence on side B (by run
 start, run, step, line). Those step pairs count one item many times, so they are described (a 2x2
 table), never tested.
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from warehouse.apps.runview import dicts
+from warehouse.apps.web.paired import SIDE_RUNS, paired_test
 from warehouse.core.errors import UsageError
 
 if TYPE_CHECKING:
@@ -94,9 +96,6 @@ def runs_list(con: duckdb.DuckDBPyConnection, f: RunFilter) -> tuple[list[dict[s
 
 
 _ORDER = "run_started_at, run_key, step, line_no"
-# Which steps a side names (as paired_comparison: model, setting_id, run_id or model@setting_id).
-_SIDE = "(model = ${s} OR setting_id = ${s} OR run_id = ${s} OR model || '@' || setting_id = ${s})"
-_ELIGIBLE = "task_type = 'mcq' AND item_id IS NOT NULL"
 
 
 @dataclass(frozen=True)
@@ -108,45 +107,52 @@ class SideIds:
     settings: frozenset[str]  # model@setting_id
     others: frozenset[str]  # setting ids and run ids
 
-    def side(self, name: str, key: str) -> str:
-        """A CTE body: the side's eligible steps with their occurrence number `occ`."""
+    def side(self, name: str, flag: str) -> str:
+        """A CTE body: the side's eligible steps (`st` WHERE flag) with their occurrence number `occ`."""
         if name in self.models and name not in self.settings and name not in self.others:
-            return f"SELECT *, occ_model AS occ FROM st WHERE model = ${key}"
+            return f"SELECT *, occ_model AS occ FROM st WHERE {flag}"
         if name in self.settings and name not in self.models and name not in self.others:
-            return f"SELECT *, occ_setting AS occ FROM st WHERE model || '@' || setting_id = ${key}"
-        return (
-            f"SELECT *, row_number() OVER (PARTITION BY item_id ORDER BY {_ORDER}) AS occ"
-            f" FROM st WHERE {_SIDE.format(s=key)}"
-        )
+            return f"SELECT *, occ_setting AS occ FROM st WHERE {flag}"
+        number = f"row_number() OVER (PARTITION BY paired_item ORDER BY {_ORDER})"
+        return f"SELECT *, {number} AS occ FROM st WHERE {flag}"
+
+
+# The MCQ steps with an item of the runs either side names (snapshot.py numbers only those:
+# occ_model is set exactly for them; paired_item numbers their item_id).
+_SIDE_STEPS = f"""
+WITH side_runs AS ({SIDE_RUNS}),
+st AS (
+    SELECT run_key, step, file_id, line_no, run_started_at, item_id, paired_item, chosen_index, correct_index,
+           occ_model, occ_setting, is_a, is_b,
+           CASE $m WHEN 'correct' THEN correct WHEN 'witness' THEN witness_pass ELSE credited END AS ok
+    FROM steps_t JOIN side_runs USING (run_key) WHERE occ_model IS NOT NULL
+)"""
 
 
 def _pairs_sql(ids: SideIds, a: str, b: str) -> str:
-    return f"""
-WITH st AS (
-    SELECT *, CASE $m WHEN 'correct' THEN correct WHEN 'witness' THEN witness_pass ELSE credited END AS ok
-    FROM steps_t WHERE {_ELIGIBLE}
+    """One query: the step pairs' 2x2 table, each side's MCQ steps, and the first $n pairs where
+    the sides disagree (in item order) as a list of rows. Step pairs count one item many times, so
+    they are described here, never tested (the test is paired.py's, over items)."""
+    return f"""{_SIDE_STEPS},
+sa AS ({ids.side(a, "is_a")}),
+sb AS ({ids.side(b, "is_b")}),
+pairs AS (
+    SELECT sa.item_id, sa.occ, sa.ok AS ok_a, sb.ok AS ok_b, sa.chosen_index AS chosen_a,
+           sb.chosen_index AS chosen_b, sa.correct_index,
+           sa.run_key AS run_key_a, sa.step AS step_a, sa.file_id AS file_id_a, sa.line_no AS line_no_a,
+           sb.run_key AS run_key_b, sb.step AS step_b, sb.file_id AS file_id_b, sb.line_no AS line_no_b
+    FROM sa JOIN sb USING (paired_item, occ)
 ),
-sa AS ({ids.side(a, "a")}),
-sb AS ({ids.side(b, "b")})
-SELECT sa.item_id, sa.occ, sa.ok AS ok_a, sb.ok AS ok_b, sa.chosen_index AS chosen_a,
-       sb.chosen_index AS chosen_b, sa.correct_index,
-       sa.run_key AS run_key_a, sa.step AS step_a, sa.file_id AS file_id_a, sa.line_no AS line_no_a,
-       sb.run_key AS run_key_b, sb.step AS step_b, sb.file_id AS file_id_b, sb.line_no AS line_no_b
-FROM sa JOIN sb USING (item_id, occ)
-"""
-
-
-# Step pairs, counted for description only: one item answered many times is many pairs here, so
-# no test is computed from this table (the test is paired_comparison's, over items).
-_SUMMARY = """
+disagree AS (SELECT * FROM pairs WHERE ok_a IS DISTINCT FROM ok_b ORDER BY item_id, occ LIMIT $n)
 SELECT count(*) AS n_pairs, count(DISTINCT item_id) AS n_items,
        count(*) FILTER (WHERE ok_a AND ok_b) AS both_right,
        count(*) FILTER (WHERE ok_a AND NOT ok_b) AS only_a,
        count(*) FILTER (WHERE NOT ok_a AND ok_b) AS only_b,
-       count(*) FILTER (WHERE NOT ok_a AND NOT ok_b) AS both_wrong
+       count(*) FILTER (WHERE NOT ok_a AND NOT ok_b) AS both_wrong,
+       (SELECT count(*) FROM st WHERE is_a) AS steps_a, (SELECT count(*) FROM st WHERE is_b) AS steps_b,
+       (SELECT coalesce(list(d ORDER BY d.item_id, d.occ), []) FROM disagree d) AS disagreements
 FROM pairs
 """
-_TEST = "SELECT * FROM paired_comparison($a, $b, metric := $m) ORDER BY task_type, tau NULLS LAST"
 
 
 @dataclass
@@ -167,24 +173,12 @@ def compare(
         raise UsageError(f"metric {metric!r}: use one of {', '.join(METRICS)}")
     params = {"a": a, "b": b, "m": metric}
     try:
-        tests = dicts(con.execute(_TEST, params))
+        tests = paired_test(con, a, b, metric)
     except duckdb.Error as e:
         line = str(e).splitlines()[0]
         if "matches no" not in line:
             raise
         raise UsageError(line.split("paired_comparison: ", 1)[-1]) from None
-    pairs = con.execute(_pairs_sql(ids, a, b), params).to_arrow_table()  # noqa: F841 - read by SQL
-    summary = dicts(con.execute(_SUMMARY))[0]
-    counts = con.execute(
-        f"SELECT count(*) FILTER (WHERE {_SIDE.format(s='a')}), count(*) FILTER (WHERE {_SIDE.format(s='b')})"
-        f" FROM steps_t WHERE {_ELIGIBLE}",
-        {"a": a, "b": b},
-    ).fetchone() or (0, 0)
-    summary["steps_a"], summary["steps_b"] = counts
-    disagree = dicts(
-        con.execute(
-            "SELECT * FROM pairs WHERE ok_a IS DISTINCT FROM ok_b ORDER BY item_id, occ LIMIT $n",
-            {"n": limit},
-        )
-    )
+    summary = dicts(con.execute(_pairs_sql(ids, a, b), {**params, "n": limit}))[0]
+    disagree = [dict(row) for row in summary.pop("disagreements")]
     return Paired(tests, summary, disagree)
