@@ -202,7 +202,7 @@ SELECT model, task_type, tau, dial, value, ref_value, is_ref, n_runs, n_steps, m
        CASE WHEN NOT coalesce(q_value < 1.0 - conf, false) AND abs(diff) > 0 THEN
             least(ceil(n_steps * ((t_crit(conf, df) + z_power(power)) * se / abs(diff)) ^ 2), 1e12)::BIGINT END AS n_needed,
        tokens_diff, seconds_diff,
-       'two-way clustered (runs x items), t(df)' AS ci_method
+       'two-way clustered (runs x items), t(df); diff: runs + item part where positive' AS ci_method
 FROM fin
 ORDER BY model, task_type, tau, dial, is_ref DESC, TRY_CAST(value AS DOUBLE) NULLS LAST, value;
 
