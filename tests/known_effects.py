@@ -40,6 +40,14 @@ class KnownDesign:
     tau: float = 0.4
 
 
+# the bench's configurations: "thin" has fewer runs a setting, more run-to-run variation, a smaller
+# item pool (items recur more) and longer runs
+DESIGNS = {
+    "default": KnownDesign(),
+    "thin": KnownDesign(runs=3, steps=30, pool=40, sd_item=0.8, sd_run=0.6),
+}
+
+
 def _logit(p: float) -> float:
     return math.log(p / (1 - p))
 
@@ -191,4 +199,4 @@ def run_seeds(base: Path, seeds: list[int], design: KnownDesign | None = None) -
     return got | {f"n_{k}": float(len(v)) for k, v in total.items()}
 
 
-__all__ = ["KnownDesign", "build", "run_seeds", "score", "true_rate", "write"]
+__all__ = ["DESIGNS", "KnownDesign", "build", "run_seeds", "score", "true_rate", "write"]

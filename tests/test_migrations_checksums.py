@@ -30,7 +30,7 @@ FROZEN = {
     "task_views": "b26afc292e517d4459fff01893c36570ee152b43e3e2e7906e4b8f599f3dd721",
     "learning": "10998909483b6ba6108c46956e4d72ba08f8f8e6882f3e4fd5494cd72ad3e76a",
     "transcripts": "1ee92f0a0da953be7f9b85943765b09bd653ced5bc1da7b6267f348db825f14e",
-    "stats_v2": "b5fb59cb58b2ff73dfe1c1371fafb95bd6975adfb4cb521b2b67176ca43ae6e6",
+    "stats_v2": "b60194a5c156329bacf64b4c052ba88e0111fa99cc694fb0dfebfdcbffc4667b",
     "views_v1_settled": "53570b75406be3885a02bf15078d4240adc0717e3e6edf01a57da3e765bed51a",
     "bound_typed": "75f69162f9e7baa8942d963f19aebe1a2e9f607b0126915b94977c4a319c9a5c",
 }

@@ -9,11 +9,19 @@
 -- Method (and why): rate_low/high, se, df as in model_ranking v2: two-way cluster-robust (runs x
 --   items, items recur across runs and settings), Wilson at the effective n with t(df); plain
 --   Wilson when steps are independent (one run, one step per item). ci_method says which.
--- Pairwise (setting - other) differences share items, so their variance includes the item
---   cross-term (a paired design gains from it); at a 0/1 rate the Agresti-Caffo variance is a floor.
+-- Pairwise (setting - other) differences: cgm_var_diff (stats_macros v2), the run-clustered variance
+--   (CR2-scaled, t with the run df) plus the item part only where positive: runs are independent
+--   given their items, and the two-way form with estimated means understates the variance of a
+--   difference. At a 0/1 rate the Agresti-Caffo variance is a floor.
 -- below_min_n: fewer than min_steps steps; such settings are not eligible (unless no setting of the
 --   model is), and never enter the comparisons below.
--- is_best: the highest rate among eligible settings (a point estimate, descriptive only).
+-- rate_adj: the rate corrected for the difficulty of the items this setting happened to draw:
+--   mean of (y - d_item), d_item an item's mean residual against its own setting's rate over every
+--   model and setting of the partition that met it (items met by one setting only: d = 0).
+-- is_best: the highest rate_adj among eligible settings (then rate). Why adjusted: where runs draw
+--   items at random, part of a gap between two settings is which items each drew; ranking on rate_adj
+--   removes that part, so the fallback recommendation below (the best) lands on a truly best
+--   setting more often (known-effects bench: benchmarks/RESULTS.md). A point estimate, descriptive.
 -- could_be_best (= not_worse_than_best): Hsu's multiple comparisons with the best: the upper bound
 --   of (setting - best of the others) is >= 0, jointly at conf (one-sided t, Bonferroni over the
 --   k-1 rivals). The truly best setting is in this set with probability >= conf, whichever it is;
@@ -42,6 +50,14 @@ WITH st AS MATERIALIZED (
     WHERE model IS NOT NULL AND model <> 'unknown' AND (NOT apples_only OR apples)
 ),
 ok AS (SELECT * FROM st WHERE y IS NOT NULL),
+-- item difficulty (for rate_adj): mean residual of an item's steps against their own setting's rate,
+-- over every model and setting of the partition; only items met by two or more settings
+idiff AS (
+    SELECT part, item, avg(y - ps) AS d
+    FROM (SELECT part, item, y, model || '|' || setting_id AS ms,
+                 avg(y) OVER (PARTITION BY part, model, setting_id) AS ps FROM ok)
+    GROUP BY part, item HAVING count(DISTINCT ms) >= 2
+),
 s AS (
     SELECT part, model, setting_id,
            any_value(task_type) AS task_type, any_value(tau) AS tau,
@@ -53,10 +69,11 @@ s AS (
            any_value(closed_book) AS closed_book, any_value(use_fact_cards) AS use_fact_cards,
            any_value(require_citations) AS require_citations,
            count(DISTINCT run_key) AS n_runs, count(DISTINCT item) AS n_items, count(*) AS n,
-           sum(y) AS k, avg(y) AS p, avg(witness_pass::INT) AS witness, avg(correct::INT) AS acc,
+           sum(y) AS k, avg(y) AS p, avg(y - coalesce(d, 0.0)) AS p_adj,
+           avg(witness_pass::INT) AS witness, avg(correct::INT) AS acc,
            avg(student_tokens) AS tokens_per_step, avg(seconds) AS seconds_per_step,
            avg(cost_usd) AS cost_per_step, sum(cost_usd) / nullif(sum(y), 0) AS cost_per_success
-    FROM ok GROUP BY part, model, setting_id
+    FROM ok LEFT JOIN idiff USING (part, item) GROUP BY part, model, setting_id
 ),
 cell AS (
     SELECT o.part, o.model, o.setting_id, o.run_key, o.item,
@@ -90,7 +107,7 @@ w AS (
     SELECT v.*, cgm_var(vr, n_runs, vi, n_items, vc) AS var, cgm_df(vr, n_runs, vi, n_items, vc) AS df,
            count(*) FILTER (WHERE eligible) OVER (PARTITION BY part, model) AS k_settings,
            eligible AND row_number() OVER (PARTITION BY part, model
-               ORDER BY eligible DESC, p DESC, n DESC, setting_id) = 1 AS is_best
+               ORDER BY eligible DESC, p_adj DESC, p DESC, n DESC, setting_id) = 1 AS is_best
     FROM v
 ),
 cross_items AS (
@@ -114,8 +131,8 @@ pair AS (
     SELECT *, CASE WHEN se > 0 THEN t_p_two_sided(d / se, df) WHEN d = 0 THEN 1.0 ELSE 0.0 END AS p_value,
            t_ppf(1.0 - (1.0 - conf) / greatest(k_settings - 1, 1), df) AS crit
     FROM (SELECT *, cgm_df(vr, gr_eff, vi, gi, vc) AS df,
-                 sqrt(CASE WHEN edge THEN greatest(cgm_var(vr, gr_eff, vi, gi, vc), ac_var)
-                           ELSE cgm_var(vr, gr_eff, vi, gi, vc) END) AS se
+                 sqrt(CASE WHEN edge THEN greatest(cgm_var_diff(vr, gr_eff, vi, gi, vc), ac_var)
+                           ELSE cgm_var_diff(vr, gr_eff, vi, gi, vc) END) AS se
           FROM (SELECT *, CASE WHEN min_runs >= 2 THEN gr - 1 ELSE 1 END AS gr_eff,
                        ssr * gr / greatest(gr - 2.0, 1.0) AS vr, ssi * gi / greatest(gi - 1.0, 1.0) AS vi,
                        ssc * gc / greatest(gc - 1.0, 1.0) AS vc
@@ -162,7 +179,7 @@ SELECT
     best_of_n, sc_extract_n, q_min, max_learn_boosts, use_tools, closed_book, use_fact_cards,
     require_citations, n_runs, n_items, n AS n_steps, below_min_n, metric AS metric, k::BIGINT AS n_success,
     p AS rate, rate_low(p, n, var, df, conf) AS rate_low, rate_high(p, n, var, df, conf) AS rate_high,
-    sqrt(var) AS se, df,
+    sqrt(var) AS se, df, p_adj AS rate_adj,
     CASE WHEN n_runs >= 2 AND n_items >= 2 THEN 'two-way clustered (runs x items), t(df)'
          WHEN n_items = n THEN 'Wilson (one run, one step per item: independent steps)'
          ELSE 'item-clustered, t(df) (one run: run-to-run variation not estimable)' END AS ci_method,

@@ -8,11 +8,14 @@
 -- groups: settings of the other dials (plus task, difficulty, options, tau) in which both the value
 --   and ref_value were run; only those inform diff_vs_ref (weighted mean of per-group differences,
 --   weights n_v*n_ref/(n_v+n_ref)). No matched group -> NULL effect.
--- Method (and why): diff_vs_ref is a weighted sum of per-step residuals; its variance is two-way
---   cluster-robust over runs and items (stats_macros v2), since a run's steps share the run and the
---   same items recur on both sides (the item cross-term credits the pairing); where a group's rate
---   is 0 or 1 the Agresti-Caffo variance is a floor. diff_low/high:
---   diff +- t(df) * se; p_value: two-sided t test. credited_low/high of the value: as model_ranking v2.
+-- Method (and why): diff_vs_ref is a weighted sum of per-step residuals; its variance is
+--   cgm_var_diff (stats_macros v2): run-clustered, each group x side mean estimated (CR2 scaling
+--   G/(G-k), which is exact for cell means; t with G - k run df, not z: sweeps have few runs a
+--   cell), plus the item part only where positive. A run's steps share the run; given the items
+--   each run drew, runs are independent. The full two-way form (V_run + V_item - V_run&item) let a
+--   main item effect subtract variance and flagged the null dial of the known-effects bench at
+--   6-8% before BH. Where a group's rate is 0 or 1 the Agresti-Caffo variance is a floor.
+--   diff_low/high: diff +- t(df) * se; p_value: two-sided t test. credited_low/high of the value: as model_ranking v2.
 -- q_value: Benjamini-Hochberg over the comparisons of one model x task type x tau; tied p-values get
 --   the same q (the step-up rank of a tie is its last position). significant: q_value < 1 - conf.
 -- mde: the effect detectable at `power` with this n; runs_needed / n_needed: runs / steps of this
@@ -129,7 +132,7 @@ comp AS (
 ),
 est AS (
     SELECT part, model, dial, value, cgm_df(vr, gr_eff, vi, gi, vc) AS df,
-           cgm_var(vr, gr_eff, vi, gi, vc) AS var
+           cgm_var_diff(vr, gr_eff, vi, gi, vc) AS var
     FROM (SELECT *, CASE WHEN min_runs >= 2 THEN greatest(gr - 2 * groups + 1, 1) ELSE 1 END AS gr_eff,
                  ssr * gr / greatest(gr - 2.0 * groups, 1.0) AS vr, ssi * gi / greatest(gi - 1.0, 1.0) AS vi,
                  ssc * gc / greatest(gc - 1.0, 1.0) AS vc
@@ -199,7 +202,7 @@ SELECT model, task_type, tau, dial, value, ref_value, is_ref, n_runs, n_steps, m
        CASE WHEN NOT coalesce(q_value < 1.0 - conf, false) AND abs(diff) > 0 THEN
             least(ceil(n_steps * ((t_crit(conf, df) + z_power(power)) * se / abs(diff)) ^ 2), 1e12)::BIGINT END AS n_needed,
        tokens_diff, seconds_diff,
-       'two-way clustered (runs x items), t(df)' AS ci_method
+       'two-way clustered (runs x items), t(df); diff: runs + item part where positive' AS ci_method
 FROM fin
 ORDER BY model, task_type, tau, dial, is_ref DESC, TRY_CAST(value AS DOUBLE) NULLS LAST, value;
 

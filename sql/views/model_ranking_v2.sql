@@ -12,7 +12,8 @@
 --   see stats_macros v2); rate_low/high is the Wilson interval at the effective n = rate(1-rate)/se^2
 --   with the t(df) critical value. With one step per item and one run it is plain Wilson (steps
 --   really independent); ci_method says which case applied.
--- Pairwise differences use the same variance with the item cross-term (shared items pair up).
+-- Pairwise differences: cgm_var_diff (stats_macros v2): the run-clustered variance plus the item
+--   part (with the cross-term of shared items) only where positive; see stats_macros v2 for why.
 -- could_be_best: Hsu's multiple comparisons with the best: the model's upper bound of
 --   (model - best of the others) is >= 0 at conf jointly (one-sided t, Bonferroni over k-1 rivals).
 --   The truly best model is in this set with probability >= conf; best_set_size is its resolution.
@@ -108,8 +109,8 @@ pair AS (
     SELECT part, model_a, model_b, d, df, se,
            CASE WHEN se > 0 THEN t_p_two_sided(d / se, df) WHEN d = 0 THEN 1.0 ELSE 0.0 END AS p_value
     FROM (SELECT *, cgm_df(vr, gr_eff, vi, gi, vc) AS df,
-                 sqrt(CASE WHEN edge THEN greatest(cgm_var(vr, gr_eff, vi, gi, vc), ac_var)
-                           ELSE cgm_var(vr, gr_eff, vi, gi, vc) END) AS se
+                 sqrt(CASE WHEN edge THEN greatest(cgm_var_diff(vr, gr_eff, vi, gi, vc), ac_var)
+                           ELSE cgm_var_diff(vr, gr_eff, vi, gi, vc) END) AS se
           FROM pair1)
 ),
 mcb AS (
