@@ -53,6 +53,12 @@ _PRELOAD = (
     "ingest.bounds",
     "ingest.transcripts",
     "ingest.importers",
+    "mmap",
+    "ingest.bulk",
+    "ingest.precheck",
+    "ingest.nochange",
+    "ingest.digests",
+    "warehouse.store.reflink",
 )
 
 
