@@ -347,12 +347,12 @@ MACRO_ARGS: dict[str, str] = {"a": "$a", "b": "$b", "new_tau": "0.5", "side": "$
 
 def every_view_answers(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     """{object: error} for every view that fails `SELECT count(*)` and every public table macro
-    that fails a call with valid arguments (two models of the database for a and b); {} if all answer."""
+    that fails a call with valid arguments (two models with steps in the default scope for a and b:
+    a model named only by a header without counted steps is rightly refused); {} if all answer."""
     models = [
         r[0]
         for r in con.execute(
-            "SELECT DISTINCT m FROM (SELECT hdr_model AS m FROM records UNION ALL SELECT model FROM files)"
-            " WHERE m IS NOT NULL ORDER BY 1"
+            "SELECT DISTINCT model FROM steps_in_v2() WHERE model IS NOT NULL AND model <> 'unknown' ORDER BY 1"
         ).fetchall()
     ]
     params = {"a": models[0] if models else None, "b": models[min(1, len(models) - 1)] if models else None}
