@@ -352,7 +352,8 @@ def every_view_answers(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     models = [
         r[0]
         for r in con.execute(
-            "SELECT DISTINCT model FROM steps_in_v2() WHERE model IS NOT NULL AND model <> 'unknown' ORDER BY 1"
+            "SELECT DISTINCT model FROM steps_in_v2()"
+            " WHERE model IS NOT NULL AND model <> 'unknown' ORDER BY 1"
         ).fetchall()
     ]
     params = {"a": models[0] if models else None, "b": models[min(1, len(models) - 1)] if models else None}
