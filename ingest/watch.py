@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from ingest.importers import candidate
-from ingest.scan import OWN_SUFFIXES, SKIP_DIRS
+from ingest.scan import OWN_SUFFIXES, SKIP_DIRS, log_kind
 from warehouse.core.errors import ExitCode, UsageError, WarehouseError
 
 DEBOUNCE_MS = 300  # changes that keep coming are grouped for at most this long
@@ -41,7 +41,6 @@ TICK_MS = 1000  # the watcher wakes this often to retire an idle worker or retry
 IDLE_EXIT_S = 2.0  # the worker exits after this long without a round
 RETRY_S = (1.0, 2.0, 5.0, 10.0, 30.0)  # after the n-th failure in a row, retry after this long
 STOP_GRACE_S = 10.0  # on stop, how long a round in progress may take before it is interrupted
-LOG_SUFFIXES = (".jsonl", ".jsonl.recovered", ".jsonl.gz")
 FATAL = (ExitCode.USAGE, ExitCode.SCHEMA)  # codes that no retry can fix
 
 
@@ -76,7 +75,7 @@ def relevant(root: str, change: int, path: str) -> bool:
         return False
     if change == 3:  # watchfiles.Change.deleted: a removed folder reports no file inside it
         return True
-    return name.endswith(LOG_SUFFIXES) or candidate(name) or os.path.isdir(path)
+    return log_kind(name) is not None or candidate(name) or os.path.isdir(path)
 
 
 @dataclass
