@@ -77,23 +77,10 @@ def check(db: str, root: Path, config: Config) -> Quick:
 
 
 def _writer_busy(published: Path) -> bool:
-    """Another process holds the writer lock: take the DuckDB path, which names the holder (exit 5)
-    as every writing command does, rather than answer for a database being written."""
-    import fcntl
-
+    from warehouse.store.db import writer_busy
     from warehouse.store.snapshot import paths_for
 
-    try:
-        handle = open(paths_for(published).lock, "rb")  # noqa: SIM115 - closed below, releases the flock
-    except OSError:
-        return False  # no lock file: no writer has ever run here
-    try:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        return True
-    finally:
-        handle.close()
-    return False
+    return writer_busy(paths_for(published))
 
 
 def _nothing_unpublished(published: Path, snapshot: str) -> bool:

@@ -68,9 +68,27 @@ def writer_lock(paths: DbPaths, command: str) -> Iterator[None]:
         handle.close()  # releases the flock
 
 
+def writer_busy(paths: DbPaths) -> bool:
+    """Another process holds the writer lock now. The DuckDB-free no-op check (ingest/nochange.py)
+    asks, so that ingest, like every writing command, names a writer at work (exit 5) rather than
+    answer for a database being written. The probe holds the lock for microseconds; writers retry
+    (`_flock_soon`), so it never fails one."""
+    try:
+        handle = open(paths.lock, encoding="utf-8")  # noqa: SIM115 - closed below, releases the flock
+    except OSError:
+        return False  # no lock file: no writer has ever run here
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    finally:
+        handle.close()
+    return False
+
+
 def _flock_soon(handle: IO[str]) -> bool:
-    """Take the lock, retrying for ~0.1 s: the DuckDB-free no-op check (ingest/nochange.py) probes
-    it for microseconds, and that probe must not fail a writer that starts at the same moment."""
+    """Take the lock, retrying for ~0.1 s: `writer_busy` probes it for microseconds, and that probe
+    must not fail a writer that starts at the same moment."""
     for attempt in range(20):
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
