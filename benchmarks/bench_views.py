@@ -65,9 +65,6 @@ def build(work: Path, scales: list[str]) -> dict[str, Path]:
             replicate(str(tmp), str(base), replicas)
             tmp.rename(db)
             print(f"built {db} in {time.perf_counter() - start:.0f} s", file=sys.stderr)
-        from views_scale import upgrade
-
-        upgrade(str(db))
         out[name] = db
     return out
 

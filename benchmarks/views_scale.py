@@ -91,33 +91,3 @@ def replicate(target: str, base: str, replicas: int) -> None:
         con.execute("CHECKPOINT")
     finally:
         con.close()
-
-
-def upgrade(db: str) -> None:
-    """Give a database built by older code this code's run_copies table and runs_v2 definition
-    (what migrations 0005 / 0011 of this code create): the table filled from run_copies_live_v1,
-    i.e. exactly the rows ingest keeps in it."""
-    import re
-
-    from warehouse.store.migrate import available, read_sql
-
-    v2 = next(m.sql for m in available() if m.name == "views_v2")
-    if "CREATE TABLE run_copies" not in v2:
-        return  # this code's runs_v2 aggregates records itself: nothing to add
-    check = duckdb.connect(db, read_only=True)
-    try:
-        sql = "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'run_copies'"
-        if check.execute(sql).fetchone()[0]:
-            return
-    finally:
-        check.close()
-    con = connect_file(Path(db), read_only=False)
-    try:
-        con.execute(re.search(r"CREATE TABLE run_copies \(.*?\);", v2, re.S).group(0))
-        con.execute(read_sql("views/run_copies_live_v1.sql"))
-        con.execute("CREATE OR REPLACE VIEW run_copies_live AS SELECT * FROM run_copies_live_v1")
-        con.execute("INSERT INTO run_copies SELECT * FROM run_copies_live_v1")
-        con.execute(read_sql("views/runs_v2.sql"))
-        con.execute("CHECKPOINT")
-    finally:
-        con.close()
