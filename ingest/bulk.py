@@ -176,7 +176,7 @@ def _batches(
 
 
 def _eligible(o: FileOutcome, max_line: int) -> bool:
-    from ingest.fast import _lines_within
+    from ingest.fast import lines_within
 
     f = o.plan.found
     if o.plan.start or o.plan.action == "relinked" or f.kind not in ("jsonl", "recovered", "gz"):
@@ -186,7 +186,7 @@ def _eligible(o: FileOutcome, max_line: int) -> bool:
     with open(f.path, "rb") as fh:
         if fh.read(3) == BOM:
             return False
-        return _lines_within(fh, f.size, max_line)
+        return lines_within(fh, f.size, max_line)
 
 
 def _pieces(o: FileOutcome, read: FileRead, max_line: int) -> Iterator[_Piece]:

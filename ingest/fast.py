@@ -137,12 +137,12 @@ def _candidates(outcomes: list[FileOutcome], max_line: int) -> list[FileOutcome]
             continue
         with open(f.path, "rb") as fh:
             fh.seek(f.size - 1)
-            if fh.read(1) == b"\n" and _lines_within(fh, f.size, max_line):
+            if fh.read(1) == b"\n" and lines_within(fh, f.size, max_line):
                 chosen.append(o)
     return chosen
 
 
-def _lines_within(fh: BinaryIO, size: int, max_line: int) -> bool:
+def lines_within(fh: BinaryIO, size: int, max_line: int) -> bool:
     """No line longer than max_line: every aligned block of max_line // 2 bytes holds a newline
     (a longer line covers a whole block). Each search stops at the block's first newline, so a
     file of short lines costs one page read per block (mmap), not a read of the file."""
